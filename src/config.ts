@@ -1,0 +1,199 @@
+// Configuration: defaults → config.yaml → environment, validated once at start.
+// This is the only module that reads process.env; everything else receives a Config.
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const port = z.number().int().min(1).max(65535)
+const positiveInt = z.number().int().positive()
+
+/** The config file format (snake_case keys); every key has a default. */
+const FileSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(5006),
+        body_limit_bytes: positiveInt.default(2 * 1024 * 1024),
+        cors_origins: z.array(z.string().min(1)).default([]),
+        shutdown_timeout_ms: positiveInt.default(10_000),
+        trust_proxy: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        url: z
+          .string()
+          .min(1)
+          .refine((url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url), {
+            message: 'must start with sqlite: or postgres://',
+          })
+          .default('sqlite:./data/gateway.db'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(LOG_LEVELS).default('info') })
+      .strict()
+      .prefault({}),
+    workspace: z
+      .object({
+        allowed_roots: z
+          .array(z.string().refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' }))
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+
+type FileConfig = z.output<typeof FileSchema>
+
+export interface Config {
+  server: {
+    host: string
+    port: number
+    bodyLimitBytes: number
+    corsOrigins: string[]
+    shutdownTimeoutMs: number
+    trustProxy: boolean
+  }
+  database: { url: string }
+  log: { level: (typeof LOG_LEVELS)[number] }
+  workspace: { allowedRoots: string[] }
+}
+
+type EnvKind = 'string' | 'int' | 'list' | 'bool'
+
+/** Environment variables and the config key each one overrides. */
+const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> = [
+  { env: 'HOST', key: 'server.host', kind: 'string' },
+  { env: 'PORT', key: 'server.port', kind: 'int' },
+  { env: 'BODY_LIMIT_BYTES', key: 'server.body_limit_bytes', kind: 'int' },
+  { env: 'CORS_ORIGINS', key: 'server.cors_origins', kind: 'list' },
+  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'server.shutdown_timeout_ms', kind: 'int' },
+  { env: 'TRUST_PROXY', key: 'server.trust_proxy', kind: 'bool' },
+  { env: 'DATABASE_URL', key: 'database.url', kind: 'string' },
+  { env: 'LOG_LEVEL', key: 'log.level', kind: 'string' },
+  { env: 'ALLOWED_ROOTS', key: 'workspace.allowed_roots', kind: 'list' },
+]
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv
+  /** Path from `--config`; wins over CONFIG_FILE. */
+  configFile?: string
+  /** Overrides from command-line flags, as dotted keys (`server.port`). */
+  overrides?: Record<string, unknown>
+  cwd?: string
+}
+
+/** Builds the Config or throws a ConfigError whose message is one readable line. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const sources = new Map<string, string>()
+  const raw = readConfigFile(options.configFile ?? env.CONFIG_FILE, cwd, sources)
+
+  for (const { env: name, key, kind } of ENV_BINDINGS) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    setPath(raw, key, parseEnvValue(value, kind))
+    sources.set(key, `environment variable ${name}`)
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue
+    setPath(raw, key, value)
+    sources.set(key, 'command line')
+  }
+
+  const parsed = FileSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]] : [])].join('.')
+    const source = sources.get(issue.path.join('.')) ?? sources.get('file') ?? 'defaults'
+    throw new ConfigError(`invalid configuration: ${key || '(root)'} (from ${source}): ${issue.message}`)
+  }
+  return toConfig(parsed.data, cwd)
+}
+
+function readConfigFile(file: string | undefined, cwd: string, sources: Map<string, string>): Record<string, unknown> {
+  const explicit = file !== undefined && file !== ''
+  const resolved = path.resolve(cwd, explicit ? file : 'config.yaml')
+  if (!existsSync(resolved)) {
+    if (explicit) throw new ConfigError(`invalid configuration: config file ${resolved} does not exist`)
+    return {}
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(readFileSync(resolved, 'utf8'))
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0]
+    throw new ConfigError(`invalid configuration: ${resolved} is not valid YAML: ${reason}`)
+  }
+  if (doc === null || doc === undefined) return {}
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`invalid configuration: ${resolved} must contain a mapping of sections`)
+  }
+  sources.set('file', resolved)
+  return doc as Record<string, unknown>
+}
+
+function parseEnvValue(value: string, kind: EnvKind): unknown {
+  switch (kind) {
+    case 'int':
+      return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value
+    case 'list':
+      return value.split(',').map((item) => item.trim()).filter(Boolean)
+    case 'bool':
+      return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase())
+        ? true
+        : ['0', 'false', 'no', 'off'].includes(value.toLowerCase())
+          ? false
+          : value
+    case 'string':
+      return value
+  }
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key]
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  node[keys.at(-1)!] = value
+}
+
+function toConfig(file: FileConfig, cwd: string): Config {
+  return {
+    server: {
+      host: file.server.host,
+      port: file.server.port,
+      bodyLimitBytes: file.server.body_limit_bytes,
+      corsOrigins: file.server.cors_origins,
+      shutdownTimeoutMs: file.server.shutdown_timeout_ms,
+      trustProxy: file.server.trust_proxy,
+    },
+    database: { url: resolveSqlitePath(file.database.url, cwd) },
+    log: { level: file.log.level },
+    workspace: { allowedRoots: file.workspace.allowed_roots.map((root) => path.resolve(root)) },
+  }
+}
+
+/** Relative SQLite paths are taken from the working directory the gateway starts in. */
+function resolveSqlitePath(url: string, cwd: string): string {
+  if (!url.startsWith('sqlite:')) return url
+  const file = url.slice('sqlite:'.length)
+  if (file === ':memory:') return url
+  return `sqlite:${path.resolve(cwd, file)}`
+}

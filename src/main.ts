@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema.
+import { parseArgs } from 'node:util'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { createDeps } from './deps.js'
+import { openDatabase } from './platform/db/database.js'
+import { migrateToLatest } from './platform/db/migrate.js'
+import { createLogger } from './platform/logger.js'
+
+const USAGE = `usage: conductor-gateway [serve|migrate] [options]
+
+commands:
+  serve              start the gateway (default)
+  migrate            apply pending database migrations and exit
+
+options:
+  --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
+  --host HOST        listen address (default 127.0.0.1; also HOST)
+  --port PORT        listen port (default 5006; also PORT)
+  -h, --help         show this help`
+
+async function main(argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const command = positionals[0] ?? 'serve'
+
+  let config: Config
+  try {
+    config = loadConfig({
+      configFile: values.config,
+      overrides: {
+        'server.host': values.host,
+        'server.port': values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : values.port,
+      },
+    })
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`conductor-gateway: ${err.message}\n`)
+    return 2
+  }
+
+  switch (command) {
+    case 'serve':
+      return serve(config)
+    case 'migrate':
+      return migrate(config)
+    default:
+      process.stderr.write(`conductor-gateway: unknown command '${command}'\n${USAGE}\n`)
+      return 2
+  }
+}
+
+async function migrate(config: Config): Promise<number> {
+  const database = openDatabase(config.database.url)
+  try {
+    const applied = await migrateToLatest(database)
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n')
+    return 0
+  } finally {
+    await database.close()
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const logger = createLogger(config.log.level)
+  const deps = await createDeps(config)
+  const app = await buildApp(deps, { logger })
+  await app.listen({ host: config.server.host, port: config.server.port })
+  logger.info({ database: deps.database.dialect }, 'conductor gateway ready')
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = async (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight')
+      const force = setTimeout(() => {
+        logger.warn({ timeout_ms: config.server.shutdownTimeoutMs }, 'requests still in flight after the timeout; closing their connections')
+        app.server.closeAllConnections()
+      }, config.server.shutdownTimeoutMs)
+      try {
+        await app.close()
+        await deps.close()
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown')
+      } finally {
+        clearTimeout(force)
+      }
+      logger.info('stopped')
+      resolve(0)
+    }
+    process.once('SIGTERM', () => void stop('SIGTERM'))
+    process.once('SIGINT', () => void stop('SIGINT'))
+  })
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`conductor-gateway: ${(err as Error)?.stack ?? String(err)}\n`)
+    process.exitCode = 1
+  },
+)

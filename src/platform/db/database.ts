@@ -1,0 +1,76 @@
+// Opens the one database the gateway uses, SQLite (embedded profile) or PostgreSQL (server profile),
+// behind a single Kysely<Tables> so every repo is written once for both dialects.
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import { openSqlite } from './sqlite.js'
+import type { Tables } from './tables.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface Database {
+  readonly db: Kysely<Tables>
+  readonly dialect: Dialect
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL only: the schema to use (tests isolate themselves in one schema each). */
+  schema?: string
+  poolSize?: number
+}
+
+const INT8_OID = 20
+
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
+  return url.startsWith('sqlite:') ? openSqliteDatabase(url.slice('sqlite:'.length)) : openPostgresDatabase(url, options)
+}
+
+function openSqliteDatabase(file: string): Database {
+  const { database } = openSqlite(file)
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) })
+  return databaseOf(db, 'sqlite')
+}
+
+function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Epoch-millisecond columns are int8; they fit a JS number exactly.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  })
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
+  return databaseOf(db, 'postgres')
+}
+
+function databaseOf(db: Kysely<Tables>, dialect: Dialect): Database {
+  let closed = false
+  return {
+    db,
+    dialect,
+    async ping() {
+      if (closed) throw new Error('database is closed')
+      await sql`select 1`.execute(db)
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+    },
+  }
+}
+
+/** Runs `work` in one transaction: every write inside commits together or not at all. */
+export type Transactor = <T>(work: (tx: Kysely<Tables>) => Promise<T>) => Promise<T>
+
+export function transactorOf(database: Database): Transactor {
+  return (work) => database.db.transaction().execute(work)
+}

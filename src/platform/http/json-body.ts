@@ -1,0 +1,19 @@
+// JSON bodies: an empty body with a JSON content type counts as "no body" (clients send bare
+// PATCH/PUT calls that way), and malformed JSON is a 400 that says so.
+import type { FastifyInstance } from 'fastify'
+import { BadRequestError } from './errors.js'
+
+export function installJsonBodyParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
+  // otherwise arrive as a string and fail validation with a less helpful message.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string
+    if (text.trim() === '') return done(null, undefined)
+    parseJson(req, text, (err: Error | null, value?: unknown) => {
+      if (err) return done(new BadRequestError(`Request body is not valid JSON: ${err.message}`), undefined)
+      done(null, value)
+    })
+  })
+}

@@ -1,0 +1,10 @@
+import type { IncomingMessage } from 'node:http'
+import { randomUUID } from 'node:crypto'
+
+const SAFE_ID = /^[\w.:-]{1,128}$/
+
+/** Keeps a caller's X-Request-Id when it is short and plain; otherwise makes one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID()
+}

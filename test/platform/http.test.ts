@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import Fastify from 'fastify'
+import { buildTestApp } from '../helpers/build-test-app.js'
+import { installErrorHandlers } from '../../src/platform/http/error-handler.js'
+import { NotFoundError } from '../../src/platform/http/errors.js'
+
+describe('unknown routes and errors', () => {
+  it('answers 404 {"detail":"Not Found"} for an unknown path', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ url: '/api/does-not-exist' })
+    assert.equal(res.statusCode, 404)
+    assert.deepEqual(res.json(), { detail: 'Not Found' })
+  })
+
+  it('hides the message and stack of unexpected errors behind a 500', async () => {
+    const app = Fastify()
+    installErrorHandlers(app, 1000)
+    app.get('/boom', async () => {
+      throw new Error('secret connection string postgres://admin:pw@db')
+    })
+    app.get('/missing', async () => {
+      throw new NotFoundError('Thing not found')
+    })
+    const boom = await app.inject({ url: '/boom' })
+    assert.equal(boom.statusCode, 500)
+    assert.deepEqual(boom.json(), { detail: 'Internal Server Error' })
+    const missing = await app.inject({ url: '/missing' })
+    assert.deepEqual([missing.statusCode, missing.json()], [404, { detail: 'Thing not found' }])
+  })
+
+  it('answers 414 with JSON for an absurdly long path parameter', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ url: `/api/screenplays/${'x'.repeat(1000)}` })
+    assert.equal(res.statusCode, 414)
+    assert.equal(typeof res.json().detail, 'string')
+  })
+})
+
+describe('GET /health and /ready', () => {
+  it('answers the original health body for GET and OPTIONS', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const method of ['GET', 'OPTIONS'] as const) {
+      const res = await app.inject({ method, url: '/health', headers: { 'x-api-key': 'test-api-key-123' } })
+      assert.equal(res.statusCode, 200)
+      assert.equal(res.json().status, 'healthy')
+      assert.equal(res.json().service, 'conductor_gateway')
+      assert.equal(res.json().version, '3.1.0')
+      assert.match(res.json().endpoints.health, /:5006\/health$/)
+    }
+  })
+
+  it('is ready while the database answers and 503 once it does not', async (t) => {
+    const { app, deps } = await buildTestApp(t)
+    const ready = await app.inject({ url: '/ready' })
+    assert.equal(ready.statusCode, 200)
+    assert.equal(ready.json().status, 'ready')
+    await deps.database.close()
+    const down = await app.inject({ url: '/ready' })
+    assert.equal(down.statusCode, 503)
+    assert.deepEqual(down.json(), { detail: 'Database is unreachable' })
+  })
+})
+
+describe('request ids', () => {
+  it('echoes a caller request id and makes one otherwise', async (t) => {
+    const { app } = await buildTestApp(t)
+    const given = await app.inject({ url: '/health', headers: { 'x-request-id': 'abc-123' } })
+    assert.equal(given.headers['x-request-id'], 'abc-123')
+    const made = await app.inject({ url: '/health' })
+    assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('CORS', () => {
+  it('allows no cross-origin callers by default', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ method: 'OPTIONS', url: '/api/screenplays', headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' } })
+    assert.equal(res.headers['access-control-allow-origin'], undefined)
+  })
+
+  it('allows the configured origins', async (t) => {
+    const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: 'http://localhost:4200' } })
+    const res = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/screenplays',
+      headers: { origin: 'http://localhost:4200', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    })
+    assert.equal(res.statusCode, 204)
+    assert.equal(res.headers['access-control-allow-origin'], 'http://localhost:4200')
+    const other = await app.inject({ url: '/health', headers: { origin: 'http://other.test' } })
+    assert.equal(other.headers['access-control-allow-origin'], undefined)
+  })
+})
+
+describe('API documentation', () => {
+  const documented: Array<[string, string, { body?: boolean; status: string }]> = [
+    ['post', '/api/screenplays', { body: true, status: '201' }],
+    ['get', '/api/screenplays', { status: '200' }],
+    ['get', '/api/screenplays/{screenplay_id}', { status: '200' }],
+    ['put', '/api/screenplays/{screenplay_id}', { body: true, status: '200' }],
+    ['delete', '/api/screenplays/{screenplay_id}', { status: '204' }],
+    ['post', '/api/screenplays/{screenplay_id}/restore', { status: '200' }],
+    ['post', '/api/screenplays/validate-markdown', { body: true, status: '200' }],
+    ['post', '/api/screenplays/check-duplicate', { body: true, status: '200' }],
+    ['put', '/api/screenplays/{screenplay_id}/rename', { body: true, status: '200' }],
+    ['patch', '/api/screenplays/{screenplay_id}/working-directory', { body: true, status: '200' }],
+    ['patch', '/api/screenplays/{screenplay_id}/mark-as-used', { status: '204' }],
+    ['get', '/api/navigation', { status: '200' }],
+    ['get', '/api/navigation/last', { status: '200' }],
+    ['put', '/api/navigation', { body: true, status: '200' }],
+    ['delete', '/api/navigation', { status: '200' }],
+    ['get', '/health', { status: '200' }],
+    ['get', '/ready', { status: '200' }],
+  ]
+
+  it('documents every route with its request and response schemas in /openapi.json', async (t) => {
+    const { app } = await buildTestApp(t)
+    const doc = (await app.inject({ url: '/openapi.json' })).json()
+    assert.equal(doc.openapi, '3.0.3')
+    for (const [method, path, expect] of documented) {
+      const op = doc.paths[path]?.[method]
+      assert.ok(op, `${method.toUpperCase()} ${path} is documented`)
+      assert.ok(op.responses[expect.status], `${method} ${path} documents ${expect.status}`)
+      if (expect.status !== '204') {
+        assert.ok(op.responses[expect.status].content['application/json'].schema, `${method} ${path} response schema`)
+      }
+      if (expect.body) assert.ok(op.requestBody?.content['application/json'].schema, `${method} ${path} body schema`)
+    }
+    const screenplay = doc.paths['/api/screenplays/{screenplay_id}'].get.responses['200'].content['application/json'].schema
+    assert.ok(screenplay.properties.workingDirectory && screenplay.properties.lastUsedAt)
+  })
+
+  it('serves Swagger UI at /docs and Redoc at /redoc without any CDN', async (t) => {
+    const { app } = await buildTestApp(t)
+    const swagger = await app.inject({ url: '/docs/' })
+    assert.equal(swagger.statusCode, 200)
+    assert.match(String(swagger.headers['content-type']), /text\/html/)
+    const redoc = await app.inject({ url: '/redoc' })
+    assert.equal(redoc.statusCode, 200)
+    assert.match(redoc.body, /<script src="\/redoc\/redoc.standalone.js">/)
+    assert.doesNotMatch(redoc.body + swagger.body, /https?:\/\/(cdn|unpkg|fonts)/)
+    const bundle = await app.inject({ url: '/redoc/redoc.standalone.js' })
+    assert.equal(bundle.statusCode, 200)
+    assert.ok(bundle.body.length > 100_000)
+  })
+})
