@@ -61,7 +61,8 @@ export class SseStream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    raw.socket?.setNoDelay(true)
+    // Frames are small and latency matters; (injected test requests have no real socket).
+    if (typeof raw.socket?.setNoDelay === 'function') raw.socket.setNoDelay(true)
     raw.on('close', () => stream.close())
     raw.write(`retry: ${options.retryMs}\n\n`)
     heartbeat.add(stream)
