@@ -1,5 +1,6 @@
 // buildApp(deps): platform plugins first, then every module's routes in one visible list.
 import cors from '@fastify/cors'
+import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -13,6 +14,7 @@ import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
+import { realtimeRoutes } from './realtime/realtime.routes.js'
 import { SseHeartbeat } from './realtime/sse.js'
 
 export interface BuildAppOptions {
@@ -47,6 +49,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     exposedHeaders: ['X-Request-Id'],
     maxAge: 600,
   })
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
   await registerDocs(app, {
     title: 'Conductor Gateway API',
     version: GATEWAY_VERSION,
@@ -55,13 +58,18 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   const heartbeat = new SseHeartbeat(deps.config.streams.heartbeatMs)
   // Open streams would hold shutdown forever; readers resume elsewhere with Last-Event-ID.
-  app.addHook('preClose', async () => heartbeat.closeAll())
-  const sse = { heartbeat, options: { retryMs: deps.config.streams.retryMs, maxBufferedBytes: deps.config.streams.maxBufferedBytes } }
+  app.addHook('preClose', async () => {
+    heartbeat.closeAll()
+    deps.gamification.closeAll()
+  })
+  const { retryMs, maxBufferedBytes, stallMs } = deps.config.streams
+  const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
 
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(runsRoutes, { engine: deps.engine, sse })
+  await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
 
   return app
 }

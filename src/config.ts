@@ -61,6 +61,13 @@ const FileSchema = z
         heartbeat_ms: positiveInt.max(15_000).default(15_000),
         retry_ms: positiveInt.default(3_000),
         max_buffered_bytes: positiveInt.default(1024 * 1024),
+        stall_ms: positiveInt.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    internal: z
+      .object({
+        token: z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null),
       })
       .strict()
       .prefault({}),
@@ -102,7 +109,9 @@ export interface Config {
     defaultProvider: string
     echoDelayMs: number
   }
-  streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number }
+  streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }
+  /** Shared secret of the watcher-facing endpoints; null: loopback callers only. */
+  internal: { token: string | null }
 }
 
 type EnvKind = 'string' | 'int' | 'list' | 'bool'
@@ -129,9 +138,11 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'RUN_COALESCE_MS', key: 'runs.coalesce_ms', kind: 'int' },
   { env: 'DEFAULT_AI_PROVIDER', key: 'runs.default_provider', kind: 'string' },
   { env: 'ECHO_DELAY_MS', key: 'runs.echo_delay_ms', kind: 'int' },
+  { env: 'INTERNAL_TOKEN', key: 'internal.token', kind: 'string' },
   { env: 'SSE_HEARTBEAT_MS', key: 'streams.heartbeat_ms', kind: 'int' },
   { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
+  { env: 'SLOW_CLIENT_STALL_MS', key: 'streams.stall_ms', kind: 'int' },
 ]
 
 export class ConfigError extends Error {
@@ -252,10 +263,12 @@ function toConfig(file: FileConfig, cwd: string): Config {
       defaultProvider: file.runs.default_provider,
       echoDelayMs: file.runs.echo_delay_ms,
     },
+    internal: { token: file.internal.token },
     streams: {
       heartbeatMs: file.streams.heartbeat_ms,
       retryMs: file.streams.retry_ms,
       maxBufferedBytes: file.streams.max_buffered_bytes,
+      stallMs: file.streams.stall_ms,
     },
   }
 }

@@ -9,6 +9,10 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { WorkspacePolicy } from './platform/workspace.js'
+import { contextOf } from './engine/run-recorder.js'
+import { GamificationHub } from './realtime/gamification-hub.js'
+import { broadcastRuns } from './realtime/run-broadcasts.js'
+import { WatcherIngest } from './realtime/watcher-ingest.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
@@ -23,6 +27,8 @@ export interface Deps {
   screenplays: ScreenplaysService
   navigation: NavigationService
   engine: Engine
+  gamification: GamificationHub
+  watcher: WatcherIngest
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
   close(graceMs?: number): Promise<void>
 }
@@ -73,6 +79,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       conversation: async () => null,
     },
   })
+  const gamification = new GamificationHub(cluster, config.streams)
+  const watcher = new WatcherIngest(gamification)
+  broadcastRuns(
+    engine.hub,
+    gamification,
+    async (runId) => {
+      const run = await engine.runs.find(runId)
+      return run && { context: contextOf(run), startedAt: run.startedAt ?? run.createdAt }
+    },
+    (err) => logger.warn({ err }, 'broadcasting a run event failed'),
+  )
   engine.start()
 
   return {
@@ -84,6 +101,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     screenplays,
     navigation,
     engine,
+    gamification,
+    watcher,
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)
       await cluster.close()

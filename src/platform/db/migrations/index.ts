@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { MigrationContext } from './context.js'
 import { screenplaysAndNavigation } from './001-screenplays-navigation.js'
 import { runs } from './010-runs.js'
+import { clusterMessages } from './011-cluster-messages.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -12,5 +13,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
   return {
     '001-screenplays-navigation': screenplaysAndNavigation(ctx),
     '010-runs': runs(ctx),
+    '011-cluster-messages': clusterMessages(),
   }
 }
