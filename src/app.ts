@@ -12,8 +12,10 @@ import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
+import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
 import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
+import { tasksRoutes } from './modules/tasks/tasks.routes.js'
 import { realtimeRoutes } from './realtime/realtime.routes.js'
 import { SseHeartbeat } from './realtime/sse.js'
 
@@ -69,6 +71,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(runsRoutes, { engine: deps.engine, sse })
+  await app.register(tasksRoutes, { runs: deps.engine.runs })
+  await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
 
   return app
