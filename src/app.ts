@@ -9,6 +9,9 @@ import { answerRouterError, installErrorHandlers } from './platform/http/error-h
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
+import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
+import { messagesRoutes } from './modules/conversations/messages.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
@@ -54,6 +57,12 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
+  await app.register(conversationsRoutes, { conversations: deps.conversations })
+  await app.register(messagesRoutes, { conversations: deps.conversations })
+  await app.register(conversationContextRoutes, {
+    conversations: deps.conversations,
+    uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
+  })
 
   return app
 }

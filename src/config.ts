@@ -48,6 +48,10 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    conversations: z
+      .object({ context_upload_max_bytes: positiveInt.default(51_200) })
+      .strict()
+      .prefault({}),
   })
   .strict()
 
@@ -65,6 +69,7 @@ export interface Config {
   database: { url: string }
   log: { level: (typeof LOG_LEVELS)[number] }
   workspace: { allowedRoots: string[] }
+  conversations: { contextUploadMaxBytes: number }
 }
 
 type EnvKind = 'string' | 'int' | 'list' | 'bool'
@@ -80,6 +85,7 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'DATABASE_URL', key: 'database.url', kind: 'string' },
   { env: 'LOG_LEVEL', key: 'log.level', kind: 'string' },
   { env: 'ALLOWED_ROOTS', key: 'workspace.allowed_roots', kind: 'list' },
+  { env: 'CONTEXT_UPLOAD_MAX_BYTES', key: 'conversations.context_upload_max_bytes', kind: 'int' },
 ]
 
 export class ConfigError extends Error {
@@ -187,6 +193,7 @@ function toConfig(file: FileConfig, cwd: string): Config {
     database: { url: resolveSqlitePath(file.database.url, cwd) },
     log: { level: file.log.level },
     workspace: { allowedRoots: file.workspace.allowed_roots.map((root) => path.resolve(root)) },
+    conversations: { contextUploadMaxBytes: file.conversations.context_upload_max_bytes },
   }
 }
 
