@@ -382,3 +382,41 @@ describe('PATCH /api/conversations/reorder', () => {
     }
   })
 })
+
+describe('OpenAPI for /api/conversations', () => {
+  const documented: Array<[string, string, { body?: 'json' | 'multipart' }]> = [
+    ['post', '/api/conversations', { body: 'json' }],
+    ['get', '/api/conversations', {}],
+    ['patch', '/api/conversations/reorder', { body: 'json' }],
+    ['get', '/api/conversations/{conversation_id}', {}],
+    ['delete', '/api/conversations/{conversation_id}', {}],
+    ['put', '/api/conversations/{conversation_id}/active-agent', { body: 'json' }],
+    ['patch', '/api/conversations/{conversation_id}/title', {}],
+    ['patch', '/api/conversations/{conversation_id}/settings', { body: 'json' }],
+    ['post', '/api/conversations/{conversation_id}/clone', {}],
+    ['post', '/api/conversations/{conversation_id}/messages', { body: 'json' }],
+    ['get', '/api/conversations/{conversation_id}/messages', {}],
+    ['put', '/api/conversations/{conversation_id}/messages/{message_id}/delete', {}],
+    ['put', '/api/conversations/{conversation_id}/messages/{message_id}/toggle', {}],
+    ['put', '/api/conversations/{conversation_id}/messages/{message_id}/hide', {}],
+    ['patch', '/api/conversations/{conversation_id}/context', { body: 'json' }],
+    ['post', '/api/conversations/{conversation_id}/context/upload', { body: 'multipart' }],
+  ]
+
+  it('documents all 16 routes with their response schema and request body', async (t) => {
+    const { app } = await setup(t)
+    const doc = (await app.inject({ url: '/openapi.json' })).json()
+    for (const [method, path, expect] of documented) {
+      const op = doc.paths[path]?.[method]
+      assert.ok(op, `${method.toUpperCase()} ${path} is documented`)
+      assert.deepEqual(op.tags, ['conversations'])
+      assert.ok(op.responses['200'].content['application/json'].schema, `${method} ${path} response schema`)
+      if (expect.body === 'json') assert.ok(op.requestBody?.content['application/json'].schema, `${method} ${path} body schema`)
+    }
+    const get = doc.paths['/api/conversations/{conversation_id}'].get
+    assert.ok(get.responses['200'].content['application/json'].schema.properties.messages)
+    assert.ok(get.parameters.some((p: { name: string }) => p.name === 'messages_limit'))
+    const title = doc.paths['/api/conversations/{conversation_id}/title'].patch
+    assert.ok(title.parameters.some((p: { name: string; in: string }) => p.name === 'new_title' && p.in === 'query'))
+  })
+})
