@@ -4,6 +4,12 @@ import { AppError, BadRequestError } from '../../platform/http/errors.js'
 
 const PREVIEW_CHARS = 200
 
+export interface UploadedFile {
+  filename: string
+  /** Reads the file; rejects (4xx) when it exceeds the upload limit. */
+  read(): Promise<Uint8Array>
+}
+
 export function assertMarkdownFilename(filename: string): void {
   // compat: original-gateway.md §2.7 upload — only .md files (matched case-insensitively here).
   if (!filename.toLowerCase().endsWith('.md')) throw new BadRequestError('Apenas arquivos .md são permitidos')

@@ -79,7 +79,19 @@ export interface MessagePatch {
   taskId?: string | null
 }
 
-/** True when both describe the same agent instance (participants are keyed by instance). */
-export function isSameInstance(a: AgentInfo, b: AgentInfo): boolean {
-  return a.instanceId === b.instanceId
+export interface MessageWindow {
+  messages: Message[]
+  /** True when older messages exist before the first one returned. */
+  hasMore: boolean
+}
+
+/** Conductor's default for autonomous delegation hops in a new conversation. */
+export const DEFAULT_MAX_CHAIN_DEPTH = 10
+
+/**
+ * The participants with `agent` added when none is that agent instance (participants are keyed
+ * by instance: two instances of one agent are two participants); the same array otherwise.
+ */
+export function withParticipant(participants: AgentInfo[], agent: AgentInfo): AgentInfo[] {
+  return participants.some((p) => p.instanceId === agent.instanceId) ? participants : [...participants, agent]
 }

@@ -35,10 +35,8 @@ export interface ConversationsRepo {
    * transaction ends, so appends to one conversation commit in seq order.
    */
   reserveMessageSeqs(id: string, count: number, now: number, tx: Kysely<Tables>): Promise<{ lastSeq: number; participants: AgentInfo[] } | undefined>
-  /** Marks a live conversation deleted; false when there was none. */
-  softDelete(id: string, now: number, tx: Kysely<Tables>): Promise<boolean>
-  /** Marks every live conversation of the screenplay deleted; returns their ids. */
-  softDeleteByScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<string[]>
+  /** Marks the live conversation with that id, or every one of that screenplay, deleted; returns their ids. */
+  softDelete(which: { id: string } | { screenplayId: string }, now: number, tx: Kysely<Tables>): Promise<string[]>
 }
 
 const SUMMARY_COLUMNS = [
@@ -136,21 +134,12 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return row ? { lastSeq: Number(row.last_seq), participants: fromJson<AgentInfo[]>(row.participants, []) } : undefined
   }
 
-  async softDelete(id: string, now: number, tx: Kysely<Tables>) {
-    const result = await tx
-      .updateTable('conversations')
-      .set({ is_deleted: true, deleted_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('is_deleted', '=', false)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows) > 0
-  }
-
-  async softDeleteByScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>) {
+  async softDelete(which: { id: string } | { screenplayId: string }, now: number, tx: Kysely<Tables>) {
+    const [column, value] = 'id' in which ? (['id', which.id] as const) : (['screenplay_id', which.screenplayId] as const)
     const rows = await tx
       .updateTable('conversations')
       .set({ is_deleted: true, deleted_at: now, updated_at: now })
-      .where('screenplay_id', '=', screenplayId)
+      .where(column, '=', value)
       .where('is_deleted', '=', false)
       .returning('id')
       .execute()

@@ -5,11 +5,15 @@ import type { Kysely } from 'kysely'
 import type { Clock } from '../../platform/clock.js'
 import type { Transactor } from '../../platform/db/database.js'
 import type { Tables } from '../../platform/db/tables.js'
-import { BadRequestError, NotFoundError } from '../../platform/http/errors.js'
+import { isUniqueViolation } from '../../platform/db/errors.js'
+import { BadRequestError, ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { newUuid } from '../../platform/ids.js'
 import { cloneConversation, type ConversationInstances } from './conversation-clone.js'
-import { assertMarkdownFilename, decodeMarkdown, describeText } from './context-file.js'
-import { DEFAULT_MESSAGES_LIMIT, isSameInstance, type AgentInfo, type Conversation, type ConversationSummary, type Message, type MessagePatch, type NewMessage } from './conversations.model.js'
+import { assertMarkdownFilename, decodeMarkdown, describeText, type UploadedFile } from './context-file.js'
+import {
+  DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_MESSAGES_LIMIT, withParticipant,
+  type AgentInfo, type Conversation, type ConversationSummary, type Message, type MessagePatch, type MessageWindow, type NewMessage,
+} from './conversations.model.js'
 import type { ConversationsRepo } from './conversations.repo.js'
 import type { MessagesRepo } from './messages.repo.js'
 
@@ -36,20 +40,6 @@ export interface CreateConversationInput {
   maxChainDepth?: number | null
   autoDelegate?: boolean
 }
-
-export interface MessageWindow {
-  messages: Message[]
-  /** True when older messages exist before the first one returned. */
-  hasMore: boolean
-}
-
-export interface UploadedFile {
-  filename: string
-  /** Reads the file; rejects (4xx) when it exceeds the upload limit. */
-  read(): Promise<Uint8Array>
-}
-
-const DEFAULT_MAX_CHAIN_DEPTH = 10
 
 export class ConversationsService {
   private readonly deletionHooks: ConversationDeletionHook[] = []
@@ -129,14 +119,15 @@ export class ConversationsService {
   async delete(id: string): Promise<{ instancesDeleted: number }> {
     const now = this.deps.clock.now()
     return this.deps.transact(async (tx) => {
-      if (!(await this.deps.repo.softDelete(id, now, tx))) throw new NotFoundError('Conversa não encontrada ou já deletada')
+      const deleted = await this.deps.repo.softDelete({ id }, now, tx)
+      if (deleted.length === 0) throw new NotFoundError('Conversa não encontrada ou já deletada')
       return { instancesDeleted: await this.runDeletionHooks(id, now, tx) }
     })
   }
 
   /** Screenplay cascade: soft-deletes its conversations, running their hooks; returns how many. */
   async hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<number> {
-    const ids = await this.deps.repo.softDeleteByScreenplay(screenplayId, now, tx)
+    const ids = await this.deps.repo.softDelete({ screenplayId }, now, tx)
     for (const id of ids) await this.runDeletionHooks(id, now, tx)
     return ids.length
   }
@@ -154,23 +145,13 @@ export class ConversationsService {
       if (!reserved) conversationNotFound(conversationId)
       const participants = messages.reduce((list, m) => (m.agent ? withParticipant(list, m.agent) : list), reserved.participants)
       if (participants !== reserved.participants) await this.deps.repo.update(conversationId, { participants }, tx)
-      const first = reserved.lastSeq - messages.length + 1
-      const rows: Message[] = messages.map((m, i) => ({
-        id: m.id ?? newUuid(),
-        conversationId,
-        seq: first + i,
-        type: m.type,
-        content: m.content,
-        agent: m.agent ?? null,
-        status: m.status ?? null,
-        taskId: m.taskId ?? null,
-        isDeleted: false,
-        isHidden: false,
-        hiddenAt: null,
-        completedAt: m.completedAt ?? null,
-        createdAt: now,
-      }))
-      await this.deps.messages.insertMany(rows, tx)
+      const rows = newMessageRows(conversationId, messages, reserved.lastSeq - messages.length + 1, now)
+      try {
+        await this.deps.messages.insertMany(rows, tx)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError('A message with one of these ids already exists')
+        throw err
+      }
       return rows
     })
   }
@@ -308,9 +289,22 @@ export class ConversationsService {
   }
 }
 
-/** The list with `agent` added when no participant is that instance; the same list otherwise. */
-function withParticipant(participants: AgentInfo[], agent: AgentInfo): AgentInfo[] {
-  return participants.some((p) => isSameInstance(p, agent)) ? participants : [...participants, agent]
+function newMessageRows(conversationId: string, messages: NewMessage[], firstSeq: number, now: number): Message[] {
+  return messages.map((m, i) => ({
+    id: m.id ?? newUuid(),
+    conversationId,
+    seq: firstSeq + i,
+    type: m.type,
+    content: m.content,
+    agent: m.agent ?? null,
+    status: m.status ?? null,
+    taskId: m.taskId ?? null,
+    isDeleted: false,
+    isHidden: false,
+    hiddenAt: null,
+    completedAt: m.completedAt ?? null,
+    createdAt: now,
+  }))
 }
 
 function conversationNotFound(id: string): never {

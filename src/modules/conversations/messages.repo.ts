@@ -84,9 +84,11 @@ export class KyselyMessagesRepo implements MessagesRepo {
   }
 
   async update(conversationId: string, messageId: string, changes: MessageChanges, tx: Kysely<Tables>) {
+    const columns = toColumns(changes)
+    if (Object.keys(columns).length === 0) return this.findById(conversationId, messageId, tx)
     const row = await tx
       .updateTable('conversation_messages')
-      .set(toColumns(changes))
+      .set(columns)
       .where('id', '=', messageId)
       .where('conversation_id', '=', conversationId)
       .returningAll()

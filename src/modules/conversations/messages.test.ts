@@ -238,9 +238,14 @@ describe('ConversationsService methods for the run engine', () => {
     assert.deepEqual(got.messages, [])
   })
 
-  it('addMessages refuses an unknown conversation', async (t) => {
-    const { deps } = await setup(t)
+  it('addMessages refuses an unknown conversation, and an id already taken (adding nothing)', async (t) => {
+    const { app, deps, id } = await setup(t)
     await assert.rejects(deps.conversations.addMessages('nope', [{ type: 'user', content: 'x' }]), NotFoundError)
+    await deps.conversations.addMessages(id, [{ id: 'fixed-id', type: 'user', content: 'first' }])
+    await assert.rejects(deps.conversations.addMessages(id, [{ type: 'user', content: 'x' }, { id: 'fixed-id', type: 'user', content: 'again' }]), ConflictError)
+    const got = await getConversation(app, id)
+    assert.equal(got.message_count, 1)
+    assert.deepEqual(got.messages.map((m: { content: string }) => m.content), ['first'])
   })
 
   it('updateMessage fills in a placeholder when its run ends', async (t) => {
@@ -252,6 +257,7 @@ describe('ConversationsService methods for the run engine', () => {
     const message = (await getConversation(app, id)).messages[0]
     assert.deepEqual([message.content, message.status, message.completed_at, message.task_id], ['Result', 'completed', '2026-01-01T00:00:03.000Z', 't'])
     await assert.rejects(deps.conversations.updateMessage(id, 'nope', { status: 'error' }), NotFoundError)
+    assert.equal((await deps.conversations.updateMessage(id, placeholder!.id, {})).content, 'Result')
   })
 
   it('historyForPrompt keeps the newest usable messages in order', async (t) => {
