@@ -14,7 +14,9 @@ import { conversationsRoutes } from './modules/conversations/conversations.route
 import { messagesRoutes } from './modules/conversations/messages.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
+import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
+import { SseHeartbeat } from './realtime/sse.js'
 
 export interface BuildAppOptions {
   logger?: Logger | false
@@ -54,9 +56,15 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     description: 'Screenplays, agents, conversations and agent runs for conductor-web and new clients.',
   })
 
+  const heartbeat = new SseHeartbeat(deps.config.streams.heartbeatMs)
+  // Open streams would hold shutdown forever; readers resume elsewhere with Last-Event-ID.
+  app.addHook('preClose', async () => heartbeat.closeAll())
+  const sse = { heartbeat, options: { retryMs: deps.config.streams.retryMs, maxBufferedBytes: deps.config.streams.maxBufferedBytes } }
+
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
+  await app.register(runsRoutes, { engine: deps.engine, sse })
   await app.register(conversationsRoutes, { conversations: deps.conversations })
   await app.register(messagesRoutes, { conversations: deps.conversations })
   await app.register(conversationContextRoutes, {

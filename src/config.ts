@@ -40,6 +40,30 @@ const FileSchema = z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
       .prefault({}),
+    runs: z
+      .object({
+        concurrency: positiveInt.default(8),
+        default_timeout_ms: positiveInt.default(30 * 60_000),
+        max_timeout_ms: positiveInt.default(2 * 60 * 60_000),
+        lease_ms: positiveInt.default(30_000),
+        reaper_interval_ms: positiveInt.default(5_000),
+        poll_interval_ms: positiveInt.default(1_000),
+        event_retention_ms: positiveInt.default(24 * 60 * 60_000),
+        conversation_policy: z.enum(['reject', 'enqueue']).default('reject'),
+        coalesce_ms: z.number().int().min(0).default(25),
+        default_provider: z.string().min(1).default('openai'),
+        echo_delay_ms: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    streams: z
+      .object({
+        heartbeat_ms: positiveInt.max(15_000).default(15_000),
+        retry_ms: positiveInt.default(3_000),
+        max_buffered_bytes: positiveInt.default(1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     workspace: z
       .object({
         allowed_roots: z
@@ -69,6 +93,20 @@ export interface Config {
   database: { url: string }
   log: { level: (typeof LOG_LEVELS)[number] }
   workspace: { allowedRoots: string[] }
+  runs: {
+    concurrency: number
+    defaultTimeoutMs: number
+    maxTimeoutMs: number
+    leaseMs: number
+    reaperIntervalMs: number
+    pollIntervalMs: number
+    eventRetentionMs: number
+    conversationPolicy: 'reject' | 'enqueue'
+    coalesceMs: number
+    defaultProvider: string
+    echoDelayMs: number
+  }
+  streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number }
   conversations: { contextUploadMaxBytes: number }
 }
 
@@ -85,6 +123,20 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'DATABASE_URL', key: 'database.url', kind: 'string' },
   { env: 'LOG_LEVEL', key: 'log.level', kind: 'string' },
   { env: 'ALLOWED_ROOTS', key: 'workspace.allowed_roots', kind: 'list' },
+  { env: 'RUN_CONCURRENCY', key: 'runs.concurrency', kind: 'int' },
+  { env: 'RUN_TIMEOUT_MS', key: 'runs.default_timeout_ms', kind: 'int' },
+  { env: 'RUN_MAX_TIMEOUT_MS', key: 'runs.max_timeout_ms', kind: 'int' },
+  { env: 'RUN_LEASE_MS', key: 'runs.lease_ms', kind: 'int' },
+  { env: 'RUN_REAPER_INTERVAL_MS', key: 'runs.reaper_interval_ms', kind: 'int' },
+  { env: 'RUN_POLL_INTERVAL_MS', key: 'runs.poll_interval_ms', kind: 'int' },
+  { env: 'RUN_EVENT_RETENTION_MS', key: 'runs.event_retention_ms', kind: 'int' },
+  { env: 'RUN_CONVERSATION_POLICY', key: 'runs.conversation_policy', kind: 'string' },
+  { env: 'RUN_COALESCE_MS', key: 'runs.coalesce_ms', kind: 'int' },
+  { env: 'DEFAULT_AI_PROVIDER', key: 'runs.default_provider', kind: 'string' },
+  { env: 'ECHO_DELAY_MS', key: 'runs.echo_delay_ms', kind: 'int' },
+  { env: 'SSE_HEARTBEAT_MS', key: 'streams.heartbeat_ms', kind: 'int' },
+  { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
+  { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
   { env: 'CONTEXT_UPLOAD_MAX_BYTES', key: 'conversations.context_upload_max_bytes', kind: 'int' },
 ]
 
@@ -193,6 +245,24 @@ function toConfig(file: FileConfig, cwd: string): Config {
     database: { url: resolveSqlitePath(file.database.url, cwd) },
     log: { level: file.log.level },
     workspace: { allowedRoots: file.workspace.allowed_roots.map((root) => path.resolve(root)) },
+    runs: {
+      concurrency: file.runs.concurrency,
+      defaultTimeoutMs: file.runs.default_timeout_ms,
+      maxTimeoutMs: file.runs.max_timeout_ms,
+      leaseMs: file.runs.lease_ms,
+      reaperIntervalMs: file.runs.reaper_interval_ms,
+      pollIntervalMs: file.runs.poll_interval_ms,
+      eventRetentionMs: file.runs.event_retention_ms,
+      conversationPolicy: file.runs.conversation_policy,
+      coalesceMs: file.runs.coalesce_ms,
+      defaultProvider: file.runs.default_provider,
+      echoDelayMs: file.runs.echo_delay_ms,
+    },
+    streams: {
+      heartbeatMs: file.streams.heartbeat_ms,
+      retryMs: file.streams.retry_ms,
+      maxBufferedBytes: file.streams.max_buffered_bytes,
+    },
     conversations: { contextUploadMaxBytes: file.conversations.context_upload_max_bytes },
   }
 }

@@ -1,9 +1,13 @@
-// Composition root: builds the database, repos and services from Config. Adapters are chosen
-// here, once; nothing else constructs a service.
+// Composition root: builds the database, repos, services and the run engine from Config.
+// Adapters are chosen here, once; nothing else constructs a service.
+import pino, { type Logger } from 'pino'
 import type { Config } from './config.js'
+import { createEngine, type Engine } from './engine/engine.js'
 import { systemClock, type Clock } from './platform/clock.js'
 import { openDatabase, transactorOf, type Database, type OpenDatabaseOptions } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
+import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { WorkspacePolicy } from './platform/workspace.js'
 import type { ConversationInstances } from './modules/conversations/conversation-clone.js'
 import { KyselyConversationsRepo } from './modules/conversations/conversations.repo.js'
@@ -18,16 +22,19 @@ export interface Deps {
   config: Config
   database: Database
   clock: Clock
+  logger: Logger
   workspace: WorkspacePolicy
   screenplays: ScreenplaysService
   navigation: NavigationService
   conversations: ConversationsService
-  /** Stops background work and closes the database. */
-  close(): Promise<void>
+  engine: Engine
+  /** Stops the engine (running runs get `graceMs`), then closes connections. */
+  close(graceMs?: number): Promise<void>
 }
 
 export interface CreateDepsOptions {
   clock?: Clock
+  logger?: Logger
   database?: OpenDatabaseOptions
   /** Apply pending migrations before building services (default true). */
   migrate?: boolean
@@ -35,8 +42,15 @@ export interface CreateDepsOptions {
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
   const database = openDatabase(config.database.url, options.database)
+  const logger = options.logger ?? pino({ level: 'silent' })
+  let cluster: ClusterChannel = new LocalClusterChannel()
   try {
     if (options.migrate ?? true) await migrateToLatest(database)
+    if (database.dialect === 'postgres') {
+      const channel = new PgNotifyChannel(config.database.url, { schema: options.database?.schema, logger })
+      await channel.start()
+      cluster = channel
+    }
   } catch (err) {
     await database.close()
     throw err
@@ -59,15 +73,38 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     await conversations.hideForScreenplay(screenplayId, now, tx)
   })
 
+  const engine = createEngine({
+    config,
+    database,
+    clock,
+    logger,
+    cluster,
+    workspace,
+    // The agents module (issue 3) answers these once it lands; until then runs name no agent.
+    agents: { find: async () => undefined },
+    promptSources: {
+      personaContent: async () => null,
+      screenplayContent: async (id) => (await screenplays.get(id).catch(() => undefined))?.content ?? null,
+      conversation: async () => null,
+    },
+  })
+  engine.start()
+
   return {
     config,
     database,
     clock,
+    logger,
     workspace,
     screenplays,
     navigation,
     conversations,
-    close: () => database.close(),
+    engine,
+    async close(graceMs = config.server.shutdownTimeoutMs) {
+      await engine.stop(graceMs)
+      await cluster.close()
+      await database.close()
+    },
   }
 }
 

@@ -83,7 +83,7 @@ async function migrate(config: Config): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.log.level)
-  const deps = await createDeps(config)
+  const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })
   await app.listen({ host: config.server.host, port: config.server.port })
   logger.info({ database: deps.database.dialect }, 'conductor gateway ready')

@@ -82,6 +82,49 @@ export interface ConversationMessagesTable {
   created_at: number
 }
 
+export interface RunsTable {
+  id: string
+  status: string
+  source: string
+  agent_id: string | null
+  persona_version: number | null
+  instance_id: string | null
+  conversation_id: string | null
+  screenplay_id: string | null
+  executor: string
+  provider: string
+  model: string | null
+  input: string
+  cwd: string | null
+  prompt: string | null
+  output: Generated<string>
+  error: string | null
+  exit_code: number | null
+  severity: string | null
+  usage: Json | null
+  options: Json
+  idempotency_key: string | null
+  timeout_ms: number
+  worker_id: string | null
+  lease_expires_at: number | null
+  cancel_requested: Bool
+  is_deleted: Bool
+  deleted_message_id: string | null
+  last_seq: Generated<number>
+  created_at: number
+  started_at: number | null
+  ended_at: number | null
+  updated_at: number
+}
+
+export interface RunEventsTable {
+  run_id: string
+  seq: number
+  type: string
+  data: Json
+  at: number
+}
+
 export interface SchemaMigrationsTable {
   name: string
   applied_at: number
@@ -89,6 +132,8 @@ export interface SchemaMigrationsTable {
 
 export interface Tables {
   schema_migrations: SchemaMigrationsTable
+  runs: RunsTable
+  run_events: RunEventsTable
   screenplays: ScreenplaysTable
   navigation_screenplay_states: NavigationScreenplayStatesTable
   navigation_conversation_states: NavigationConversationStatesTable

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { MigrationContext } from './context.js'
 import { screenplaysAndNavigation } from './001-screenplays-navigation.js'
 import { conversations } from './004-conversations.js'
+import { runs } from './010-runs.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -12,5 +13,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
   return {
     '001-screenplays-navigation': screenplaysAndNavigation(ctx),
     '004-conversations': conversations(ctx),
+    '010-runs': runs(ctx),
   }
 }

@@ -1,0 +1,79 @@
+// Turns an executor's stream of events into log writes: consecutive text deltas within a short
+// window become one `text.delta`; any other event flushes pending text first, so order holds.
+// Writes happen one at a time, in order.
+import type { ExecutorEvent } from './executor.js'
+import type { RunEventBody } from './run-events.js'
+
+export class DeltaCoalescer {
+  private pendingText = ''
+  private pending: RunEventBody[] = []
+  private timer: NodeJS.Timeout | null = null
+  private writing: Promise<void> = Promise.resolve()
+  private failure: unknown = null
+  /** All text seen so far: the run's output if it stops early. */
+  text = ''
+
+  constructor(
+    private readonly write: (bodies: RunEventBody[]) => Promise<unknown>,
+    private readonly windowMs: number,
+  ) {}
+
+  push(event: ExecutorEvent): void {
+    if (event.type === 'text.delta') {
+      if (event.text === '') return
+      this.pendingText += event.text
+      this.text += event.text
+      this.timer ??= setTimeout(() => this.flush(), this.windowMs)
+      return
+    }
+    this.takeText()
+    this.pending.push(toBody(event))
+    this.flush()
+  }
+
+  /** Waits for every write so far; returns what is still unwritten for the caller to store itself. */
+  async drain(): Promise<RunEventBody[]> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.writing
+    if (this.failure) throw this.failure
+    this.takeText()
+    const rest = this.pending
+    this.pending = []
+    return rest
+  }
+
+  private takeText(): void {
+    if (this.pendingText === '') return
+    this.pending.push({ type: 'text.delta', data: { text: this.pendingText } })
+    this.pendingText = ''
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.takeText()
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    this.pending = []
+    this.writing = this.writing.then(() => this.write(batch)).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err
+      },
+    )
+  }
+}
+
+function toBody(event: Exclude<ExecutorEvent, { type: 'text.delta' }>): RunEventBody {
+  switch (event.type) {
+    case 'tool.started':
+      return { type: 'tool.started', data: { toolCallId: event.toolCallId, name: event.name, input: event.input } }
+    case 'tool.finished':
+      return { type: 'tool.finished', data: { toolCallId: event.toolCallId, name: event.name, output: event.output, isError: event.isError } }
+    case 'usage':
+      return { type: 'usage', data: event.usage }
+    case 'provider.event':
+      return { type: 'provider.event', data: { provider: event.provider, event: event.event } }
+  }
+}

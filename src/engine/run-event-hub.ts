@@ -1,0 +1,72 @@
+// Live fan-out of run events inside this process. Events appended by this instance are
+// published directly; events appended by other instances arrive through the cluster channel
+// as (run, seq range) signals and are read back from the log.
+import type { ClusterChannel } from '../platform/events/cluster-channel.js'
+import type { RunEvent } from './run-events.js'
+
+export type RunEventListener = (event: RunEvent) => void
+
+const CHANNEL = 'run_events'
+
+export interface RemoteEventReader {
+  readRange(runId: string, fromSeq: number, toSeq: number): Promise<RunEvent[]>
+}
+
+export class RunEventHub {
+  private readonly byRun = new Map<string, Set<RunEventListener>>()
+  private readonly everyRun = new Set<RunEventListener>()
+  /** Remote reads of one run are chained so its events are delivered in order. */
+  private readonly remoteReads = new Map<string, Promise<void>>()
+
+  constructor(private readonly cluster: ClusterChannel) {}
+
+  /** Starts delivering other instances' events; `reader` fetches them from the shared log. */
+  listenToCluster(reader: RemoteEventReader, onError: (err: unknown) => void): void {
+    this.cluster.on(CHANNEL, (payload) => {
+      const [runId, from, to] = payload.split(' ')
+      if (!runId || !from || !to) return
+      const previous = this.remoteReads.get(runId) ?? Promise.resolve()
+      const next = previous
+        .then(() => reader.readRange(runId, Number(from), Number(to)))
+        .then((events) => this.deliver(events), onError)
+        .finally(() => {
+          if (this.remoteReads.get(runId) === next) this.remoteReads.delete(runId)
+        })
+      this.remoteReads.set(runId, next)
+    })
+  }
+
+  /** Delivers committed events here and signals the other instances. */
+  publish(events: readonly RunEvent[]): void {
+    if (events.length === 0) return
+    this.deliver(events)
+    const first = events[0]!
+    this.cluster.send(CHANNEL, `${first.runId} ${first.seq} ${events.at(-1)!.seq}`)
+  }
+
+  subscribe(runId: string, listener: RunEventListener): () => void {
+    let listeners = this.byRun.get(runId)
+    if (!listeners) this.byRun.set(runId, (listeners = new Set()))
+    listeners.add(listener)
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.byRun.get(runId) === listeners) this.byRun.delete(runId)
+    }
+  }
+
+  subscribeAll(listener: RunEventListener): () => void {
+    this.everyRun.add(listener)
+    return () => this.everyRun.delete(listener)
+  }
+
+  subscriberCount(runId: string): number {
+    return this.byRun.get(runId)?.size ?? 0
+  }
+
+  private deliver(events: readonly RunEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.byRun.get(event.runId) ?? []) listener(event)
+      for (const listener of this.everyRun) listener(event)
+    }
+  }
+}

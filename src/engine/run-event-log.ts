@@ -1,0 +1,63 @@
+// The ordered, durable log of each run's events: (run_id, seq, type, data, at).
+import type { Kysely, Selectable } from 'kysely'
+import { fromJson, toJson } from '../platform/db/json.js'
+import type { Tables } from '../platform/db/tables.js'
+import type { RunEvent, RunEventBody } from './run-events.js'
+import type { RunsRepo } from './runs.repo.js'
+
+export class RunEventLog {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly runs: RunsRepo,
+  ) {}
+
+  /** Numbers and stores events inside the caller's transaction. Publish them after it commits. */
+  async append(runId: string, bodies: readonly RunEventBody[], at: number, tx: Kysely<Tables>): Promise<RunEvent[]> {
+    if (bodies.length === 0) return []
+    const first = await this.runs.reserveSeqs(runId, bodies.length, tx)
+    const events = bodies.map((body, i) => ({ ...body, runId, seq: first + i, at }) as RunEvent)
+    await tx
+      .insertInto('run_events')
+      .values(events.map((e) => ({ run_id: runId, seq: e.seq, type: e.type, data: toJson(e.data), at })))
+      .execute()
+    return events
+  }
+
+  /** Events after `afterSeq`, in order, at most `limit`. */
+  async readAfter(runId: string, afterSeq: number, limit = 1000): Promise<RunEvent[]> {
+    const rows = await this.db
+      .selectFrom('run_events')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute()
+    return rows.map(toEvent)
+  }
+
+  async readRange(runId: string, fromSeq: number, toSeq: number): Promise<RunEvent[]> {
+    const rows = await this.db
+      .selectFrom('run_events')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('seq', '>=', fromSeq)
+      .where('seq', '<=', toSeq)
+      .orderBy('seq')
+      .execute()
+    return rows.map(toEvent)
+  }
+
+  /** Drops the logs of runs that ended before `cutoff`; the runs themselves stay. */
+  async purgeEndedBefore(cutoff: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('run_events')
+      .where('run_id', 'in', (eb) => eb.selectFrom('runs').select('id').where('ended_at', '<', cutoff))
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+}
+
+function toEvent(row: Selectable<Tables['run_events']>): RunEvent {
+  return { type: row.type, data: fromJson(row.data, {}), runId: row.run_id, seq: Number(row.seq), at: Number(row.at) } as RunEvent
+}

@@ -1,0 +1,134 @@
+// Reads one run's events for a streaming client: what is stored after its cursor, then the
+// live tail, in seq order with no gaps and no duplicates, ending after the final event.
+import type { RunEventHub } from './run-event-hub.js'
+import type { RunEventLog } from './run-event-log.js'
+import { isFinalEvent, isTerminal, type RunEvent } from './run-events.js'
+import type { RunsRepo } from './runs.repo.js'
+
+export interface RunStreamHandlers {
+  onEvent(event: RunEvent): void
+  /** The final event was delivered (or the run had already ended with nothing left to send). */
+  onEnd(): void
+  onError(err: unknown): void
+}
+
+const PAGE = 500
+
+export class RunStreams {
+  constructor(private readonly deps: { log: RunEventLog; hub: RunEventHub; repo: RunsRepo }) {}
+
+  /** Starts delivering events with seq > `afterSeq`; returns a function that stops it. */
+  open(runId: string, afterSeq: number, handlers: RunStreamHandlers): () => void {
+    return new RunStreamReader(runId, afterSeq, handlers, this.deps).start()
+  }
+}
+
+class RunStreamReader {
+  private cursor: number
+  private catchingUp = false
+  private held: RunEvent[] = []
+  private done = false
+  private unsubscribe: () => void = () => {}
+
+  constructor(
+    private readonly runId: string,
+    afterSeq: number,
+    private readonly handlers: RunStreamHandlers,
+    private readonly deps: { log: RunEventLog; hub: RunEventHub; repo: RunsRepo },
+  ) {
+    this.cursor = afterSeq
+  }
+
+  start(): () => void {
+    this.unsubscribe = this.deps.hub.subscribe(this.runId, (event) => this.receive(event))
+    void this.catchUp(true)
+    return () => this.stop()
+  }
+
+  private stop(): void {
+    this.done = true
+    this.unsubscribe()
+    this.held = []
+  }
+
+  private receive(event: RunEvent): void {
+    if (this.done || event.seq <= this.cursor) return
+    if (this.catchingUp || event.seq > this.cursor + 1) {
+      // Not next in line: keep it and fetch whatever is missing from the log first.
+      this.held.push(event)
+      if (!this.catchingUp) void this.catchUp(false)
+      return
+    }
+    this.deliver(event)
+  }
+
+  private async catchUp(first: boolean): Promise<void> {
+    this.catchingUp = true
+    try {
+      for (;;) {
+        const page = await this.deps.log.readAfter(this.runId, this.cursor, PAGE)
+        if (this.done) return
+        for (const event of page) this.deliver(event)
+        if (page.length < PAGE) break
+      }
+      if (first && !this.done) await this.endIfLogIsGone()
+    } catch (err) {
+      if (!this.done) {
+        this.stop()
+        this.handlers.onError(err)
+      }
+      return
+    } finally {
+      this.catchingUp = false
+    }
+    const held = this.held.sort((a, b) => a.seq - b.seq)
+    this.held = []
+    for (const event of held) if (!this.done && event.seq > this.cursor) this.receive(event)
+  }
+
+  /**
+   * A finished run ends the stream even when there is nothing left to send: the reader already
+   * had everything, or the log was purged after retention (then the final event is rebuilt).
+   */
+  private async endIfLogIsGone(): Promise<void> {
+    const run = await this.deps.repo.get(this.runId)
+    if (!run || this.done || !isTerminal(run.status)) return
+    if (this.cursor >= run.lastSeq) {
+      this.stop()
+      this.handlers.onEnd()
+      return
+    }
+    const stored = await this.deps.log.readAfter(this.runId, this.cursor, 1)
+    if (stored.length === 0) this.deliver(finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run))
+  }
+
+  private deliver(event: RunEvent): void {
+    if (this.done || event.seq <= this.cursor) return
+    this.cursor = event.seq
+    this.handlers.onEvent(event)
+    if (isFinalEvent(event)) {
+      this.stop()
+      this.handlers.onEnd()
+    }
+  }
+}
+
+function finalEventOf(
+  runId: string,
+  seq: number,
+  at: number,
+  run: { status: string; output: string; error: string | null; exitCode: number | null; severity: string | null; startedAt: number | null; createdAt: number; timeoutMs: number },
+): RunEvent {
+  const durationMs = at - (run.startedAt ?? run.createdAt)
+  const base = { runId, seq, at }
+  switch (run.status) {
+    case 'completed':
+      return { ...base, type: 'run.completed', data: { output: run.output, exitCode: 0, durationMs, severity: (run.severity ?? 'success') as 'success' } }
+    case 'cancelled':
+      return { ...base, type: 'run.cancelled', data: { output: run.output, durationMs } }
+    case 'timed_out':
+      return { ...base, type: 'run.timed_out', data: { output: run.output, durationMs, timeoutMs: run.timeoutMs } }
+    default:
+      return { ...base, type: 'run.failed', data: { error: run.error ?? 'failed', output: run.output, exitCode: run.exitCode ?? 1, durationMs } }
+  }
+}

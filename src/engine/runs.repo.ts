@@ -1,0 +1,329 @@
+// Run storage. The runs table is also the queue: workers claim queued rows atomically
+// (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single writer).
+import type { Kysely, Selectable } from 'kysely'
+import type { Dialect } from '../platform/db/database.js'
+import { fromBool, fromJson, toJson } from '../platform/db/json.js'
+import type { RunsTable, Tables } from '../platform/db/tables.js'
+import type { Run, RunOptions, RunSource, ExecutorKind, Provider } from './run.js'
+import type { RunStatus, Severity, Usage } from './run-events.js'
+
+export interface RunFilter {
+  ids?: string[]
+  statuses?: RunStatus[]
+  agentId?: string
+  instanceId?: string
+  conversationId?: string
+  screenplayId?: string
+  source?: RunSource
+  includeDeleted?: boolean
+}
+
+export interface ListRunsOptions extends RunFilter {
+  limit: number
+  offset: number
+  /** Newest first unless `oldestFirst`. */
+  oldestFirst?: boolean
+}
+
+/** Columns a finished run gets; the run is only finished if it is still in `from` statuses. */
+export interface RunEnding {
+  status: RunStatus
+  output: string
+  error: string | null
+  exitCode: number | null
+  severity: Severity | null
+  usage: Usage | null
+  endedAt: number
+}
+
+export interface RunsRepo {
+  insert(run: Run, tx?: Kysely<Tables>): Promise<void>
+  get(id: string, tx?: Kysely<Tables>): Promise<Run | undefined>
+  findByIdempotencyKey(key: string): Promise<Run | undefined>
+  list(options: ListRunsOptions): Promise<Run[]>
+  count(filter: RunFilter): Promise<number>
+  hasActiveRunInConversation(conversationId: string, tx?: Kysely<Tables>): Promise<boolean>
+  /** queued → running for this worker; undefined when it is not claimable (gone, taken, conversation busy). */
+  claim(id: string, workerId: string, leaseExpiresAt: number, now: number): Promise<Run | undefined>
+  /** Claims the oldest claimable queued run. */
+  claimNext(workerId: string, leaseExpiresAt: number, now: number): Promise<Run | undefined>
+  /** Extends the leases of this worker's running runs; returns the ids whose cancellation was requested. */
+  renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]>
+  /** Ends a run that is still in one of `from` and returns it; undefined when it already moved on. */
+  end(id: string, from: RunStatus[], ending: RunEnding, tx?: Kysely<Tables>): Promise<Run | undefined>
+  requestCancel(id: string, now: number): Promise<void>
+  /** Running runs whose lease lapsed before `now`. */
+  listExpiredLeases(now: number, limit: number): Promise<Run[]>
+  saveOutput(id: string, output: string, now: number): Promise<void>
+  savePrompt(id: string, prompt: string): Promise<void>
+  markDeleted(id: string, messageId: string | null, now: number, tx?: Kysely<Tables>): Promise<boolean>
+  /** Advances the run's event counter by `count` and returns the first seq to use. */
+  reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number>
+}
+
+type RunRow = Selectable<RunsTable>
+
+export class KyselyRunsRepo implements RunsRepo {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async insert(run: Run, tx: Kysely<Tables> = this.db): Promise<void> {
+    await tx.insertInto('runs').values(toRow(run)).execute()
+  }
+
+  async get(id: string, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
+    const row = await tx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toRun(row) : undefined
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Run | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('idempotency_key', '=', key).executeTakeFirst()
+    return row ? toRun(row) : undefined
+  }
+
+  async list(options: ListRunsOptions): Promise<Run[]> {
+    const direction = options.oldestFirst ? 'asc' : 'desc'
+    const rows = await this.filtered(options)
+      .selectAll()
+      .orderBy('created_at', direction)
+      .orderBy('id', direction)
+      .limit(options.limit)
+      .offset(options.offset)
+      .execute()
+    return rows.map(toRun)
+  }
+
+  async count(filter: RunFilter): Promise<number> {
+    const row = await this.filtered(filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  async hasActiveRunInConversation(conversationId: string, tx: Kysely<Tables> = this.db): Promise<boolean> {
+    const row = await tx
+      .selectFrom('runs')
+      .select('id')
+      .where('conversation_id', '=', conversationId)
+      .where('status', 'in', ['queued', 'running'])
+      .limit(1)
+      .executeTakeFirst()
+    return row !== undefined
+  }
+
+  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number) {
+    return this.claimWhere(workerId, leaseExpiresAt, now, id)
+  }
+
+  async claimNext(workerId: string, leaseExpiresAt: number, now: number) {
+    return this.claimWhere(workerId, leaseExpiresAt, now)
+  }
+
+  private async claimWhere(workerId: string, leaseExpiresAt: number, now: number, id?: string): Promise<Run | undefined> {
+    try {
+      const row = await this.db
+        .updateTable('runs')
+        .set({ status: 'running', worker_id: workerId, lease_expires_at: leaseExpiresAt, started_at: now, updated_at: now })
+        .where('id', '=', (eb) => {
+          let candidate = eb
+            .selectFrom('runs as q')
+            .select('q.id')
+            .where('q.status', '=', 'queued')
+            .where(({ or, not, exists, selectFrom, eb: inner }) =>
+              or([
+                inner('q.conversation_id', 'is', null),
+                not(
+                  exists(
+                    selectFrom('runs as busy')
+                      .select('busy.id')
+                      .whereRef('busy.conversation_id', '=', 'q.conversation_id')
+                      .where('busy.status', '=', 'running'),
+                  ),
+                ),
+              ]),
+            )
+          if (id !== undefined) candidate = candidate.where('q.id', '=', id)
+          candidate = candidate.orderBy('q.created_at').orderBy('q.id').limit(1)
+          return this.dialect === 'postgres' ? candidate.forUpdate().skipLocked() : candidate
+        })
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()
+      return row ? toRun(row) : undefined
+    } catch (err) {
+      // Another worker started a run of the same conversation between our check and our write.
+      if (isUniqueViolationOnRunning(err)) return undefined
+      throw err
+    }
+  }
+
+  async renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('runs')
+      .set({ lease_expires_at: leaseExpiresAt, updated_at: now })
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .returning(['id', 'cancel_requested'])
+      .execute()
+    return rows.filter((row) => fromBool(row.cancel_requested)).map((row) => row.id)
+  }
+
+  async end(id: string, from: RunStatus[], ending: RunEnding, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
+    const row = await tx
+      .updateTable('runs')
+      .set({
+        status: ending.status,
+        output: ending.output,
+        error: ending.error,
+        exit_code: ending.exitCode,
+        severity: ending.severity,
+        usage: ending.usage ? toJson(ending.usage) : null,
+        ended_at: ending.endedAt,
+        updated_at: ending.endedAt,
+        lease_expires_at: null,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toRun(row) : undefined
+  }
+
+  async requestCancel(id: string, now: number): Promise<void> {
+    await this.db.updateTable('runs').set({ cancel_requested: true, updated_at: now }).where('id', '=', id).execute()
+  }
+
+  async listExpiredLeases(now: number, limit: number): Promise<Run[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', now)
+      .orderBy('lease_expires_at')
+      .limit(limit)
+      .execute()
+    return rows.map(toRun)
+  }
+
+  async saveOutput(id: string, output: string, now: number): Promise<void> {
+    await this.db.updateTable('runs').set({ output, updated_at: now }).where('id', '=', id).where('status', '=', 'running').execute()
+  }
+
+  async savePrompt(id: string, prompt: string): Promise<void> {
+    await this.db.updateTable('runs').set({ prompt }).where('id', '=', id).execute()
+  }
+
+  async markDeleted(id: string, messageId: string | null, now: number, tx: Kysely<Tables> = this.db): Promise<boolean> {
+    const result = await tx
+      .updateTable('runs')
+      .set({ is_deleted: true, deleted_message_id: messageId, updated_at: now })
+      .where('id', '=', id)
+      .where('is_deleted', '=', false)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  async reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number> {
+    const row = await tx
+      .updateTable('runs')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
+      .where('id', '=', id)
+      .returning('last_seq')
+      .executeTakeFirstOrThrow()
+    return Number(row.last_seq) - count + 1
+  }
+
+  private filtered(filter: RunFilter) {
+    let query = this.db.selectFrom('runs')
+    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [''])
+    if (filter.statuses) query = query.where('status', 'in', filter.statuses.length > 0 ? filter.statuses : ['' as RunStatus])
+    if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId)
+    if (filter.instanceId !== undefined) query = query.where('instance_id', '=', filter.instanceId)
+    if (filter.conversationId !== undefined) query = query.where('conversation_id', '=', filter.conversationId)
+    if (filter.screenplayId !== undefined) query = query.where('screenplay_id', '=', filter.screenplayId)
+    if (filter.source !== undefined) query = query.where('source', '=', filter.source)
+    if (!filter.includeDeleted) query = query.where('is_deleted', '=', false)
+    return query
+  }
+}
+
+function isUniqueViolationOnRunning(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; constraint?: string }
+  return (
+    (e.code === '23505' && e.constraint === 'runs_one_running_per_conversation') ||
+    (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /runs\.conversation_id/.test(e.message ?? ''))
+  )
+}
+
+function toRow(run: Run) {
+  return {
+    id: run.id,
+    status: run.status,
+    source: run.source,
+    agent_id: run.agentId,
+    persona_version: run.personaVersion,
+    instance_id: run.instanceId,
+    conversation_id: run.conversationId,
+    screenplay_id: run.screenplayId,
+    executor: run.executor,
+    provider: run.provider,
+    model: run.model,
+    input: run.input,
+    cwd: run.cwd,
+    prompt: run.prompt,
+    output: run.output,
+    error: run.error,
+    exit_code: run.exitCode,
+    severity: run.severity,
+    usage: run.usage ? toJson(run.usage) : null,
+    options: toJson(run.options),
+    idempotency_key: run.idempotencyKey,
+    timeout_ms: run.timeoutMs,
+    worker_id: run.workerId,
+    lease_expires_at: run.leaseExpiresAt,
+    cancel_requested: run.cancelRequested,
+    is_deleted: run.isDeleted,
+    deleted_message_id: null,
+    last_seq: run.lastSeq,
+    created_at: run.createdAt,
+    started_at: run.startedAt,
+    ended_at: run.endedAt,
+    updated_at: run.updatedAt,
+  }
+}
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    status: row.status as RunStatus,
+    source: row.source as RunSource,
+    agentId: row.agent_id,
+    personaVersion: row.persona_version,
+    instanceId: row.instance_id,
+    conversationId: row.conversation_id,
+    screenplayId: row.screenplay_id,
+    executor: row.executor as ExecutorKind,
+    provider: row.provider as Provider,
+    model: row.model,
+    input: row.input,
+    cwd: row.cwd,
+    prompt: row.prompt,
+    output: row.output,
+    error: row.error,
+    exitCode: row.exit_code,
+    severity: row.severity as Severity | null,
+    usage: fromJson<Usage | null>(row.usage, null),
+    options: fromJson<RunOptions>(row.options, {}),
+    idempotencyKey: row.idempotency_key,
+    timeoutMs: Number(row.timeout_ms),
+    workerId: row.worker_id,
+    leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+    cancelRequested: fromBool(row.cancel_requested),
+    isDeleted: fromBool(row.is_deleted),
+    lastSeq: Number(row.last_seq),
+    createdAt: Number(row.created_at),
+    startedAt: row.started_at === null ? null : Number(row.started_at),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    updatedAt: Number(row.updated_at),
+  }
+}

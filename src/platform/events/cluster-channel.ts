@@ -1,0 +1,17 @@
+// Messages between gateway instances that share one database. The embedded profile has a
+// single instance, so its channel delivers nothing; the server profile uses LISTEN/NOTIFY.
+
+export interface ClusterChannel {
+  /** Tells every other gateway instance; never delivered back to the sender. */
+  send(channel: string, payload: string): void
+  /** Registers the handler for messages other instances send on `channel`. */
+  on(channel: string, handler: (payload: string) => void): void
+  close(): Promise<void>
+}
+
+/** The embedded profile: there are no other instances to tell. */
+export class LocalClusterChannel implements ClusterChannel {
+  send(): void {}
+  on(): void {}
+  async close(): Promise<void> {}
+}
