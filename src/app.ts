@@ -10,6 +10,9 @@ import { answerRouterError, installErrorHandlers } from './platform/http/error-h
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
+import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
+import { messagesRoutes } from './modules/conversations/messages.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
@@ -74,6 +77,12 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(tasksRoutes, { runs: deps.engine.runs })
   await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
+  await app.register(conversationsRoutes, { conversations: deps.conversations })
+  await app.register(messagesRoutes, { conversations: deps.conversations })
+  await app.register(conversationContextRoutes, {
+    conversations: deps.conversations,
+    uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
+  })
 
   return app
 }

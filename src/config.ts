@@ -79,6 +79,10 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    conversations: z
+      .object({ context_upload_max_bytes: positiveInt.default(51_200) })
+      .strict()
+      .prefault({}),
   })
   .strict()
 
@@ -112,6 +116,7 @@ export interface Config {
   streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }
   /** Shared secret of the watcher-facing endpoints; null: loopback callers only. */
   internal: { token: string | null }
+  conversations: { contextUploadMaxBytes: number }
 }
 
 type EnvKind = 'string' | 'int' | 'list' | 'bool'
@@ -143,6 +148,7 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
   { env: 'SLOW_CLIENT_STALL_MS', key: 'streams.stall_ms', kind: 'int' },
+  { env: 'CONTEXT_UPLOAD_MAX_BYTES', key: 'conversations.context_upload_max_bytes', kind: 'int' },
 ]
 
 export class ConfigError extends Error {
@@ -270,6 +276,7 @@ function toConfig(file: FileConfig, cwd: string): Config {
       maxBufferedBytes: file.streams.max_buffered_bytes,
       stallMs: file.streams.stall_ms,
     },
+    conversations: { contextUploadMaxBytes: file.conversations.context_upload_max_bytes },
   }
 }
 

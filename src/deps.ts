@@ -13,6 +13,10 @@ import { contextOf } from './engine/run-recorder.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { broadcastRuns } from './realtime/run-broadcasts.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
+import type { ConversationInstances } from './modules/conversations/conversation-clone.js'
+import { KyselyConversationsRepo } from './modules/conversations/conversations.repo.js'
+import { ConversationsService } from './modules/conversations/conversations.service.js'
+import { KyselyMessagesRepo } from './modules/conversations/messages.repo.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
@@ -26,6 +30,7 @@ export interface Deps {
   workspace: WorkspacePolicy
   screenplays: ScreenplaysService
   navigation: NavigationService
+  conversations: ConversationsService
   engine: Engine
   gamification: GamificationHub
   watcher: WatcherIngest
@@ -62,7 +67,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 
   const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(database.db), clock, workspace, transact })
   const navigation = new NavigationService({ repo: new KyselyNavigationRepo(database.db), clock, transact })
+  const conversations = new ConversationsService({
+    repo: new KyselyConversationsRepo(database.db),
+    messages: new KyselyMessagesRepo(database.db),
+    instances: noInstancesToCloneYet,
+    clock,
+    transact,
+  })
   screenplays.onDelete((screenplayId, _now, tx) => navigation.forgetScreenplay(screenplayId, tx))
+  screenplays.onDelete(async (screenplayId, now, tx) => {
+    await conversations.hideForScreenplay(screenplayId, now, tx)
+  })
 
   const engine = createEngine({
     config,
@@ -100,6 +115,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     screenplays,
     navigation,
+    conversations,
     engine,
     gamification,
     watcher,
@@ -109,4 +125,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       await database.close()
     },
   }
+}
+
+/**
+ * Placeholder agreed with the lead until the instances module exists: clones copy no agent
+ * instances (participants get fresh instance ids). Replace with InstancesService.cloneForConversation.
+ */
+const noInstancesToCloneYet: ConversationInstances = {
+  cloneForConversation: async () => ({}),
 }
