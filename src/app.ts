@@ -9,8 +9,11 @@ import { answerRouterError, installErrorHandlers } from './platform/http/error-h
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
+import { personaVersionsRoutes } from './modules/personas/persona-versions.routes.js'
+import { personasRoutes } from './modules/personas/personas.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 
 export interface BuildAppOptions {
@@ -54,6 +57,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
+  await app.register(agentsRoutes, { agents: deps.agents })
+  await app.register(personasRoutes, { personas: deps.personas })
+  await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
 
   return app
 }

@@ -5,8 +5,13 @@ import { systemClock, type Clock } from './platform/clock.js'
 import { openDatabase, transactorOf, type Database, type OpenDatabaseOptions } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { WorkspacePolicy } from './platform/workspace.js'
+import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
+import { AgentsService } from './modules/agents/agents.service.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
+import { PersonaVersionsService } from './modules/personas/persona-versions.service.js'
+import { KyselyPersonasRepo } from './modules/personas/personas.repo.js'
+import { PersonasService } from './modules/personas/personas.service.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 
@@ -17,6 +22,9 @@ export interface Deps {
   workspace: WorkspacePolicy
   screenplays: ScreenplaysService
   navigation: NavigationService
+  agents: AgentsService
+  personas: PersonasService
+  personaVersions: PersonaVersionsService
   /** Stops background work and closes the database. */
   close(): Promise<void>
 }
@@ -44,6 +52,25 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const navigation = new NavigationService({ repo: new KyselyNavigationRepo(database.db), clock, transact })
   screenplays.onDelete((screenplayId, _now, tx) => navigation.forgetScreenplay(screenplayId, tx))
 
+  // Agents and personas need each other (an agent's persona is written as a version; a persona
+  // needs its agent to exist), so the catalog reaches the persona store through a late-bound port.
+  const personasRepo = new KyselyPersonasRepo(database.db)
+  let personas: PersonasService | undefined
+  const personaStore = () => personas!
+  const agents = new AgentsService({
+    repo: new KyselyAgentsRepo(database.db),
+    clock,
+    transact,
+    personas: {
+      record: (agentId, content, change, tx) => personaStore().record(agentId, content, change, tx),
+      current: (agentId) => personaStore().current(agentId),
+      currentContents: () => personaStore().currentContents(),
+      fingerprint: () => personaStore().fingerprint(),
+    },
+  })
+  personas = new PersonasService({ repo: personasRepo, agents, clock, transact })
+  const personaVersions = new PersonaVersionsService({ repo: personasRepo, personas, agents, clock, transact })
+
   return {
     config,
     database,
@@ -51,6 +78,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     screenplays,
     navigation,
+    agents,
+    personas,
+    personaVersions,
     close: () => database.close(),
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { MigrationContext } from './context.js'
 import { screenplaysAndNavigation } from './001-screenplays-navigation.js'
+import { agentsPersonasInstances } from './002-agents-personas-instances.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -10,5 +11,6 @@ export interface Migration {
 export function allMigrations(ctx: MigrationContext): Record<string, Migration> {
   return {
     '001-screenplays-navigation': screenplaysAndNavigation(ctx),
+    '002-agents-personas-instances': agentsPersonasInstances(ctx),
   }
 }
