@@ -10,6 +10,7 @@ import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
+import { instancesRoutes } from './modules/instances/instances.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { personaVersionsRoutes } from './modules/personas/persona-versions.routes.js'
@@ -60,6 +61,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(agentsRoutes, { agents: deps.agents })
   await app.register(personasRoutes, { personas: deps.personas })
   await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
+  await app.register(instancesRoutes, { instances: deps.instances })
 
   return app
 }

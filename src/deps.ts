@@ -4,9 +4,13 @@ import type { Config } from './config.js'
 import { systemClock, type Clock } from './platform/clock.js'
 import { openDatabase, transactorOf, type Database, type OpenDatabaseOptions } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { NotFoundError } from './platform/http/errors.js'
 import { WorkspacePolicy } from './platform/workspace.js'
 import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
 import { AgentsService } from './modules/agents/agents.service.js'
+import type { InstanceHistorySource } from './modules/instances/instance-history.js'
+import { KyselyInstancesRepo } from './modules/instances/instances.repo.js'
+import { InstancesService } from './modules/instances/instances.service.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
 import { PersonaVersionsService } from './modules/personas/persona-versions.service.js'
@@ -25,6 +29,7 @@ export interface Deps {
   agents: AgentsService
   personas: PersonasService
   personaVersions: PersonaVersionsService
+  instances: InstancesService
   /** Stops background work and closes the database. */
   close(): Promise<void>
 }
@@ -34,6 +39,17 @@ export interface CreateDepsOptions {
   database?: OpenDatabaseOptions
   /** Apply pending migrations before building services (default true). */
   migrate?: boolean
+  /** Where instance history comes from (tests pass their own until the runs module exists). */
+  instanceHistory?: InstanceHistorySource
+}
+
+/**
+ * Placeholder agreed with the lead: instance history will come from the runs module, which
+ * replaces this source when it lands. Until then instances have no history to show or hide.
+ */
+const noInstanceHistoryYet: InstanceHistorySource = {
+  historyOf: async () => [],
+  hideHistoryOf: async () => 0,
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
@@ -71,6 +87,27 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   personas = new PersonasService({ repo: personasRepo, agents, clock, transact })
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, personas, agents, clock, transact })
 
+  const instances = new InstancesService({
+    repo: new KyselyInstancesRepo(database.db),
+    agents,
+    personas,
+    screenplays: {
+      async workingDirectoryOf(screenplayId) {
+        try {
+          return (await screenplays.get(screenplayId)).workingDirectory
+        } catch (err) {
+          if (err instanceof NotFoundError) return null
+          throw err
+        }
+      },
+    },
+    history: options.instanceHistory ?? noInstanceHistoryYet,
+    workspace,
+    clock,
+    transact,
+  })
+  screenplays.onDelete((screenplayId, now, tx) => instances.hideForScreenplay(screenplayId, now, tx).then(() => {}))
+
   return {
     config,
     database,
@@ -81,6 +118,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     agents,
     personas,
     personaVersions,
+    instances,
     close: () => database.close(),
   }
 }
