@@ -5,9 +5,10 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { installZodMessages } from '../../platform/http/zod-messages.js'
 import { personaContentProblem } from '../personas/persona-content.js'
 import { isAiProvider } from './ai-providers.js'
-import { AgentName } from './agents.schemas.js'
+import { AgentName, toWireFields } from './agents.schemas.js'
 import type { AgentInput, AgentsService } from './agents.service.js'
 
 export interface ImportSummary {
@@ -38,6 +39,7 @@ const Definition = z.looseObject({
 const MODELLED = ['name', 'description', 'emoji', 'tags', 'group', 'mcp_configs', 'ai_provider', 'model', 'prompt', 'instructions']
 
 export async function importAgentDirectory(dir: string, agents: AgentsService, print: (line: string) => void): Promise<ImportSummary> {
+  installZodMessages()
   let entries: string[]
   try {
     entries = (await readdir(dir, { withFileTypes: true }))
@@ -54,7 +56,7 @@ export async function importAgentDirectory(dir: string, agents: AgentsService, p
       const result = await agents.importAgent(entry, input, path.join(dir, entry))
       summary[result.outcome] += 1
       const details = [
-        ...(result.outcome === 'updated' ? [`changed ${result.changed.join(', ') || 'definition'}`] : []),
+        ...(result.outcome === 'updated' ? [`changed ${toWireFields(result.changed).join(', ') || 'definition'}`] : []),
         ...(result.personaVersion !== undefined ? [`persona v${result.personaVersion}`] : []),
         ...notes,
       ]
@@ -79,7 +81,7 @@ async function readAgent(agentDir: string): Promise<{ input: AgentInput & { name
   try {
     raw = parseYaml(definitionText)
   } catch (err) {
-    throw new Error(`definition.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`)
+    throw new Error(`definition.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`)
   }
   const parsed = Definition.safeParse(raw ?? {})
   if (!parsed.success) {
