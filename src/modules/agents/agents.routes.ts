@@ -1,7 +1,6 @@
 // HTTP for the agent catalog: /api/agents, /api/agents/{agent_id}, /api/agents/suggest.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { RankedAgent } from './agent-suggest.js'
 import {
   AgentDto,
   AgentParams,
@@ -16,6 +15,7 @@ import {
   UpdateAgentBody,
   toAgentDto,
   toAgentInput,
+  toSuggestionDto,
   toWireFields,
 } from './agents.schemas.js'
 import type { AgentsService } from './agents.service.js'
@@ -77,8 +77,4 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
     await agents.delete(req.params.agent_id)
     return { success: true as const, agent_id: req.params.agent_id, message: `Agent '${req.params.agent_id}' deleted successfully` }
   })
-}
-
-function toSuggestionDto(r: RankedAgent) {
-  return { agent_id: r.agent.agentId, name: r.agent.name, emoji: r.agent.emoji, description: r.agent.description, score: r.score, reason: r.reason }
 }

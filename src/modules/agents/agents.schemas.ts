@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { toIso } from '../../platform/clock.js'
 import { PathId } from '../../platform/http/query.js'
 import { PersonaContent } from '../personas/persona-content.js'
+import type { RankedAgent } from './agent-suggest.js'
 import { AI_PROVIDERS } from './ai-providers.js'
 import type { Agent } from './agents.repo.js'
 import type { AgentField, AgentInput } from './agents.service.js'
@@ -40,37 +41,21 @@ const agentFields = {
   customization: ObjectOrNull,
 }
 
+/** Every catalog field, each optional (both create and update take them). */
+const optionalAgentFields = z.object(agentFields).partial().shape
+
 export const CreateAgentBody = z.object({
   name: AgentName,
   description: z.string().trim().min(10, { message: 'must be at least 10 characters' }).max(200, { message: 'cannot exceed 200 characters' }),
   persona_content: PersonaContent.refine((content) => content.trim().length >= 50, { message: 'must be at least 50 characters' }).optional(),
-  ...agentFields,
-  emoji: agentFields.emoji.default('🤖'),
-  group: agentFields.group.optional(),
-  tags: agentFields.tags.optional(),
-  mcp_configs: agentFields.mcp_configs.optional(),
-  ai_provider: agentFields.ai_provider.optional(),
-  model: agentFields.model.optional(),
-  prompt: agentFields.prompt.optional(),
-  is_councilor: agentFields.is_councilor.optional(),
-  councilor_config: agentFields.councilor_config.optional(),
-  customization: agentFields.customization.optional(),
+  ...optionalAgentFields,
 })
 
 export const UpdateAgentBody = z.object({
   name: z.string().trim().min(1, { message: 'cannot be empty' }).max(100, { message: 'cannot exceed 100 characters' }).optional(),
   description: z.string().trim().max(1000, { message: 'cannot exceed 1000 characters' }).optional(),
   persona_content: PersonaContent.optional(),
-  emoji: agentFields.emoji.optional(),
-  group: agentFields.group.optional(),
-  tags: agentFields.tags.optional(),
-  mcp_configs: agentFields.mcp_configs.optional(),
-  ai_provider: agentFields.ai_provider.optional(),
-  model: agentFields.model.optional(),
-  prompt: agentFields.prompt.optional(),
-  is_councilor: agentFields.is_councilor.optional(),
-  councilor_config: agentFields.councilor_config.optional(),
-  customization: agentFields.customization.optional(),
+  ...optionalAgentFields,
 })
 
 export type CreateAgentBody = z.output<typeof CreateAgentBody>
@@ -135,6 +120,10 @@ export const SuggestDto = z.object({
   qdrant_local: ComparisonSlotDto.optional().describe('compare=true only; filled by the local ranker'),
   winner: z.enum(['tie', 'none']).optional().describe('compare=true only: both slots come from one ranker, so they tie'),
 })
+
+export function toSuggestionDto(r: RankedAgent): z.output<typeof SuggestionDto> {
+  return { agent_id: r.agent.agentId, name: r.agent.name, emoji: r.agent.emoji, description: r.agent.description, score: r.score, reason: r.reason }
+}
 
 const WIRE_FIELDS: Record<AgentField, string> = {
   name: 'name',
