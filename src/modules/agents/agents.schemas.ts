@@ -1,7 +1,7 @@
 // Wire shapes of the agent catalog (original-gateway.md §2.10, web-client-contract.md #10–#12, #16).
 import { z } from 'zod'
 import { toIso } from '../../platform/clock.js'
-import { PathId } from '../../platform/http/query.js'
+import { PathId, QueryBool } from '../../platform/http/query.js'
 import { PersonaContent } from '../personas/persona-content.js'
 import type { RankedAgent } from './agent-suggest.js'
 import { AI_PROVIDERS } from './ai-providers.js'
@@ -97,7 +97,7 @@ export const SuggestBody = z.object({
   current_agent_id: z.string().nullable().optional(),
 })
 export const SuggestQuery = z.object({
-  compare: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false).describe('Also answer the comparison slots the client reads'),
+  compare: QueryBool.default(false).describe('Also answer the comparison slots the client reads'),
 })
 
 const SuggestionDto = z.object({

@@ -75,8 +75,7 @@ describe('POST /api/agents/instances', () => {
     const status = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, status: 'flying' } })
     assert.match(status.json().detail.error, /^Invalid status\. Allowed values: pending, queued/)
     const notObject = await app.inject({ method: 'POST', url: api, payload: [1] })
-    assert.equal(notObject.statusCode, 400)
-    assert.equal(notObject.json().detail.success, false)
+    assert.deepEqual([notObject.statusCode, notObject.json().detail], [400, { success: false, error: 'body: must be an object' }])
   })
 
   it('answers 409 for an existing id (deleted ones too) and 404 for an unknown agent', async (t) => {

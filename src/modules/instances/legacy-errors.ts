@@ -12,7 +12,7 @@ export function legacyBodyErrors(detailOf: (message: string) => unknown) {
     const text = first.message ?? 'is invalid'
     // Messages written for these endpoints name their field or start with a capital; the shared
     // generic ones ("is required", "must be a string") get the field in front.
-    const message = field === '' || text.startsWith(field) || /^[A-Z]/.test(text) ? text : `${field}: ${text}`
+    const message = /^[A-Z]/.test(text) || (field !== '' && text.startsWith(field)) ? text : `${field || 'body'}: ${text}`
     return reply.code(400).send({ detail: detailOf(message) })
   }
 }

@@ -258,3 +258,16 @@ describe('GET …/persona/versions/range', () => {
     assert.equal((await app.inject({ url: `${base}/range?from_version=a&to_version=2` })).statusCode, 422)
   })
 })
+
+describe('OpenAPI document', () => {
+  it('lists every literal version sub-path as its own operation next to {version}', async (t) => {
+    const { app } = await buildTestApp(t)
+    const paths = (await app.inject({ url: '/openapi.json' })).json().paths
+    const versions = '/api/agents/{agent_id}/persona/versions'
+    for (const sub of ['stats', 'latest', 'first', 'range']) assert.ok(paths[`${versions}/${sub}`]?.get, sub)
+    for (const sub of ['compare', 'restore', 'cleanup']) assert.ok(paths[`${versions}/${sub}`]?.post, sub)
+    assert.deepEqual(Object.keys(paths[`${versions}/{version}`]).sort(), ['delete', 'get', 'put'])
+    assert.ok(paths['/api/agents/instances/{instance_id}/statistics'].patch)
+    assert.ok(paths['/api/agents/suggest'].post.responses['200'])
+  })
+})
