@@ -15,6 +15,9 @@ import { conversationContextRoutes } from './modules/conversations/conversation-
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
 import { messagesRoutes } from './modules/conversations/messages.routes.js'
 import { agentExecuteRoutes } from './modules/execution/agent-execute.routes.js'
+import { legacyExecuteRoutes } from './modules/execution/legacy-execute.routes.js'
+import { portfolioRoutes } from './modules/portfolio/portfolio.routes.js'
+import { PortfolioSessions } from './modules/portfolio/portfolio-sessions.js'
 import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { instancesRoutes } from './modules/instances/instances.routes.js'
@@ -85,6 +88,17 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(runsRoutes, { engine: deps.engine, sse })
   await app.register(tasksRoutes, { runs: deps.engine.runs })
   await app.register(agentExecuteRoutes, { chat: deps.chat })
+  await app.register(legacyExecuteRoutes, { runs: deps.engine.runs, agents: deps.agents })
+  const { portfolio } = deps.config
+  await app.register(portfolioRoutes, {
+    chat: deps.chat,
+    agents: deps.agents,
+    conversations: deps.conversations,
+    sessions: new PortfolioSessions(portfolio.sessionSecret),
+    agentId: portfolio.agentId,
+    perMinute: portfolio.rateLimitPerMinute,
+    timeoutMs: portfolio.timeoutMs,
+  })
   await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
   await app.register(conversationsRoutes, { conversations: deps.conversations })

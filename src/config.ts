@@ -65,6 +65,15 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    portfolio: z
+      .object({
+        agent_id: z.string().min(1).default('PortfolioAssistant_Agent'),
+        rate_limit_per_minute: positiveInt.default(20),
+        session_secret: z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null),
+        timeout_ms: positiveInt.default(60_000),
+      })
+      .strict()
+      .prefault({}),
     internal: z
       .object({
         token: z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null),
@@ -114,6 +123,7 @@ export interface Config {
     echoDelayMs: number
   }
   streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }
+  portfolio: { agentId: string; rateLimitPerMinute: number; sessionSecret: string | null; timeoutMs: number }
   /** Shared secret of the watcher-facing endpoints; null: loopback callers only. */
   internal: { token: string | null }
   conversations: { contextUploadMaxBytes: number }
@@ -144,6 +154,10 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'DEFAULT_AI_PROVIDER', key: 'runs.default_provider', kind: 'string' },
   { env: 'ECHO_DELAY_MS', key: 'runs.echo_delay_ms', kind: 'int' },
   { env: 'INTERNAL_TOKEN', key: 'internal.token', kind: 'string' },
+  { env: 'PORTFOLIO_AGENT_ID', key: 'portfolio.agent_id', kind: 'string' },
+  { env: 'PORTFOLIO_RATE_LIMIT', key: 'portfolio.rate_limit_per_minute', kind: 'int' },
+  { env: 'PORTFOLIO_SESSION_SECRET', key: 'portfolio.session_secret', kind: 'string' },
+  { env: 'PORTFOLIO_TIMEOUT_MS', key: 'portfolio.timeout_ms', kind: 'int' },
   { env: 'SSE_HEARTBEAT_MS', key: 'streams.heartbeat_ms', kind: 'int' },
   { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
@@ -270,6 +284,12 @@ function toConfig(file: FileConfig, cwd: string): Config {
       echoDelayMs: file.runs.echo_delay_ms,
     },
     internal: { token: file.internal.token },
+    portfolio: {
+      agentId: file.portfolio.agent_id,
+      rateLimitPerMinute: file.portfolio.rate_limit_per_minute,
+      sessionSecret: file.portfolio.session_secret,
+      timeoutMs: file.portfolio.timeout_ms,
+    },
     streams: {
       heartbeatMs: file.streams.heartbeat_ms,
       retryMs: file.streams.retry_ms,

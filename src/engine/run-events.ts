@@ -27,6 +27,7 @@ export interface RunContext {
   provider: string
   model: string | null
   isCouncilor: boolean
+  councilor?: { councilorId: string; taskName: string; displayName: string }
 }
 
 /** What an event says, before the log gives it a sequence number. */

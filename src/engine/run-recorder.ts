@@ -94,5 +94,6 @@ export function contextOf(run: Run): RunContext {
     provider: run.provider,
     model: run.model,
     isCouncilor: run.options.isCouncilor ?? false,
+    ...(run.options.councilor && { councilor: run.options.councilor }),
   }
 }

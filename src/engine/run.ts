@@ -42,6 +42,8 @@ export interface RunOptions {
   userMessageId?: string
   botMessageId?: string
   isCouncilor?: boolean
+  /** Set on runs of the councilor scheduler: who reports and which task. */
+  councilor?: { councilorId: string; taskName: string; displayName: string }
   /** Free-form caller metadata, echoed back on reads. */
   metadata?: Record<string, unknown>
 }

@@ -100,6 +100,23 @@ describe('WS /ws/gamification', () => {
     assert.equal(frames.find((f) => f.type === 'task_error')!.data.status, 'error')
   })
 
+  it('has the councilor feed ready for runs of the councilor scheduler', async (t) => {
+    const { app, deps } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const run = await deps.engine.runs.create({
+      source: 'councilor',
+      input: 'check the build',
+      provider: 'echo',
+      options: { isCouncilor: true, councilor: { councilorId: 'councilor_X_1', taskName: 'Build check', displayName: 'Builder' } },
+    })
+    const frames = await inbox.until((f) => types(f).includes('councilor_completed'))
+    const started = frames.find((f) => f.type === 'councilor_started')!.data
+    const completed = frames.find((f) => f.type === 'councilor_completed')!.data
+    assert.deepEqual([started.councilor_id, started.task_name, started.execution_id], ['councilor_X_1', 'Build check', run.id])
+    assert.deepEqual([completed.status, completed.result, completed.severity], ['completed', 'check the build', 'success'])
+  })
+
   it('drops a client that stops reading while the others keep receiving everything', async (t) => {
     const { app, deps } = await buildTestApp(t, { env: { SSE_MAX_BUFFERED_BYTES: '65536' } })
     const base = (await listen(app)).replace('http', 'ws')

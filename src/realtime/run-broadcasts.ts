@@ -33,7 +33,7 @@ export function broadcastRuns(hub: RunEventHub, gamification: GamificationHub, l
       run = { ...found, toolCalls: 0, toolStarts: new Map() }
       live.set(event.runId, run)
     }
-    for (const message of messagesFor(event, run)) gamification.broadcastLocal(message)
+    for (const message of [...messagesFor(event, run), ...councilorMessagesFor(event, run)]) gamification.broadcastLocal(message)
     if (isFinalEvent(event)) live.delete(event.runId)
   }
 
@@ -101,6 +101,41 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
         streamEnd(ids, run),
       ]
     }
+    default:
+      return []
+  }
+}
+
+/** The councilor feed (§4.1 councilor_*), for runs the councilor scheduler started. */
+function councilorMessagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
+  const councilor = run.context.councilor
+  if (!councilor) return []
+  const base = {
+    councilor_id: councilor.councilorId,
+    agent_id: run.context.agentId,
+    task_name: councilor.taskName,
+    display_name: councilor.displayName,
+    execution_id: event.runId,
+    task_id: event.runId,
+    screenplay_id: run.context.screenplayId,
+    conversation_id: run.context.conversationId,
+    instance_id: run.context.instanceId,
+  }
+  switch (event.type) {
+    case 'run.started':
+      return [{ type: 'councilor_started', data: { ...base, started_at: iso(event.at) } }]
+    case 'run.completed':
+      return [{
+        type: 'councilor_completed',
+        data: { ...base, status: 'completed', severity: event.data.severity, started_at: iso(run.startedAt), completed_at: iso(event.at), duration_ms: event.data.durationMs, result: summary(event.data.output), exit_code: 0 },
+      }]
+    case 'run.failed':
+    case 'run.timed_out':
+    case 'run.cancelled':
+      return [{
+        type: 'councilor_error',
+        data: { ...base, status: 'error', severity: 'error', error: event.type === 'run.failed' ? event.data.error : event.type, started_at: iso(run.startedAt), completed_at: iso(event.at) },
+      }]
     default:
       return []
   }

@@ -21,6 +21,8 @@ export interface ChatRequest {
   contextMode?: 'stateless' | 'stateful'
   position?: { x: number; y: number }
   saveToConversation: boolean
+  source?: 'chat' | 'portfolio'
+  timeoutMs?: number
 }
 
 /** Grace beyond the run's own timeout before the request gives up waiting (the run goes on). */
@@ -60,7 +62,8 @@ export class ChatExecution {
     const botMessageId = newUuid()
     const save = request.saveToConversation && request.conversationId
     const run = await this.deps.runs.create({
-      source: 'chat',
+      source: request.source ?? 'chat',
+      timeoutMs: request.timeoutMs,
       input: request.inputText,
       agentId: agent.agentId,
       provider: request.provider,
