@@ -42,7 +42,7 @@ const FileSchema = z
       .prefault({}),
     runs: z
       .object({
-        concurrency: positiveInt.default(8),
+        concurrency: positiveInt.default(32),
         default_timeout_ms: positiveInt.default(30 * 60_000),
         max_timeout_ms: positiveInt.default(2 * 60 * 60_000),
         lease_ms: positiveInt.default(30_000),

@@ -1,6 +1,7 @@
-// Turns an executor's stream of events into log writes: consecutive text deltas within a short
-// window become one `text.delta`; any other event flushes pending text first, so order holds.
-// Writes happen one at a time, in order.
+// Turns an executor's stream of events into log writes: everything an executor reports within a
+// short window is written together, consecutive text deltas merged into one `text.delta`, order
+// kept. Writes happen one at a time, in order; what is pending when the run ends is written
+// with its final event.
 import type { ExecutorEvent } from './executor.js'
 import type { RunEventBody } from './run-events.js'
 
@@ -28,7 +29,7 @@ export class DeltaCoalescer {
     }
     this.takeText()
     this.pending.push(toBody(event))
-    this.flush()
+    this.timer ??= setTimeout(() => this.flush(), this.windowMs)
   }
 
   /** Waits for every write so far; returns what is still unwritten for the caller to store itself. */

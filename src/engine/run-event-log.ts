@@ -15,7 +15,13 @@ export class RunEventLog {
   async append(runId: string, bodies: readonly RunEventBody[], at: number, tx: Kysely<Tables>): Promise<RunEvent[]> {
     if (bodies.length === 0) return []
     const first = await this.runs.reserveSeqs(runId, bodies.length, tx)
-    const events = bodies.map((body, i) => ({ ...body, runId, seq: first + i, at }) as RunEvent)
+    return this.insertAt(runId, first, bodies, at, tx)
+  }
+
+  /** Stores events whose seqs the caller already reserved (in the same write that changed the run). */
+  async insertAt(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number, tx: Kysely<Tables>): Promise<RunEvent[]> {
+    if (bodies.length === 0) return []
+    const events = bodies.map((body, i) => ({ ...body, runId, seq: firstSeq + i, at }) as RunEvent)
     await tx
       .insertInto('run_events')
       .values(events.map((e) => ({ run_id: runId, seq: e.seq, type: e.type, data: toJson(e.data), at })))

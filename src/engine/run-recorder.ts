@@ -1,5 +1,7 @@
 // Every change to a run goes through here: the row and its events are written in one
-// transaction, and the events are published to live readers only after it commits.
+// transaction, and the events are published to live readers only after it commits. Event
+// numbers are reserved in the same statement that changes the run, so a run costs three writes
+// (created, started, ended) plus one per batch of streamed output.
 import type { Kysely } from 'kysely'
 import type { Clock } from '../platform/clock.js'
 import type { Transactor } from '../platform/db/database.js'
@@ -13,8 +15,12 @@ import type { RunEnding, RunsRepo } from './runs.repo.js'
 /** Work that must commit together with a run's end (conversation message, statistics…). */
 export type RunEndHook = (run: Run, tx: Kysely<Tables>) => Promise<void>
 
+const RECENTLY_ENDED = 1000
+
 export class RunRecorder {
   private readonly endHooks: RunEndHook[] = []
+  /** Runs this process just ended, as stored: waiters read them here instead of querying. */
+  private readonly ended = new Map<string, Run>()
 
   constructor(
     private readonly deps: {
@@ -27,25 +33,46 @@ export class RunRecorder {
     },
   ) {}
 
+  recentlyEnded(runId: string): Run | undefined {
+    return this.ended.get(runId)
+  }
+
   /** Registers work to do, exactly once, in the transaction that ends any run. */
   onEnd(hook: RunEndHook): void {
     this.endHooks.push(hook)
   }
 
-  /** Stores a new queued run with its `run.queued` event. `before` runs first in the same transaction. */
-  async enqueue(run: Run, before?: (tx: Kysely<Tables>) => Promise<void>): Promise<RunEvent[]> {
+  /**
+   * Stores a new run with its `run.queued` event (and `run.started` when it is created already
+   * running, claimed by the creating process). `before` runs first in the same transaction.
+   */
+  async create(run: Run, before?: (tx: Kysely<Tables>) => Promise<void>): Promise<RunEvent[]> {
+    const bodies: RunEventBody[] = [{ type: 'run.queued', data: contextOf(run) }]
+    if (run.status === 'running') bodies.push({ type: 'run.started', data: { workerId: run.workerId ?? '' } })
+    run.lastSeq = bodies.length
     const events = await this.deps.transact(async (tx) => {
       await before?.(tx)
       await this.deps.repo.insert(run, tx)
-      return this.deps.log.append(
-        run.id,
-        [{ type: 'run.queued', data: contextOf(run) }],
-        run.createdAt,
-        tx,
-      )
+      return this.deps.log.insertAt(run.id, 1, bodies, run.createdAt, tx)
     })
     this.deps.hub.publish(events)
     return events
+  }
+
+  /** Claims a queued run (`runId`, or the oldest claimable) for `workerId` and records its start. */
+  async start(runId: string | null, workerId: string, leaseExpiresAt: number): Promise<Run | undefined> {
+    const now = this.deps.clock.now()
+    const result = await this.deps.transact(async (tx) => {
+      const run = runId === null
+        ? await this.deps.repo.claimNext(workerId, leaseExpiresAt, now, tx)
+        : await this.deps.repo.claim(runId, workerId, leaseExpiresAt, now, tx)
+      if (!run) return undefined
+      const events = await this.deps.log.insertAt(run.id, run.lastSeq, [{ type: 'run.started', data: { workerId } }], now, tx)
+      return { run, events }
+    })
+    if (!result) return undefined
+    this.deps.hub.publish(result.events)
+    return result.run
   }
 
   async emit(runId: string, bodies: readonly RunEventBody[]): Promise<RunEvent[]> {
@@ -61,23 +88,27 @@ export class RunRecorder {
    * before it) atomically. Returns false when someone else ended it first.
    */
   async end(runId: string, from: RunStatus[], ending: RunEnding, final: RunEventBody, pending: readonly RunEventBody[] = []): Promise<boolean> {
+    const bodies = [...pending, final]
     const endWith = (hooks: readonly RunEndHook[]) =>
       this.deps.transact(async (tx) => {
-        const ended = await this.deps.repo.end(runId, from, ending, tx)
+        const ended = await this.deps.repo.end(runId, from, ending, bodies.length, tx)
         if (!ended) return null
         for (const hook of hooks) await hook(ended, tx)
-        return this.deps.log.append(runId, [...pending, final], ending.endedAt, tx)
+        const events = await this.deps.log.insertAt(runId, ended.lastSeq - bodies.length + 1, bodies, ending.endedAt, tx)
+        return { ended, events }
       })
-    let events: RunEvent[] | null
+    let result: { ended: Run; events: RunEvent[] } | null
     try {
-      events = await endWith(this.endHooks)
+      result = await endWith(this.endHooks)
     } catch (err) {
       // A side effect must never keep a run from ending: end it alone, and say why.
       this.deps.onHookError(err, runId)
-      events = await endWith([])
+      result = await endWith([])
     }
-    if (!events) return false
-    this.deps.hub.publish(events)
+    if (!result) return false
+    this.ended.set(runId, result.ended)
+    if (this.ended.size > RECENTLY_ENDED) this.ended.delete(this.ended.keys().next().value!)
+    this.deps.hub.publish(result.events)
     return true
   }
 }

@@ -82,22 +82,30 @@ export class RunService {
       if (existing) return existing
     }
     const run = await this.newRun(input)
+    const rejectsBusy = this.deps.defaults.conversationPolicy === 'reject'
+    // A run this process can start right away is stored already running (one write less);
+    // runs that may have to wait behind another run of their conversation are queued.
+    const slot = !run.conversationId || rejectsBusy ? this.deps.pool.reserveSlot() : null
+    if (slot) Object.assign(run, { status: 'running', workerId: slot.workerId, leaseExpiresAt: slot.leaseExpiresAt, startedAt: run.createdAt })
     try {
-      await this.deps.recorder.enqueue(run, async (tx) => {
-        if (run.conversationId && this.deps.defaults.conversationPolicy === 'reject') {
-          await this.assertConversationIdle(run.conversationId, tx)
-        }
+      await this.deps.recorder.create(run, async (tx) => {
+        if (run.conversationId && rejectsBusy) await this.assertConversationIdle(run.conversationId, tx)
         await input.alsoWrite?.(run, tx)
       })
     } catch (err) {
+      if (slot) this.deps.pool.releaseSlot()
       if (input.idempotencyKey && isUniqueViolation(err)) {
         const existing = await this.deps.repo.findByIdempotencyKey(input.idempotencyKey)
         if (existing) return existing
       }
       throw err
     }
-    this.deps.pool.queued(run.id)
-    this.deps.cluster.send(QUEUED_CHANNEL, run.id)
+    if (slot) {
+      this.deps.pool.launchReserved(run)
+    } else {
+      this.deps.pool.queued(run.id)
+      this.deps.cluster.send(QUEUED_CHANNEL, run.id)
+    }
     return run
   }
 
@@ -152,12 +160,13 @@ export class RunService {
       })
     })
     try {
-      const current = await this.get(id)
-      if (isTerminal(current.status)) return current
+      const status = await this.deps.repo.statusOf(id)
+      if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
+      if (isTerminal(status)) return this.get(id)
       let timer: NodeJS.Timeout | undefined
       await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
       clearTimeout(timer)
-      return this.get(id)
+      return this.deps.recorder.recentlyEnded(id) ?? this.get(id)
     } finally {
       unsubscribe()
     }

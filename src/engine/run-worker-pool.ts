@@ -36,6 +36,10 @@ export class RunWorkerPool {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   private readonly active = new Map<string, AbortController>()
   private readonly finished = new Set<Promise<void>>()
+  /** Slots promised to runs being created here (they start as `running`, see `reserveSlot`). */
+  private reserved = 0
+  /** Set when there may be queued runs to claim; keeps idle pools from querying for nothing. */
+  private mayHaveQueued = true
   private timers: NodeJS.Timeout[] = []
   private draining = false
   private drainAgain = false
@@ -57,23 +61,45 @@ export class RunWorkerPool {
   start(): void {
     const { cluster, config } = this.deps
     this.accepting = true
-    cluster.on(QUEUED_CHANNEL, () => this.drain())
+    cluster.on(QUEUED_CHANNEL, () => this.hint())
     cluster.on(CANCEL_CHANNEL, (runId) => this.stopRun(runId, 'cancel'))
     this.timers = [
-      setInterval(() => this.drain(), config.pollIntervalMs),
+      setInterval(() => this.hint(), config.pollIntervalMs),
       setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(config.leaseMs / 3))),
     ]
     for (const timer of this.timers) timer.unref()
     this.drain()
   }
 
+  /**
+   * Promises a slot to a run about to be created here, so it can be stored already `running`
+   * (one write instead of two). Call `launchReserved` after it is stored, or `releaseSlot`.
+   */
+  reserveSlot(): { workerId: string; leaseExpiresAt: number } | null {
+    if (!this.accepting || this.active.size + this.reserved >= this.deps.config.concurrency) return null
+    this.reserved++
+    return { workerId: this.workerId, leaseExpiresAt: this.leaseExpiry() }
+  }
+
+  releaseSlot(): void {
+    this.reserved--
+  }
+
+  launchReserved(run: Run): void {
+    this.reserved--
+    this.launch(run)
+  }
+
   /** A run was just queued in this process: take it at once if there is room. */
   queued(runId: string): void {
     if (!this.accepting) return
-    if (this.active.size >= this.deps.config.concurrency) return
-    void this.deps.repo
-      .claim(runId, this.workerId, this.leaseExpiry(), this.deps.clock.now())
-      .then((run) => (run ? this.launch(run) : this.drain()))
+    if (!this.hasRoom()) {
+      this.mayHaveQueued = true
+      return
+    }
+    void this.deps.recorder
+      .start(runId, this.workerId, this.leaseExpiry())
+      .then((run) => (run ? this.launch(run) : this.hint()))
       .catch((err: unknown) => this.deps.logger.error({ err, runId }, 'claiming a run failed'))
   }
 
@@ -108,8 +134,18 @@ export class RunWorkerPool {
     return this.deps.clock.now() + this.deps.config.leaseMs
   }
 
+  private hasRoom(): boolean {
+    return this.active.size + this.reserved < this.deps.config.concurrency
+  }
+
+  /** There may be queued runs (another instance queued one, a slot freed up, the poll timer). */
+  private hint(): void {
+    this.mayHaveQueued = true
+    this.drain()
+  }
+
   private drain(): void {
-    if (!this.accepting) return
+    if (!this.accepting || !this.mayHaveQueued) return
     if (this.draining) {
       this.drainAgain = true
       return
@@ -127,9 +163,12 @@ export class RunWorkerPool {
   }
 
   private async claimWhileRoom(): Promise<void> {
-    while (this.accepting && this.active.size < this.deps.config.concurrency) {
-      const run = await this.deps.repo.claimNext(this.workerId, this.leaseExpiry(), this.deps.clock.now())
-      if (!run) return
+    while (this.accepting && this.hasRoom()) {
+      const run = await this.deps.recorder.start(null, this.workerId, this.leaseExpiry())
+      if (!run) {
+        this.mayHaveQueued = false
+        return
+      }
       this.launch(run)
     }
   }
@@ -149,7 +188,6 @@ export class RunWorkerPool {
 
   private async execute(run: Run, controller: AbortController): Promise<void> {
     const { recorder, clock, config } = this.deps
-    await recorder.emit(run.id, [{ type: 'run.started', data: { workerId: this.workerId } }])
     const timeout = setTimeout(() => controller.abort('timeout' satisfies StopReason), run.timeoutMs)
     const coalescer = new DeltaCoalescer((bodies) => recorder.emit(run.id, bodies), config.coalesceMs)
     let result: ExecutionResult

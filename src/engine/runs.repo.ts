@@ -1,6 +1,6 @@
 // Run storage. The runs table is also the queue: workers claim queued rows atomically
 // (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single writer).
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
 import { fromBool, fromJson, toJson } from '../platform/db/json.js'
 import type { RunsTable, Tables } from '../platform/db/tables.js'
@@ -46,17 +46,24 @@ export interface RunsRepo {
   insert(run: Run, tx?: Kysely<Tables>): Promise<void>
   get(id: string, tx?: Kysely<Tables>): Promise<Run | undefined>
   findByIdempotencyKey(key: string): Promise<Run | undefined>
+  statusOf(id: string): Promise<RunStatus | undefined>
   list(options: ListRunsOptions): Promise<Run[]>
   count(filter: RunFilter): Promise<number>
   hasActiveRunInConversation(conversationId: string, tx?: Kysely<Tables>): Promise<boolean>
-  /** queued → running for this worker; undefined when it is not claimable (gone, taken, conversation busy). */
-  claim(id: string, workerId: string, leaseExpiresAt: number, now: number): Promise<Run | undefined>
-  /** Claims the oldest claimable queued run. */
-  claimNext(workerId: string, leaseExpiresAt: number, now: number): Promise<Run | undefined>
+  /**
+   * queued → running for this worker, reserving one event number (for `run.started`) in the same
+   * write; undefined when it is not claimable (gone, taken, conversation busy).
+   */
+  claim(id: string, workerId: string, leaseExpiresAt: number, now: number, tx?: Kysely<Tables>): Promise<Run | undefined>
+  /** Claims the oldest claimable queued run (same contract as `claim`). */
+  claimNext(workerId: string, leaseExpiresAt: number, now: number, tx?: Kysely<Tables>): Promise<Run | undefined>
   /** Extends the leases of this worker's running runs; returns the ids whose cancellation was requested. */
   renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]>
-  /** Ends a run that is still in one of `from` and returns it; undefined when it already moved on. */
-  end(id: string, from: RunStatus[], ending: RunEnding, tx?: Kysely<Tables>): Promise<Run | undefined>
+  /**
+   * Ends a run that is still in one of `from` and returns it, reserving `seqs` event numbers in
+   * the same write (the run's lastSeq is the last of them); undefined when it already moved on.
+   */
+  end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, tx?: Kysely<Tables>): Promise<Run | undefined>
   requestCancel(id: string, now: number): Promise<void>
   /** Running runs whose lease lapsed before `now`. */
   listExpiredLeases(now: number, limit: number): Promise<Run[]>
@@ -71,6 +78,10 @@ export interface RunsRepo {
 
 type RunRow = Selectable<RunsTable>
 
+// Literals, not parameters: SQLite uses a partial index only when the query names its value.
+const QUEUED = sql.lit('queued') as unknown as RunStatus
+const RUNNING = sql.lit('running') as unknown as RunStatus
+
 export class KyselyRunsRepo implements RunsRepo {
   constructor(
     private readonly db: Kysely<Tables>,
@@ -84,6 +95,11 @@ export class KyselyRunsRepo implements RunsRepo {
   async get(id: string, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
     const row = await tx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
     return row ? toRun(row) : undefined
+  }
+
+  async statusOf(id: string): Promise<RunStatus | undefined> {
+    const row = await this.db.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst()
+    return row?.status as RunStatus | undefined
   }
 
   async findByIdempotencyKey(key: string): Promise<Run | undefined> {
@@ -119,42 +135,42 @@ export class KyselyRunsRepo implements RunsRepo {
     return row !== undefined
   }
 
-  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number) {
-    return this.claimWhere(workerId, leaseExpiresAt, now, id)
+  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number, tx: Kysely<Tables> = this.db) {
+    return this.claimWhere(tx, workerId, leaseExpiresAt, now, id)
   }
 
-  async claimNext(workerId: string, leaseExpiresAt: number, now: number) {
-    return this.claimWhere(workerId, leaseExpiresAt, now)
+  async claimNext(workerId: string, leaseExpiresAt: number, now: number, tx: Kysely<Tables> = this.db) {
+    return this.claimWhere(tx, workerId, leaseExpiresAt, now)
   }
 
-  private async claimWhere(workerId: string, leaseExpiresAt: number, now: number, id?: string): Promise<Run | undefined> {
+  private async claimWhere(tx: Kysely<Tables>, workerId: string, leaseExpiresAt: number, now: number, id?: string): Promise<Run | undefined> {
     try {
-      const row = await this.db
+      const row = await tx
         .updateTable('runs')
-        .set({ status: 'running', worker_id: workerId, lease_expires_at: leaseExpiresAt, started_at: now, updated_at: now })
+        .set((eb) => ({
+          status: 'running',
+          worker_id: workerId,
+          lease_expires_at: leaseExpiresAt,
+          started_at: now,
+          updated_at: now,
+          last_seq: eb('last_seq', '+', 1),
+        }))
         .where('id', '=', (eb) => {
-          let candidate = eb
+          if (id !== undefined) return eb.val(id)
+          const candidate = eb
             .selectFrom('runs as q')
             .select('q.id')
-            .where('q.status', '=', 'queued')
+            .where('q.status', '=', QUEUED)
             .where(({ or, not, exists, selectFrom, eb: inner }) =>
-              or([
-                inner('q.conversation_id', 'is', null),
-                not(
-                  exists(
-                    selectFrom('runs as busy')
-                      .select('busy.id')
-                      .whereRef('busy.conversation_id', '=', 'q.conversation_id')
-                      .where('busy.status', '=', 'running'),
-                  ),
-                ),
-              ]),
+              or([inner('q.conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'q')))]),
             )
-          if (id !== undefined) candidate = candidate.where('q.id', '=', id)
-          candidate = candidate.orderBy('q.created_at').orderBy('q.id').limit(1)
+            .orderBy('q.created_at')
+            .orderBy('q.id')
+            .limit(1)
           return this.dialect === 'postgres' ? candidate.forUpdate().skipLocked() : candidate
         })
         .where('status', '=', 'queued')
+        .where(({ or, not, exists, selectFrom, eb }) => or([eb('conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'runs')))]))
         .returningAll()
         .executeTakeFirst()
       return row ? toRun(row) : undefined
@@ -169,17 +185,18 @@ export class KyselyRunsRepo implements RunsRepo {
     const rows = await this.db
       .updateTable('runs')
       .set({ lease_expires_at: leaseExpiresAt, updated_at: now })
+      .where('status', '=', RUNNING)
       .where('worker_id', '=', workerId)
-      .where('status', '=', 'running')
       .returning(['id', 'cancel_requested'])
       .execute()
     return rows.filter((row) => fromBool(row.cancel_requested)).map((row) => row.id)
   }
 
-  async end(id: string, from: RunStatus[], ending: RunEnding, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
+  async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
     const row = await tx
       .updateTable('runs')
-      .set({
+      .set((eb) => ({
+        last_seq: eb('last_seq', '+', seqs),
         status: ending.status,
         output: ending.output,
         error: ending.error,
@@ -189,7 +206,7 @@ export class KyselyRunsRepo implements RunsRepo {
         ended_at: ending.endedAt,
         updated_at: ending.endedAt,
         lease_expires_at: null,
-      })
+      }))
       .where('id', '=', id)
       .where('status', 'in', from)
       .returningAll()
@@ -205,7 +222,7 @@ export class KyselyRunsRepo implements RunsRepo {
     const rows = await this.db
       .selectFrom('runs')
       .selectAll()
-      .where('status', '=', 'running')
+      .where('status', '=', RUNNING)
       .where('lease_expires_at', '<', now)
       .orderBy('lease_expires_at')
       .limit(limit)
@@ -264,6 +281,14 @@ export class KyselyRunsRepo implements RunsRepo {
     if (!filter.includeDeleted) query = query.where('is_deleted', '=', false)
     return query
   }
+}
+
+/** A running run in the same conversation as `outer` (one running run per conversation). */
+function runningIn(selectFrom: ExpressionBuilder<Tables, 'runs'>['selectFrom'], outer: 'q' | 'runs') {
+  return selectFrom('runs as busy')
+    .select('busy.id')
+    .whereRef('busy.conversation_id', '=', `${outer}.conversation_id` as 'runs.conversation_id')
+    .where('busy.status', '=', 'running')
 }
 
 function isUniqueViolationOnRunning(err: unknown): boolean {

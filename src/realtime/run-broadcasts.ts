@@ -33,7 +33,11 @@ export function broadcastRuns(hub: RunEventHub, gamification: GamificationHub, l
       run = { ...found, toolCalls: 0, toolStarts: new Map() }
       live.set(event.runId, run)
     }
-    for (const message of [...messagesFor(event, run), ...councilorMessagesFor(event, run)]) gamification.broadcastLocal(message)
+    // Runs are tracked either way (tool counts, start times); messages are built only for someone.
+    if (gamification.clientCount > 0) {
+      for (const message of [...messagesFor(event, run), ...councilorMessagesFor(event, run)]) gamification.broadcastLocal(message)
+    }
+    track(event, run)
     if (isFinalEvent(event)) live.delete(event.runId)
   }
 
@@ -54,7 +58,6 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
     case 'run.queued':
       return [{ type: 'task_submitted', data: { ...who, status: 'pending', started_at: iso(event.at), level: 'info' } }]
     case 'run.started':
-      run.startedAt = event.at
       return [
         { type: 'task_picked', data: { ...who, status: 'processing', level: 'debug' } },
         { type: 'stream_start', data: { ...ids, level: 'debug' } },
@@ -65,8 +68,6 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
         ...claudeNews(event.data.event, ids),
       ]
     case 'tool.started':
-      run.toolCalls++
-      run.toolStarts.set(event.data.toolCallId, event.at)
       return [{ type: 'tool_call', data: { ...ids, call_id: event.data.toolCallId, tool: event.data.name, method: event.data.name, phase: 'start', params: event.data.input, timestamp: iso(event.at), mcp_name: mcpNameOf(event.data.name) } }]
     case 'tool.finished': {
       const started = run.toolStarts.get(event.data.toolCallId) ?? event.at
@@ -139,6 +140,16 @@ function councilorMessagesFor(event: RunEvent, run: LiveRun): GamificationMessag
     default:
       return []
   }
+}
+
+/** What later messages of the run need to know (start time, tool calls in flight). */
+function track(event: RunEvent, run: LiveRun): void {
+  if (event.type === 'run.started') run.startedAt = event.at
+  if (event.type === 'tool.started') {
+    run.toolCalls++
+    run.toolStarts.set(event.data.toolCallId, event.at)
+  }
+  if (event.type === 'tool.finished') run.toolStarts.delete(event.data.toolCallId)
 }
 
 function streamEnd(ids: Record<string, unknown>, run: LiveRun): GamificationMessage {

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { MigrationContext } from './context.js'
 
-export function runs({ json }: MigrationContext) {
+export function runs({ json, dialect }: MigrationContext) {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -39,12 +39,16 @@ export function runs({ json }: MigrationContext) {
         .addColumn('ended_at', 'bigint')
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute()
-      await db.schema.createIndex('runs_queue').on('runs').columns(['status', 'created_at']).execute()
-      await db.schema.createIndex('runs_by_conversation').on('runs').columns(['conversation_id', 'created_at']).execute()
-      await db.schema.createIndex('runs_by_instance').on('runs').columns(['instance_id', 'created_at']).execute()
-      await db.schema.createIndex('runs_by_agent').on('runs').columns(['agent_id', 'created_at']).execute()
+      // Partial indexes: a row is only in the index of what it is, so the hot path (a run created
+      // running, then ended) touches few index pages per write.
+      await partialIndex(db, 'runs_queued', ['created_at'], sql<SqlBool>`status = 'queued'`)
+      await partialIndex(db, 'runs_leases', ['lease_expires_at'], sql<SqlBool>`status = 'running'`)
+      await partialIndex(db, 'runs_by_conversation', ['conversation_id', 'created_at'], sql<SqlBool>`conversation_id is not null`)
+      await partialIndex(db, 'runs_by_instance', ['instance_id', 'created_at'], sql<SqlBool>`instance_id is not null`)
+      await partialIndex(db, 'runs_by_agent', ['agent_id', 'created_at'], sql<SqlBool>`agent_id is not null`)
       await db.schema.createIndex('runs_recent').on('runs').column('created_at').execute()
-      await db.schema.createIndex('runs_idempotency_key').unique().on('runs').column('idempotency_key').execute()
+      await partialIndex(db, 'runs_ended', ['ended_at'], sql<SqlBool>`ended_at is not null`)
+      await db.schema.createIndex('runs_idempotency_key').unique().on('runs').column('idempotency_key').where(sql.ref('idempotency_key'), 'is not', null).execute()
       // At most one running run per conversation: a second claim fails instead of racing.
       await db.schema
         .createIndex('runs_one_running_per_conversation')
@@ -62,7 +66,13 @@ export function runs({ json }: MigrationContext) {
         .addColumn('data', json, (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('run_events_pk', ['run_id', 'seq'])
+        // One b-tree instead of a table plus its key index (SQLite); PostgreSQL has no such option.
+        .$call((table) => (dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table))
         .execute()
     },
   }
+}
+
+function partialIndex(db: Kysely<unknown>, name: string, columns: string[], where: RawBuilder<SqlBool>) {
+  return db.schema.createIndex(name).on('runs').columns(columns).where(where).execute()
 }

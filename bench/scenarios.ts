@@ -1,0 +1,238 @@
+// One function per benchmark target. Each starts the servers it needs and stops them.
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LoadClient } from './lib/http-client.js'
+import { startGateway, startHello, type Server } from './lib/processes.js'
+import { percentile } from './lib/stats.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const RUN = { input: 'hello benchmark world', ai_provider: 'echo', wait: true }
+
+async function withServer<T>(server: Server, work: (server: Server) => Promise<T>): Promise<T> {
+  try {
+    return await work(server)
+  } finally {
+    await server.stop()
+  }
+}
+
+/** Requests completed per second by `concurrency` loops over `seconds`. */
+async function throughput(client: LoadClient, concurrency: number, seconds: number, request: () => Promise<void>): Promise<number> {
+  const until = Date.now() + seconds * 1000
+  let done = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) {
+        await request()
+        done++
+      }
+    }),
+  )
+  return done / seconds
+}
+
+async function sequentialMs(count: number, request: () => Promise<void>): Promise<number[]> {
+  const samples: number[] = []
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint()
+    await request()
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  return samples
+}
+
+export async function baseline() {
+  return withServer(await startHello(), async (hello) => {
+    const client = new LoadClient(hello.url)
+    const call = async () => {
+      const res = await client.request('POST', '/', {})
+      if (res.status !== 200) throw new Error(`hello answered ${res.status}`)
+    }
+    await throughput(client, 8, 1, call)
+    const rps = await throughput(client, 32, 5, call)
+    const latency = await sequentialMs(1000, call)
+    const idleRss = hello.rssMiB()
+    client.close()
+    return { rps, p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), idleRssMiB: idleRss }
+  })
+}
+
+export async function runThroughputAndLatency() {
+  return withServer(await startGateway(), async (gw) => {
+    const client = new LoadClient(gw.url)
+    let failures = 0
+    const run = async () => {
+      const res = await client.request('POST', '/api/runs', RUN)
+      if (res.status !== 200 || !res.body.includes('"status":"completed"')) failures++
+    }
+    await throughput(client, 8, 2, run)
+    const runsPerSecond = await throughput(client, 32, 10, run)
+    const latency = await sequentialMs(1000, run)
+    client.close()
+    return { runsPerSecond, p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), failures }
+  })
+}
+
+/** Time from sending a create request with stream=true to receiving its first SSE event. */
+export async function firstEvent() {
+  return withServer(await startGateway(), async (gw) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const once = () =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ input: 'first event please', ai_provider: 'echo', stream: true })
+        const started = process.hrtime.bigint()
+        let seen = false
+        const req = http.request(`${gw.url}/api/runs`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            if (!seen && chunk.includes('event: ')) {
+              seen = true
+              resolve(Number(process.hrtime.bigint() - started) / 1e6)
+            }
+          })
+          res.on('end', () => (seen ? undefined : reject(new Error('no event'))))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    for (let i = 0; i < 50; i++) await once()
+    const samples: number[] = []
+    for (let i = 0; i < 500; i++) samples.push(await once())
+    agent.destroy()
+    return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) }
+  })
+}
+
+/** `subscribers` readers of one live run: delivery latency and memory per reader. */
+export async function fanOut(subscribers: number) {
+  const gw = await startGateway({ RUN_CONCURRENCY: '1', ECHO_DELAY_MS: '20', RUN_COALESCE_MS: '0', SLOW_CLIENT_STALL_MS: '60000' })
+  return withServer(gw, async () => {
+    const client = new LoadClient(gw.url)
+    const blocker = JSON.parse((await client.request('POST', '/api/runs', { input: 'block '.repeat(3000), ai_provider: 'echo' })).body)
+    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')
+    const target = JSON.parse((await client.request('POST', '/api/runs', { input: words, ai_provider: 'echo' })).body)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const rssBefore = gw.rssMiB()
+    const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), `${gw.url}/api/runs/${target.run_id}/events`, String(subscribers)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const lines = createInterface({ input: swarm.stdout! })
+    let rssConnected = 0
+    let peakRss = 0
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, gw.rssMiB())), 50)
+    let result: { p50: number; p99: number; samples: number; minEvents: number; maxEvents: number } | undefined
+    for await (const line of lines) {
+      const message = JSON.parse(line) as { connected?: number; done?: typeof result; error?: string }
+      if (message.error) throw new Error(message.error)
+      if (message.connected) {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        rssConnected = gw.rssMiB()
+        await client.request('POST', `/api/runs/${blocker.run_id}/cancel`)
+      }
+      if (message.done) {
+        result = message.done
+        break
+      }
+    }
+    clearInterval(sampler)
+    client.close()
+    return {
+      subscribers,
+      deliveryP50Ms: result!.p50,
+      deliveryP99Ms: result!.p99,
+      eventsPerReader: [result!.minEvents, result!.maxEvents],
+      kibPerSubscriber: ((rssConnected - rssBefore) * 1024) / subscribers,
+      peakRssMiB: peakRss,
+    }
+  })
+}
+
+/** A reader that drops and reconnects `disconnects` times must see every event exactly once. */
+export async function resume(disconnects: number) {
+  const gw = await startGateway({ ECHO_DELAY_MS: '1', RUN_COALESCE_MS: '0' })
+  return withServer(gw, async () => {
+    const client = new LoadClient(gw.url)
+    const words = Array.from({ length: 4000 }, (_, i) => `w${i}`)
+    const run = JSON.parse((await client.request('POST', '/api/runs', { input: words.join(' '), ai_provider: 'echo' })).body)
+    const seqs: number[] = []
+    let text = ''
+    const record = (seq: number, type: string, data: string) => {
+      seqs.push(seq)
+      if (type === 'text.delta') text += (JSON.parse(data) as { text: string }).text
+    }
+    const url = `${gw.url}/api/runs/${run.run_id}/events`
+    let drops = 0
+    let ended = false
+    while (!ended && drops < disconnects) {
+      const outcome = await readSome(url, seqs.at(-1), 1 + Math.floor(Math.random() * 5), record)
+      if (outcome === 'dropped') drops++
+      else ended = true
+    }
+    if (!ended) await readSome(url, seqs.at(-1), Infinity, record)
+    client.close()
+    const expected = Array.from({ length: seqs.length }, (_, i) => i + 1)
+    return {
+      disconnects: drops,
+      events: seqs.length,
+      lost: expected.filter((seq) => !seqs.includes(seq)).length,
+      duplicated: seqs.length - new Set(seqs).size,
+      inOrder: seqs.every((seq, i) => seq === i + 1),
+      textIntact: text === words.join(' '),
+    }
+  })
+}
+
+function readSome(url: string, lastId: number | undefined, take: number, onEvent: (seq: number, type: string, data: string) => void): Promise<'dropped' | 'ended'> {
+  return new Promise((resolve, reject) => {
+    let got = 0
+    const req = http.get(url, { headers: lastId === undefined ? {} : { 'last-event-id': String(lastId) } }, (res) => {
+      let buffer = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffer += chunk
+        let end
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const id = /^id: (\d+)$/m.exec(frame)?.[1]
+          if (!id) continue
+          onEvent(Number(id), /^event: (.+)$/m.exec(frame)![1]!, /^data: (.+)$/m.exec(frame)![1]!)
+          if (++got >= take) {
+            req.destroy()
+            resolve('dropped')
+            return
+          }
+        }
+      })
+      res.on('end', () => resolve('ended'))
+    })
+    req.on('error', (err) => (got >= take ? undefined : reject(err)))
+  })
+}
+
+/** RSS at rest after warm-up, and at its peak with `inFlight` runs executing at once. */
+export async function memory(inFlight: number) {
+  const idle = await withServer(await startGateway(), async (gw) => {
+    const client = new LoadClient(gw.url)
+    for (let i = 0; i < 300; i++) await client.request('POST', '/api/runs', RUN)
+    await client.request('GET', '/openapi.json')
+    client.close()
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    return gw.rssMiB()
+  })
+  const loaded = await withServer(await startGateway({ RUN_CONCURRENCY: String(inFlight), ECHO_DELAY_MS: '50' }), async (gw) => {
+    const client = new LoadClient(gw.url, inFlight)
+    const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ')
+    let peak = 0
+    const sampler = setInterval(() => (peak = Math.max(peak, gw.rssMiB())), 50)
+    await Promise.all(Array.from({ length: inFlight }, () => client.request('POST', '/api/runs', { input: words, ai_provider: 'echo', wait: true })))
+    clearInterval(sampler)
+    const running = JSON.parse((await client.request('GET', '/api/runs?status=completed&limit=1')).body).total as number
+    client.close()
+    return { peak, completed: running }
+  })
+  return { idleRssMiB: idle, inFlight, peakRssMiB: loaded.peak, completed: loaded.completed }
+}
