@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import type { EnvBinding, EnvKind } from './config/env-binding.js'
+import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -72,12 +74,13 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    ...executorsFileSections,
   })
   .strict()
 
 type FileConfig = z.output<typeof FileSchema>
 
-export interface Config {
+export interface Config extends ExecutorsConfig {
   server: {
     host: string
     port: number
@@ -105,10 +108,8 @@ export interface Config {
   streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number }
 }
 
-type EnvKind = 'string' | 'int' | 'list' | 'bool'
-
 /** Environment variables and the config key each one overrides. */
-const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> = [
+const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'HOST', key: 'server.host', kind: 'string' },
   { env: 'PORT', key: 'server.port', kind: 'int' },
   { env: 'BODY_LIMIT_BYTES', key: 'server.body_limit_bytes', kind: 'int' },
@@ -132,6 +133,7 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'SSE_HEARTBEAT_MS', key: 'streams.heartbeat_ms', kind: 'int' },
   { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
+  ...EXECUTOR_ENV_BINDINGS,
 ]
 
 export class ConfigError extends Error {
@@ -170,7 +172,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]] : [])].join('.')
-    const source = sources.get(issue.path.join('.')) ?? sources.get('file') ?? 'defaults'
+    const keyPrefixes = issue.path.map((_, i) => issue.path.slice(0, issue.path.length - i).join('.'))
+    const source = keyPrefixes.map((prefix) => sources.get(prefix)).find(Boolean) ?? sources.get('file') ?? 'defaults'
     throw new ConfigError(`invalid configuration: ${key || '(root)'} (from ${source}): ${issue.message}`)
   }
   return toConfig(parsed.data, cwd)
@@ -210,6 +213,17 @@ function parseEnvValue(value: string, kind: EnvKind): unknown {
         : ['0', 'false', 'no', 'off'].includes(value.toLowerCase())
           ? false
           : value
+    case 'map':
+      return Object.fromEntries(
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+          .map((item) => {
+            const at = item.indexOf('=')
+            return at < 0 ? [item, ''] : [item.slice(0, at).trim(), item.slice(at + 1).trim()]
+          }),
+      )
     case 'string':
       return value
   }
@@ -257,6 +271,7 @@ function toConfig(file: FileConfig, cwd: string): Config {
       retryMs: file.streams.retry_ms,
       maxBufferedBytes: file.streams.max_buffered_bytes,
     },
+    ...toExecutorsConfig(file),
   }
 }
 
