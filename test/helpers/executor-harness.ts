@@ -19,6 +19,7 @@ export function executionRequest(overrides: Partial<ExecutionRequest> = {}): Exe
     instanceId: null,
     conversationId: null,
     screenplayId: null,
+    contextMode: 'stateful',
     ...overrides,
   }
 }

@@ -94,9 +94,9 @@ export function isProcessRunning(pid: number): boolean {
 }
 
 /** Polls until `predicate` holds; throws after `timeoutMs` (an upper bound, not a measurement). */
-export async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
