@@ -1,5 +1,6 @@
 // buildApp(deps): platform plugins first, then every module's routes in one visible list.
 import cors from '@fastify/cors'
+import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -9,10 +10,16 @@ import { answerRouterError, installErrorHandlers } from './platform/http/error-h
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
+import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
+import { messagesRoutes } from './modules/conversations/messages.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
+import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
 import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
+import { tasksRoutes } from './modules/tasks/tasks.routes.js'
+import { realtimeRoutes } from './realtime/realtime.routes.js'
 import { SseHeartbeat } from './realtime/sse.js'
 
 export interface BuildAppOptions {
@@ -47,6 +54,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     exposedHeaders: ['X-Request-Id'],
     maxAge: 600,
   })
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
   await registerDocs(app, {
     title: 'Conductor Gateway API',
     version: GATEWAY_VERSION,
@@ -55,13 +63,26 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   const heartbeat = new SseHeartbeat(deps.config.streams.heartbeatMs)
   // Open streams would hold shutdown forever; readers resume elsewhere with Last-Event-ID.
-  app.addHook('preClose', async () => heartbeat.closeAll())
-  const sse = { heartbeat, options: { retryMs: deps.config.streams.retryMs, maxBufferedBytes: deps.config.streams.maxBufferedBytes } }
+  app.addHook('preClose', async () => {
+    heartbeat.closeAll()
+    deps.gamification.closeAll()
+  })
+  const { retryMs, maxBufferedBytes, stallMs } = deps.config.streams
+  const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
 
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(runsRoutes, { engine: deps.engine, sse })
+  await app.register(tasksRoutes, { runs: deps.engine.runs })
+  await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
+  await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
+  await app.register(conversationsRoutes, { conversations: deps.conversations })
+  await app.register(messagesRoutes, { conversations: deps.conversations })
+  await app.register(conversationContextRoutes, {
+    conversations: deps.conversations,
+    uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
+  })
 
   return app
 }

@@ -63,6 +63,13 @@ const FileSchema = z
         heartbeat_ms: positiveInt.max(15_000).default(15_000),
         retry_ms: positiveInt.default(3_000),
         max_buffered_bytes: positiveInt.default(1024 * 1024),
+        stall_ms: positiveInt.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    internal: z
+      .object({
+        token: z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null),
       })
       .strict()
       .prefault({}),
@@ -72,6 +79,10 @@ const FileSchema = z
           .array(z.string().refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' }))
           .default([]),
       })
+      .strict()
+      .prefault({}),
+    conversations: z
+      .object({ context_upload_max_bytes: positiveInt.default(51_200) })
       .strict()
       .prefault({}),
     ...executorsFileSections,
@@ -105,7 +116,10 @@ export interface Config extends ExecutorsConfig {
     defaultProvider: string
     echoDelayMs: number
   }
-  streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number }
+  streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }
+  /** Shared secret of the watcher-facing endpoints; null: loopback callers only. */
+  internal: { token: string | null }
+  conversations: { contextUploadMaxBytes: number }
 }
 
 /** Environment variables and the config key each one overrides. */
@@ -130,9 +144,12 @@ const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'RUN_COALESCE_MS', key: 'runs.coalesce_ms', kind: 'int' },
   { env: 'DEFAULT_AI_PROVIDER', key: 'runs.default_provider', kind: 'string' },
   { env: 'ECHO_DELAY_MS', key: 'runs.echo_delay_ms', kind: 'int' },
+  { env: 'INTERNAL_TOKEN', key: 'internal.token', kind: 'string' },
   { env: 'SSE_HEARTBEAT_MS', key: 'streams.heartbeat_ms', kind: 'int' },
   { env: 'SSE_RETRY_MS', key: 'streams.retry_ms', kind: 'int' },
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
+  { env: 'SLOW_CLIENT_STALL_MS', key: 'streams.stall_ms', kind: 'int' },
+  { env: 'CONTEXT_UPLOAD_MAX_BYTES', key: 'conversations.context_upload_max_bytes', kind: 'int' },
   ...EXECUTOR_ENV_BINDINGS,
 ]
 
@@ -266,11 +283,14 @@ function toConfig(file: FileConfig, cwd: string): Config {
       defaultProvider: file.runs.default_provider,
       echoDelayMs: file.runs.echo_delay_ms,
     },
+    internal: { token: file.internal.token },
     streams: {
       heartbeatMs: file.streams.heartbeat_ms,
       retryMs: file.streams.retry_ms,
       maxBufferedBytes: file.streams.max_buffered_bytes,
+      stallMs: file.streams.stall_ms,
     },
+    conversations: { contextUploadMaxBytes: file.conversations.context_upload_max_bytes },
     ...toExecutorsConfig(file),
   }
 }

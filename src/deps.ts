@@ -9,6 +9,14 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { WorkspacePolicy } from './platform/workspace.js'
+import { contextOf } from './engine/run-recorder.js'
+import { GamificationHub } from './realtime/gamification-hub.js'
+import { broadcastRuns } from './realtime/run-broadcasts.js'
+import { WatcherIngest } from './realtime/watcher-ingest.js'
+import type { ConversationInstances } from './modules/conversations/conversation-clone.js'
+import { KyselyConversationsRepo } from './modules/conversations/conversations.repo.js'
+import { ConversationsService } from './modules/conversations/conversations.service.js'
+import { KyselyMessagesRepo } from './modules/conversations/messages.repo.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
@@ -22,7 +30,10 @@ export interface Deps {
   workspace: WorkspacePolicy
   screenplays: ScreenplaysService
   navigation: NavigationService
+  conversations: ConversationsService
   engine: Engine
+  gamification: GamificationHub
+  watcher: WatcherIngest
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
   close(graceMs?: number): Promise<void>
 }
@@ -56,7 +67,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 
   const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(database.db), clock, workspace, transact })
   const navigation = new NavigationService({ repo: new KyselyNavigationRepo(database.db), clock, transact })
+  const conversations = new ConversationsService({
+    repo: new KyselyConversationsRepo(database.db),
+    messages: new KyselyMessagesRepo(database.db),
+    instances: noInstancesToCloneYet,
+    clock,
+    transact,
+  })
   screenplays.onDelete((screenplayId, _now, tx) => navigation.forgetScreenplay(screenplayId, tx))
+  screenplays.onDelete(async (screenplayId, now, tx) => {
+    await conversations.hideForScreenplay(screenplayId, now, tx)
+  })
 
   const engine = createEngine({
     config,
@@ -73,6 +94,18 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       conversation: async () => null,
     },
   })
+  const gamification = new GamificationHub(cluster, config.streams)
+  const watcher = new WatcherIngest(gamification)
+  watcher.follow((frame) => void engine.conductorCallbacks.dispatch(frame))
+  broadcastRuns(
+    engine.hub,
+    gamification,
+    async (runId) => {
+      const run = await engine.runs.find(runId)
+      return run && { context: contextOf(run), startedAt: run.startedAt ?? run.createdAt }
+    },
+    (err) => logger.warn({ err }, 'broadcasting a run event failed'),
+  )
   engine.start()
 
   return {
@@ -83,11 +116,22 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     screenplays,
     navigation,
+    conversations,
     engine,
+    gamification,
+    watcher,
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)
       await cluster.close()
       await database.close()
     },
   }
+}
+
+/**
+ * Placeholder agreed with the lead until the instances module exists: clones copy no agent
+ * instances (participants get fresh instance ids). Replace with InstancesService.cloneForConversation.
+ */
+const noInstancesToCloneYet: ConversationInstances = {
+  cloneForConversation: async () => ({}),
 }

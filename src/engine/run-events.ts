@@ -15,9 +15,23 @@ export interface Usage {
   costUsd?: number
 }
 
+/** Who and what a run is for; carried by `run.queued` so live readers need no lookup. */
+export interface RunContext {
+  agentId: string | null
+  agentName: string | null
+  agentEmoji: string | null
+  instanceId: string | null
+  conversationId: string | null
+  screenplayId: string | null
+  source: string
+  provider: string
+  model: string | null
+  isCouncilor: boolean
+}
+
 /** What an event says, before the log gives it a sequence number. */
 export type RunEventBody =
-  | { type: 'run.queued'; data: { agentId: string | null; provider: string; model: string | null } }
+  | { type: 'run.queued'; data: RunContext }
   | { type: 'run.started'; data: { workerId: string } }
   | { type: 'text.delta'; data: { text: string } }
   | { type: 'tool.started'; data: { toolCallId: string; name: string; input: unknown } }

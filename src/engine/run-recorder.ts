@@ -7,7 +7,7 @@ import type { Tables } from '../platform/db/tables.js'
 import type { Run } from './run.js'
 import type { RunEventHub } from './run-event-hub.js'
 import type { RunEventLog } from './run-event-log.js'
-import type { RunEvent, RunEventBody, RunStatus } from './run-events.js'
+import type { RunContext, RunEvent, RunEventBody, RunStatus } from './run-events.js'
 import type { RunEnding, RunsRepo } from './runs.repo.js'
 
 /** Work that must commit together with a run's end (conversation message, statistics…). */
@@ -32,7 +32,7 @@ export class RunRecorder {
       await this.deps.repo.insert(run, tx)
       return this.deps.log.append(
         run.id,
-        [{ type: 'run.queued', data: { agentId: run.agentId, provider: run.provider, model: run.model } }],
+        [{ type: 'run.queued', data: contextOf(run) }],
         run.createdAt,
         tx,
       )
@@ -63,5 +63,20 @@ export class RunRecorder {
     if (!events) return false
     this.deps.hub.publish(events)
     return true
+  }
+}
+
+export function contextOf(run: Run): RunContext {
+  return {
+    agentId: run.agentId,
+    agentName: run.options.agentName ?? null,
+    agentEmoji: run.options.agentEmoji ?? null,
+    instanceId: run.instanceId,
+    conversationId: run.conversationId,
+    screenplayId: run.screenplayId,
+    source: run.source,
+    provider: run.provider,
+    model: run.model,
+    isCouncilor: run.options.isCouncilor ?? false,
   }
 }

@@ -10,6 +10,8 @@ export interface RunStreamHandlers {
   /** The final event was delivered (or the run had already ended with nothing left to send). */
   onEnd(): void
   onError(err: unknown): void
+  /** Lets a replay wait while the reader's socket is backed up, instead of flooding it. */
+  waitForRoom?(): Promise<void>
 }
 
 const PAGE = 500
@@ -70,6 +72,7 @@ class RunStreamReader {
         if (this.done) return
         for (const event of page) this.deliver(event)
         if (page.length < PAGE) break
+        await this.handlers.waitForRoom?.()
       }
       if (first && !this.done) await this.endIfLogIsGone()
     } catch (err) {

@@ -15,14 +15,20 @@ export interface RunFilter {
   conversationId?: string
   screenplayId?: string
   source?: RunSource
+  /** Only runs from (true) or not from (false) the councilor scheduler. */
+  councilor?: boolean
   includeDeleted?: boolean
 }
+
+export const RUN_SORT_KEYS = ['created_at', 'updated_at', 'started_at', 'ended_at', 'status', 'agent_id'] as const
+export type RunSortKey = (typeof RUN_SORT_KEYS)[number]
 
 export interface ListRunsOptions extends RunFilter {
   limit: number
   offset: number
-  /** Newest first unless `oldestFirst`. */
-  oldestFirst?: boolean
+  /** Default: created_at, newest first. */
+  sortBy?: RunSortKey
+  ascending?: boolean
 }
 
 /** Columns a finished run gets; the run is only finished if it is still in `from` statuses. */
@@ -84,10 +90,10 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 
   async list(options: ListRunsOptions): Promise<Run[]> {
-    const direction = options.oldestFirst ? 'asc' : 'desc'
+    const direction = options.ascending ? 'asc' : 'desc'
     const rows = await this.filtered(options)
       .selectAll()
-      .orderBy('created_at', direction)
+      .orderBy(options.sortBy ?? 'created_at', direction)
       .orderBy('id', direction)
       .limit(options.limit)
       .offset(options.offset)
@@ -242,6 +248,7 @@ export class KyselyRunsRepo implements RunsRepo {
     if (filter.conversationId !== undefined) query = query.where('conversation_id', '=', filter.conversationId)
     if (filter.screenplayId !== undefined) query = query.where('screenplay_id', '=', filter.screenplayId)
     if (filter.source !== undefined) query = query.where('source', '=', filter.source)
+    if (filter.councilor !== undefined) query = query.where('source', filter.councilor ? '=' : '!=', 'councilor')
     if (!filter.includeDeleted) query = query.where('is_deleted', '=', false)
     return query
   }

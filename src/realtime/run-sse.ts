@@ -45,6 +45,7 @@ export function streamRun(
       if (trailer) stream.write(trailer)
       stream.close()
     },
+    waitForRoom: () => stream.waitForRoom(),
     onError: (err) => {
       reply.log.error({ err, runId }, 'run stream failed')
       stream.close()

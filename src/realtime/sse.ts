@@ -2,11 +2,13 @@
 // for every open stream from one shared timer, and slow readers dropped once too much is queued
 // (they reconnect with Last-Event-ID and lose nothing).
 import type { FastifyReply } from 'fastify'
+import { StallGuard } from './stall-guard.js'
 
 export interface SseOptions {
   retryMs: number
-  /** Bytes allowed to wait in the socket before the reader counts as too slow and is dropped. */
+  /** Bytes allowed to wait in the socket; a reader stuck over this for `stallMs` is dropped. */
   maxBufferedBytes: number
+  stallMs: number
 }
 
 export class SseHeartbeat {
@@ -42,12 +44,15 @@ export class SseHeartbeat {
 export class SseStream {
   private closed = false
   private readonly closeHandlers: Array<() => void> = []
+  private readonly guard: StallGuard
 
   private constructor(
     private readonly reply: FastifyReply,
-    private readonly options: SseOptions,
+    options: SseOptions,
     private readonly heartbeat: SseHeartbeat,
-  ) {}
+  ) {
+    this.guard = new StallGuard(options.maxBufferedBytes, options.stallMs)
+  }
 
   /** Takes over the reply and writes the stream headers. */
   static open(reply: FastifyReply, options: SseOptions, heartbeat: SseHeartbeat): SseStream {
@@ -61,7 +66,8 @@ export class SseStream {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    raw.socket?.setNoDelay(true)
+    // Frames are small and latency matters; (injected test requests have no real socket).
+    if (typeof raw.socket?.setNoDelay === 'function') raw.socket.setNoDelay(true)
     raw.on('close', () => stream.close())
     raw.write(`retry: ${options.retryMs}\n\n`)
     heartbeat.add(stream)
@@ -75,7 +81,7 @@ export class SseStream {
   /** Writes a ready-made frame (see `sseFrame`); false once the stream is closed or dropped. */
   write(frame: string): boolean {
     if (this.closed) return false
-    if (this.reply.raw.writableLength > this.options.maxBufferedBytes) {
+    if (!this.guard.keeps(this.reply.raw.writableLength)) {
       // Too slow: drop it rather than queue without bound; it resumes from its last event id.
       this.reply.raw.destroy()
       this.close()
@@ -83,6 +89,20 @@ export class SseStream {
     }
     this.reply.raw.write(frame)
     return true
+  }
+
+  /** Resolves once the socket has room again (or the stream closed): for paced replays. */
+  waitForRoom(): Promise<void> {
+    const raw = this.reply.raw
+    if (this.closed || !this.guard.isOverLimit(raw.writableLength)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        raw.off('drain', done)
+        resolve()
+      }
+      raw.once('drain', done)
+      this.onClose(done)
+    })
   }
 
   comment(text: string): void {

@@ -50,3 +50,10 @@ export class ManualClock implements Clock {
     this.current += ms
   }
 }
+
+/** Listens on a free local port; the app is closed by the test's `after` from buildTestApp. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address() as { port: number }
+  return `http://127.0.0.1:${address.port}`
+}

@@ -133,7 +133,16 @@ export function toRunEventData(event: RunEvent): Record<string, unknown> {
   const base = { run_id: event.runId, seq: event.seq, at: toIso(event.at) }
   switch (event.type) {
     case 'run.queued':
-      return { ...base, agent_id: event.data.agentId, provider: event.data.provider, model: event.data.model }
+      return {
+        ...base,
+        agent_id: event.data.agentId,
+        instance_id: event.data.instanceId,
+        conversation_id: event.data.conversationId,
+        screenplay_id: event.data.screenplayId,
+        source: event.data.source,
+        provider: event.data.provider,
+        model: event.data.model,
+      }
     case 'run.started':
       return { ...base, worker_id: event.data.workerId }
     case 'text.delta':

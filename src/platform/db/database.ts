@@ -1,6 +1,6 @@
 // Opens the one database the gateway uses, SQLite (embedded profile) or PostgreSQL (server profile),
 // behind a single Kysely<Tables> so every repo is written once for both dialects.
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyPlugin } from 'kysely'
 import pg from 'pg'
 import { openSqlite } from './sqlite.js'
 import type { Tables } from './tables.js'
@@ -19,17 +19,19 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL only: the schema to use (tests isolate themselves in one schema each). */
   schema?: string
   poolSize?: number
+  /** Kysely plugins applied to every query (tests use one to count queries and rows). */
+  plugins?: KyselyPlugin[]
 }
 
 const INT8_OID = 20
 
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
-  return url.startsWith('sqlite:') ? openSqliteDatabase(url.slice('sqlite:'.length)) : openPostgresDatabase(url, options)
+  return url.startsWith('sqlite:') ? openSqliteDatabase(url.slice('sqlite:'.length), options) : openPostgresDatabase(url, options)
 }
 
-function openSqliteDatabase(file: string): Database {
+function openSqliteDatabase(file: string, options: OpenDatabaseOptions): Database {
   const { database } = openSqlite(file)
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }), plugins: options.plugins })
   return databaseOf(db, 'sqlite')
 }
 
@@ -47,7 +49,7 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
   })
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), plugins: options.plugins })
   return databaseOf(db, 'postgres')
 }
 

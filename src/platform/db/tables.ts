@@ -42,6 +42,46 @@ export interface NavigationConversationStatesTable {
   updated_at: number
 }
 
+export interface ConversationsTable {
+  id: string
+  title: string
+  screenplay_id: string | null
+  context: string | null
+  /** JSON: AgentInfo or null. */
+  active_agent: Json
+  /** JSON: AgentInfo[]. */
+  participants: Json
+  /** JSON: string[] or null. */
+  allowed_agents: Json
+  max_chain_depth: number | null
+  auto_delegate: Bool
+  display_order: number
+  message_count: Generated<number>
+  /** The seq of the newest message; appends reserve seqs by bumping it atomically. */
+  last_seq: Generated<number>
+  is_deleted: Bool
+  created_at: number
+  updated_at: number
+  deleted_at: number | null
+}
+
+export interface ConversationMessagesTable {
+  id: string
+  conversation_id: string
+  seq: number
+  type: string
+  content: string
+  /** JSON: AgentInfo or null. */
+  agent: Json
+  status: string | null
+  task_id: string | null
+  is_deleted: Bool
+  is_hidden: Bool
+  hidden_at: number | null
+  completed_at: number | null
+  created_at: number
+}
+
 export interface RunsTable {
   id: string
   status: string
@@ -97,6 +137,8 @@ export interface Tables {
   screenplays: ScreenplaysTable
   navigation_screenplay_states: NavigationScreenplayStatesTable
   navigation_conversation_states: NavigationConversationStatesTable
+  conversations: ConversationsTable
+  conversation_messages: ConversationMessagesTable
 }
 
 export type { Generated }

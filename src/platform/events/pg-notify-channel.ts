@@ -1,11 +1,14 @@
 // LISTEN/NOTIFY between gateway instances sharing one PostgreSQL. One dedicated connection
-// listens; sends go through the same connection (NOTIFY is cheap and ordered per sender).
+// listens and sends (NOTIFY is cheap and ordered per sender). Payloads over NOTIFY's 8000-byte
+// limit are parked in `cluster_messages` and sent by reference.
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import type { ClusterChannel } from './cluster-channel.js'
 
 const RECONNECT_DELAY_MS = 1000
+const INLINE_LIMIT = 7000
+const PARKED_TTL_MS = 5 * 60_000
 
 export class PgNotifyChannel implements ClusterChannel {
   private readonly origin = randomUUID().slice(0, 8)
@@ -19,11 +22,6 @@ export class PgNotifyChannel implements ClusterChannel {
     private readonly options: { schema?: string; logger?: Logger } = {},
   ) {}
 
-  /** Channels are namespaced by schema so isolated deployments (and tests) do not hear each other. */
-  private qualified(channel: string): string {
-    return `${this.options.schema ?? 'public'}_${channel}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
-  }
-
   async start(): Promise<void> {
     await this.connect()
   }
@@ -31,9 +29,12 @@ export class PgNotifyChannel implements ClusterChannel {
   send(channel: string, payload: string): void {
     const client = this.client
     if (!client) return
-    client.query('select pg_notify($1, $2)', [this.qualified(channel), `${this.origin}|${payload}`]).catch((err: Error) => {
-      this.options.logger?.warn({ err, channel }, 'cluster notify failed')
-    })
+    const name = this.qualified(channel)
+    const sent =
+      Buffer.byteLength(payload) <= INLINE_LIMIT
+        ? client.query('select pg_notify($1, $2)', [name, `${this.origin}|${payload}`])
+        : this.sendParked(client, name, payload)
+    sent.catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster notify failed'))
   }
 
   on(channel: string, handler: (payload: string) => void): void {
@@ -54,6 +55,31 @@ export class PgNotifyChannel implements ClusterChannel {
     await client?.end().catch(() => {})
   }
 
+  /** Channels are namespaced by schema so isolated deployments (and tests) do not hear each other. */
+  private qualified(channel: string): string {
+    return `${this.options.schema ?? 'public'}_${channel}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
+  }
+
+  private async sendParked(client: pg.Client, name: string, payload: string): Promise<void> {
+    const id = randomUUID()
+    const now = Date.now()
+    await client.query('insert into cluster_messages (id, payload, created_at) values ($1, $2, $3)', [id, payload, now])
+    await client.query('select pg_notify($1, $2)', [name, `${this.origin}|@${id}`])
+    await client.query('delete from cluster_messages where created_at < $1', [now - PARKED_TTL_MS])
+  }
+
+  private async receive(client: pg.Client, channel: string, body: string): Promise<void> {
+    const bar = body.indexOf('|')
+    if (body.slice(0, bar) === this.origin) return
+    let payload = body.slice(bar + 1)
+    if (payload.startsWith('@')) {
+      const { rows } = await client.query<{ payload: string }>('select payload from cluster_messages where id = $1', [payload.slice(1)])
+      if (!rows[0]) return
+      payload = rows[0].payload
+    }
+    for (const handler of this.handlers.get(channel) ?? []) handler(payload)
+  }
+
   private connect(): Promise<void> {
     this.connecting ??= this.openClient().finally(() => {
       this.connecting = null
@@ -62,12 +88,14 @@ export class PgNotifyChannel implements ClusterChannel {
   }
 
   private async openClient(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString })
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      ...(this.options.schema && { options: `-c search_path=${this.options.schema}` }),
+    })
     client.on('notification', (message) => {
-      const body = message.payload ?? ''
-      const bar = body.indexOf('|')
-      if (body.slice(0, bar) === this.origin) return
-      for (const handler of this.handlers.get(message.channel) ?? []) handler(body.slice(bar + 1))
+      this.receive(client, message.channel, message.payload ?? '').catch((err: Error) =>
+        this.options.logger?.warn({ err }, 'cluster message could not be read'),
+      )
     })
     client.on('error', (err) => {
       this.options.logger?.warn({ err }, 'cluster channel connection lost; reconnecting')

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely'
 import type { MigrationContext } from './context.js'
 import { screenplaysAndNavigation } from './001-screenplays-navigation.js'
+import { conversations } from './004-conversations.js'
 import { runs } from './010-runs.js'
+import { clusterMessages } from './011-cluster-messages.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -11,6 +13,8 @@ export interface Migration {
 export function allMigrations(ctx: MigrationContext): Record<string, Migration> {
   return {
     '001-screenplays-navigation': screenplaysAndNavigation(ctx),
+    '004-conversations': conversations(ctx),
     '010-runs': runs(ctx),
+    '011-cluster-messages': clusterMessages(),
   }
 }

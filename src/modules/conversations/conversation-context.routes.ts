@@ -1,0 +1,77 @@
+// HTTP for a conversation's markdown context: set it as JSON, or upload a .md file. Multipart
+// parsing is registered for the upload route only; the file size limit applies while reading.
+import multipart, { type MultipartFile } from '@fastify/multipart'
+import type { FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
+import { BadRequestError } from '../../platform/http/errors.js'
+import { uploadTooLarge } from './context-file.js'
+import { ContextBody, ContextUploadDto, ConversationParams, SuccessDto } from './conversations.schemas.js'
+import type { ConversationsService } from './conversations.service.js'
+
+const tags = ['conversations']
+const FILE_FIELD = 'file'
+
+export interface ConversationContextOptions {
+  conversations: ConversationsService
+  /** Largest accepted upload in bytes (`conversations.context_upload_max_bytes`). */
+  uploadMaxBytes: number
+}
+
+export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContextOptions> = async (app, { conversations, uploadMaxBytes }) => {
+  app.patch('/api/conversations/:conversation_id/context', {
+    schema: { tags, summary: 'Set or clear the markdown context', params: ConversationParams, body: ContextBody, response: { 200: SuccessDto } },
+  }, async (req) => {
+    await conversations.setContext(req.params.conversation_id, req.body.context)
+    return { success: true, message: 'Contexto atualizado com sucesso' }
+  })
+
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: uploadMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20 },
+      throwFileSizeLimit: true,
+    })
+    const upload = scope.withTypeProvider<ZodTypeProvider>()
+
+    upload.post('/api/conversations/:conversation_id/context/upload', {
+      schema: {
+        tags,
+        summary: `Replace the context with a .md file (multipart field "${FILE_FIELD}", UTF-8, at most ${uploadMaxBytes} bytes)`,
+        consumes: ['multipart/form-data'],
+        params: ConversationParams,
+        response: { 200: ContextUploadDto },
+      },
+    }, async (req) => {
+      const part = await fileOf(req)
+      try {
+        const uploaded = await conversations.uploadContext(req.params.conversation_id, {
+          filename: part.filename,
+          read: () => readWithin(part, uploadMaxBytes),
+        })
+        return { success: true, message: 'Contexto carregado com sucesso', ...uploaded }
+      } finally {
+        // A refused file is drained (busboy stops storing it at the limit), never buffered.
+        if (!part.file.readableEnded) part.file.resume()
+      }
+    })
+  })
+}
+
+async function fileOf(req: FastifyRequest): Promise<MultipartFile> {
+  if (!req.isMultipart()) throw new BadRequestError(`Envie o arquivo como multipart/form-data no campo '${FILE_FIELD}'`)
+  const part = await req.file()
+  if (!part) throw new BadRequestError(`Nenhum arquivo enviado: envie o arquivo .md no campo '${FILE_FIELD}'`)
+  if (part.fieldname !== FILE_FIELD) {
+    part.file.resume()
+    throw new BadRequestError(`O arquivo deve vir no campo '${FILE_FIELD}' (recebido '${part.fieldname}')`)
+  }
+  return part
+}
+
+async function readWithin(part: MultipartFile, limit: number): Promise<Buffer> {
+  try {
+    return await part.toBuffer()
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw uploadTooLarge(limit)
+    throw err
+  }
+}

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { WebSocket } from 'ws'
+import { buildTestApp, listen } from '../../test/helpers/build-test-app.js'
+
+interface Frame {
+  type: string
+  data: Record<string, unknown>
+  timestamp: number
+}
+
+/** Collects a socket's JSON frames and waits for ones matching a predicate. */
+function collect(socket: WebSocket) {
+  const frames: Frame[] = []
+  const waiters = new Set<() => void>()
+  socket.on('message', (raw) => {
+    frames.push(JSON.parse(raw.toString()))
+    for (const waiter of waiters) waiter()
+  })
+  return {
+    frames,
+    async until(predicate: (frames: Frame[]) => boolean, timeoutMs = 10_000): Promise<Frame[]> {
+      if (predicate(frames)) return frames
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(frames.map((f) => f.type))}`)), timeoutMs)
+        const check = () => {
+          if (!predicate(frames)) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(frames)
+        }
+        waiters.add(check)
+      })
+    },
+  }
+}
+
+const types = (frames: Frame[]) => frames.map((f) => f.type)
+
+/** Opens an injected WebSocket, collecting frames from the very first one. */
+async function connect(app: FastifyInstance, path: string, context: Record<string, unknown> = {}) {
+  let inbox: ReturnType<typeof collect> | undefined
+  const socket = await app.injectWS(path, context, { onInit: (ws: WebSocket) => (inbox = collect(ws)) })
+  return { socket, inbox: inbox! }
+}
+
+describe('WS /ws/gamification', () => {
+  it('greets each client and answers its commands', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    await inbox.until((f) => f.length === 1)
+    assert.equal(inbox.frames[0]!.type, 'connected')
+    assert.equal(typeof inbox.frames[0]!.data.client_id, 'string')
+    assert.equal(typeof inbox.frames[0]!.timestamp, 'number')
+    ws.send(JSON.stringify({ command: 'ping' }))
+    ws.send(JSON.stringify({ command: 'get_stats' }))
+    ws.send(JSON.stringify({ command: 'dance' }))
+    ws.send('not json')
+    await inbox.until((f) => f.length === 5)
+    assert.deepEqual(types(inbox.frames), ['connected', 'pong', 'stats', 'error', 'error'])
+    assert.equal(inbox.frames[2]!.data.active_connections, 1)
+    assert.equal(inbox.frames[3]!.data.message, 'Unknown command: dance')
+  })
+
+  it('delivers only the subscribed types after subscribe', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    ws.send(JSON.stringify({ command: 'subscribe', topics: ['task_completed'] }))
+    await inbox.until((f) => types(f).includes('subscribed'))
+    await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'hello', ai_provider: 'echo', wait: true } })
+    await inbox.until((f) => types(f).includes('task_completed'))
+    assert.deepEqual(types(inbox.frames), ['connected', 'subscribed', 'task_completed'])
+  })
+
+  it('tells the feed about a run from submission to completion', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const run = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'all done here', ai_provider: 'echo', conversation_id: 'c7', wait: true } })).json()
+    await inbox.until((f) => types(f).includes('stream_end'))
+    assert.deepEqual(types(inbox.frames), ['connected', 'task_submitted', 'task_picked', 'stream_start', 'task_completed', 'stream_end'])
+    const completed = inbox.frames.find((f) => f.type === 'task_completed')!.data
+    assert.equal(completed.task_id, run.run_id)
+    assert.equal(completed.conversation_id, 'c7')
+    assert.equal(completed.status, 'completed')
+    assert.equal(completed.result_summary, 'all done here')
+    assert.equal(completed.level, 'result')
+    assert.equal(typeof completed.duration_ms, 'number')
+  })
+
+  it('reports a failed run as task_error', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'x', ai_provider: 'openai', wait: true } })
+    const frames = await inbox.until((f) => types(f).includes('task_error'))
+    assert.equal(frames.find((f) => f.type === 'task_error')!.data.status, 'error')
+  })
+
+  it('drops a client that stops reading while the others keep receiving everything', async (t) => {
+    const { app, deps } = await buildTestApp(t, { env: { SSE_MAX_BUFFERED_BYTES: '65536' } })
+    const base = (await listen(app)).replace('http', 'ws')
+    const fast = new WebSocket(`${base}/ws/gamification`)
+    const slow = new WebSocket(`${base}/ws/gamification`)
+    t.after(() => {
+      fast.terminate()
+      slow.terminate()
+    })
+    const fastInbox = collect(fast)
+    collect(slow)
+    await Promise.all([new Promise((r) => fast.once('open', r)), new Promise((r) => slow.once('open', r))])
+    await fastInbox.until((f) => f.length === 1)
+    // The slow client stops reading its socket: what the server sends piles up in its buffer.
+    ;(slow as unknown as { _socket: { pause(): void } })._socket.pause()
+    const slowClosed = new Promise((resolve) => slow.once('close', resolve))
+    const blob = 'x'.repeat(200_000)
+    for (let i = 0; i < 40; i++) {
+      deps.gamification.broadcast({ type: 'system_alert', data: { message: `alert ${i}`, blob } })
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await fastInbox.until((f) => f.filter((m) => m.type === 'system_alert').length === 40, 20_000)
+    assert.equal(deps.gamification.clientCount, 1, 'the slow client was dropped')
+    ;(slow as unknown as { _socket: { resume(): void } })._socket.resume()
+    await slowClosed
+  })
+})
+
+describe('POST /api/internal/task-event', () => {
+  it('rebroadcasts a watcher event with its data unchanged', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    await inbox.until((f) => f.length === 1)
+    const data = { task_id: 't1', agent_id: 'A', status: 'completed', duration_ms: 1234, result_summary: 'ok' }
+    const res = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_completed', data } })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual(res.json(), { success: true, message: 'Event task_completed broadcasted', clients_count: 1 })
+    const frames = await inbox.until((f) => types(f).includes('task_completed'))
+    assert.deepEqual(frames.at(-1)!.data, data)
+  })
+
+  it('refuses unknown or missing types with 422', async (t) => {
+    const { app } = await buildTestApp(t)
+    const unknown = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_exploded' } })
+    assert.equal(unknown.statusCode, 422)
+    assert.match(unknown.json().detail, /body\.type: must be one of: task_inputted/)
+    const missing = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { data: {} } })
+    assert.equal(missing.statusCode, 422)
+  })
+
+  it('requires the shared token when one is configured', async (t) => {
+    const token = 'a-long-shared-secret-123'
+    const { app } = await buildTestApp(t, { env: { INTERNAL_TOKEN: token } })
+    const payload = { type: 'task_picked', data: {} }
+    const none = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload })
+    assert.equal(none.statusCode, 401)
+    const wrong = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, headers: { 'x-internal-token': 'nope' } })
+    assert.equal(wrong.statusCode, 401)
+    const right = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, headers: { 'x-internal-token': token } })
+    assert.equal(right.statusCode, 200)
+    const bearer = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, headers: { authorization: `Bearer ${token}` } })
+    assert.equal(bearer.statusCode, 200)
+  })
+})
+
+describe('WS /ws/agent-stream', () => {
+  it('rebroadcasts watcher frames at debug level with the news they carry', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: browser, inbox } = await connect(app, '/ws/gamification')
+    // A real connection: the loopback rule needs a real peer address.
+    const watcher = new WebSocket(`${(await listen(app)).replace('http', 'ws')}/ws/agent-stream`)
+    await new Promise((resolve, reject) => watcher.once('open', resolve).once('error', reject))
+    t.after(() => {
+      browser.terminate()
+      watcher.terminate()
+    })
+    await inbox.until((f) => f.length === 1)
+    const context = { task_id: 't9', agent_id: 'X_Agent', instance_id: 'i1', conversation_id: 'c1' }
+    watcher.send(JSON.stringify({ type: 'stream_start', data: { ...context, bound_mcps: ['crm'] } }))
+    watcher.send('garbage is ignored')
+    watcher.send(JSON.stringify({
+      type: 'agent_stream',
+      data: { ...context, event_type: 'assistant', event: { type: 'assistant', message: { content: [{ type: 'tool_use', id: 'toolu_0123456789ABCDEF', name: 'mcp__crm__list_leads', input: { limit: 10 } }] } } },
+    }))
+    const frames = await inbox.until((f) => types(f).includes('agent_tool_use'))
+    assert.deepEqual(types(frames), ['connected', 'stream_start', 'agent_stream', 'agent_tool_use'])
+    assert.equal(frames[1]!.data.level, 'debug')
+    assert.deepEqual(frames[3]!.data, { ...context, level: 'news', tool: 'mcp__crm__list_leads', tool_id: 'toolu_012345', input_keys: ['limit'] })
+  })
+
+  it('refuses a watcher without the token when one is configured', async (t) => {
+    const { app } = await buildTestApp(t, { env: { INTERNAL_TOKEN: 'a-long-shared-secret-123' } })
+    await assert.rejects(app.injectWS('/ws/agent-stream'), /401/)
+    const ok = await app.injectWS('/ws/agent-stream', { headers: { 'x-internal-token': 'a-long-shared-secret-123' } })
+    ok.terminate()
+  })
+})

@@ -1,0 +1,113 @@
+// Runs when gateway processes die or several share one PostgreSQL.
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
+import { eventFrames, openSse } from './helpers/sse-client.js'
+import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
+
+const TEN_WORDS = 'one two three four five six seven eight nine ten'
+const SLOW_RUNS = { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0', RUN_LEASE_MS: '1000', RUN_REAPER_INTERVAL_MS: '200', LOG_LEVEL: 'warn' }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(res: Response): Promise<any> {
+  return res.json()
+}
+
+async function databaseEnv(t: { after(fn: () => Promise<void>): void }): Promise<Record<string, string>> {
+  if (testDialect() === 'sqlite') return { DATABASE_URL: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-runs-')), 'gw.db')}` }
+  const db = await createTestDatabase()
+  t.after(() => db.drop())
+  return { DATABASE_URL: urlWithSchema(db.url, db.schema!) }
+}
+
+async function startRun(gateway: RunningGateway, body: Record<string, unknown>) {
+  const res = await fetch(`${gateway.url}/api/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ai_provider: 'echo', ...body }),
+  })
+  assert.equal(res.status, 202)
+  return json(res)
+}
+
+async function pollRun(gateway: RunningGateway, runId: string, until: (run: { status: string; output: string }) => boolean) {
+  for (let i = 0; i < 400; i++) {
+    const run = await json(await fetch(`${gateway.url}/api/runs/${runId}`))
+    if (until(run)) return run
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`run ${runId} never got there`)
+}
+
+describe('a gateway killed mid-run', () => {
+  it('leaves no run running: after restart the reaper ends it failed with its partial output', async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-crash-'))
+    const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
+    const first = await startGateway({ cwd, env })
+    const run = await startRun(first, { input: TEN_WORDS })
+    await pollRun(first, run.run_id, (r) => r.status === 'running' && r.output === '')
+    // Let a few words reach the log, then kill the process without any chance to clean up.
+    const stream = await openSse(`${first.url}/api/runs/${run.run_id}/events`)
+    await stream.until((frames) => eventFrames(frames).filter((f) => f.event === 'text.delta').length >= 2)
+    assert.equal(await first.stop('SIGKILL'), null)
+
+    const second = await startGateway({ cwd, env })
+    try {
+      const ended = await pollRun(second, run.run_id, (r) => r.status !== 'running')
+      assert.equal(ended.status, 'failed')
+      assert.match(ended.error, /lease expired/)
+      assert.ok(ended.output.length > 0, 'streamed words are kept')
+      assert.ok(TEN_WORDS.startsWith(ended.output))
+      const events = await fetch(`${second.url}/api/runs/${run.run_id}/events`).then((r) => r.text())
+      assert.equal([...events.matchAll(/^event: run\.failed$/gm)].length, 1, 'exactly one final event')
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('SIGTERM lets a short run finish instead of abandoning it', async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-term-'))
+    const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
+    const gateway = await startGateway({ cwd, env })
+    const run = await startRun(gateway, { input: 'three short words' })
+    await pollRun(gateway, run.run_id, (r) => r.status === 'running')
+    assert.equal(await gateway.stop('SIGTERM'), 0)
+    const again = await startGateway({ cwd, env })
+    try {
+      const ended = await json(await fetch(`${again.url}/api/runs/${run.run_id}`))
+      assert.equal(ended.status, 'completed')
+      assert.equal(ended.output, 'three short words')
+    } finally {
+      await again.stop()
+    }
+  })
+})
+
+describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgres' }, () => {
+  it('any instance streams and cancels a run another instance executes', async (t) => {
+    const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-multi-'))
+    const [a, b] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
+    try {
+      const finished = await startRun(a, { input: 'four words in order' })
+      const stream = await openSse(`${b.url}/api/runs/${finished.run_id}/events`)
+      await stream.done
+      const text = eventFrames(stream.frames).filter((f) => f.event === 'text.delta').map((f) => JSON.parse(f.data).text).join('')
+      assert.equal(text, 'four words in order')
+
+      const long = await startRun(a, { input: TEN_WORDS })
+      await pollRun(b, long.run_id, (r) => r.status === 'running' && r.output === '')
+      const live = await openSse(`${b.url}/api/runs/${long.run_id}/events`)
+      await live.until((frames) => eventFrames(frames).some((f) => f.event === 'text.delta'))
+      const cancelled = await json(await fetch(`${b.url}/api/runs/${long.run_id}/cancel`, { method: 'POST' }))
+      assert.equal(cancelled.status, 'cancelled')
+      await live.done
+      assert.equal(eventFrames(live.frames).at(-1)!.event, 'run.cancelled')
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
