@@ -113,6 +113,7 @@ export const EXECUTOR_ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'FIREWORKS_BASE_URL', key: 'providers.fireworks.base_url', kind: 'string' },
   { env: 'GOOGLE_GENERATIVE_AI_API_KEY', key: 'providers.google.api_key', kind: 'string' },
   { env: 'GOOGLE_BASE_URL', key: 'providers.google.base_url', kind: 'string' },
+  { env: 'OLLAMA_API_KEY', key: 'providers.ollama.api_key', kind: 'string' },
   { env: 'OLLAMA_BASE_URL', key: 'providers.ollama.base_url', kind: 'string' },
   { env: 'LLM_MAX_STEPS', key: 'llm.max_steps', kind: 'int' },
   { env: 'LLM_MAX_RETRIES', key: 'llm.max_retries', kind: 'int' },

@@ -1,6 +1,7 @@
 // A local HTTP server that answers like an LLM provider, streaming what the test scripted: the
 // OpenAI chat completions protocol (any path ending in /chat/completions: OpenAI, Groq,
-// Fireworks and other compatible servers) and the Anthropic messages protocol (/messages).
+// Fireworks and other compatible servers), the Anthropic messages protocol (/messages) and
+// Ollama's NDJSON chat (/api/chat).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
@@ -47,15 +48,17 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
         if (!res.writableFinished) onGone()
       })
       const turn = turns.shift()
-      const anthropic = (req.url ?? '').endsWith('/messages')
+      const url = req.url ?? ''
+      const anthropic = url.endsWith('/messages')
+      const ollama = url.endsWith('/api/chat')
       if (!turn) return sendJson(res, 500, { error: { message: 'the test scripted no response for this request' } })
       if (turn.status) {
         const message = turn.errorMessage ?? 'scripted failure'
         const error = anthropic ? { type: 'error', error: { type: 'authentication_error', message } } : { error: { message, type: 'invalid_request_error', code: null } }
         return sendJson(res, turn.status, error)
       }
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-      const frames = anthropic ? anthropicFrames(turn) : openAiFrames(turn, String(body.model))
+      res.writeHead(200, { 'content-type': ollama ? 'application/x-ndjson' : 'text/event-stream', 'cache-control': 'no-cache' })
+      const frames = anthropic ? anthropicFrames(turn) : ollama ? ollamaFrames(turn, String(body.model)) : openAiFrames(turn, String(body.model))
       for (const frame of frames) {
         if (turn.chunkDelayMs) await sleep(turn.chunkDelayMs)
         if (res.destroyed) return
@@ -110,6 +113,14 @@ function anthropicFrames(turn: ScriptedTurn): string[] {
     frames.push(event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }))
     frames.push(event('message_stop', {}))
   }
+  return frames
+}
+
+function ollamaFrames(turn: ScriptedTurn, model: string): string[] {
+  const line = (fields: Record<string, unknown>) => `${JSON.stringify({ model, created_at: '2026-01-01T00:00:00Z', ...fields })}\n`
+  const frames = (turn.text ?? []).map((content) => line({ message: { role: 'assistant', content }, done: false }))
+  const usage = turn.usage ?? { input: 0, output: 0 }
+  if (!turn.hang) frames.push(line({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: usage.input, eval_count: usage.output }))
   return frames
 }
 

@@ -75,9 +75,9 @@ describe('ConductorExecutor', () => {
     assert.deepEqual(run.result, { output: 'Autumn wind\n(haiku)', exitCode: 0, usage: { tokensIn: 7, tokensOut: 3, costUsd: 0.5 } })
     assert.deepEqual(
       run.events.map((e) => (e.type === 'provider.event' ? `${e.provider}:${(e.event as { type: string }).type}` : e.type)),
-      ['conductor:stream_start', 'claude:assistant', 'text.delta', 'tool.started', 'claude:user', 'tool.finished', 'claude:result', 'usage'],
+      ['claude:assistant', 'text.delta', 'tool.started', 'claude:user', 'tool.finished', 'claude:result', 'usage'],
     )
-    assert.deepEqual(run.of('provider.event')[1]!.event, assistant, 'the raw stream-json object, for the debug console')
+    assert.deepEqual(run.of('provider.event')[0]!.event, assistant, 'the raw stream-json object, for the debug console')
     assert.deepEqual(run.of('tool.finished')[0], { type: 'tool.finished', toolCallId: 'tu1', name: 'Read', output: 'notes', isError: false })
     assert.equal(router.dispatch(frame('stream_end')), false, 'no longer subscribed once the run ended')
   })

@@ -36,7 +36,7 @@ export class ConductorExecutor implements Executor {
     let open = true
     const guarded = (event: ExecutorEvent) => open && emit(event)
     const parser = new ClaudeStreamParser(guarded)
-    const unsubscribe = this.options.callbacks.subscribe(request.runId, (frame) => onFrame(frame, parser, guarded))
+    const unsubscribe = this.options.callbacks.subscribe(request.runId, (frame) => onFrame(frame, parser))
     try {
       const attempt = await this.post(agentId, request, signal)
       const partial = { output: parser.output, ...(parser.usage && { usage: parser.usage }) }
@@ -92,12 +92,15 @@ export class ConductorExecutor implements Executor {
   }
 }
 
-function onFrame(frame: ConductorFrame, parser: ClaudeStreamParser, emit: (event: ExecutorEvent) => void): void {
+/**
+ * Only `agent_stream` frames carry something the run does not already say itself: the lifecycle
+ * frames (task_picked, stream_start/end, task_completed…) repeat what the run's own events
+ * report, and the gateway derives those broadcasts from the run.
+ */
+function onFrame(frame: ConductorFrame, parser: ClaudeStreamParser): void {
   const event = frame.data.event
   if (frame.type === 'agent_stream' && typeof event === 'object' && event !== null && !Array.isArray(event)) {
     parser.event(event as Record<string, unknown>)
-  } else {
-    emit({ type: 'provider.event', provider: 'conductor', event: frame })
   }
 }
 

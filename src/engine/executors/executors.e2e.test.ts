@@ -116,11 +116,12 @@ describe('cli executor end to end', () => {
 })
 
 describe('conductor executor end to end', () => {
-  it('delegates to the Conductor and streams the watcher’s callbacks into the run', async (t) => {
+  it('delegates to the Conductor and streams the watcher’s /ws/agent-stream frames into the run', async (t) => {
     const conductor = await startFakeConductor(t)
     const release = deferred<ConductorAnswer>()
     conductor.answer(() => release.promise)
-    const { app, deps } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url } })
+    const token = 'a-long-shared-secret-for-e2e'
+    const { app, deps } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url, INTERNAL_TOKEN: token } })
     // Until the agents module lands, a run can only name a Conductor agent through its options.
     const created = await deps.engine.runs.create({
       source: 'api',
@@ -132,20 +133,26 @@ describe('conductor executor end to end', () => {
     const call = await conductor.nextCall()
     assert.equal(call.path, '/agents/Writer_Agent/execute')
     assert.equal(call.body.task_id, created.id)
+
+    const watcher = await app.injectWS('/ws/agent-stream', { headers: { 'x-internal-token': token } })
+    t.after(() => watcher.terminate())
     const event = { type: 'assistant', message: { content: [{ type: 'text', text: 'Autumn wind' }] } }
-    assert.equal(deps.engine.conductorCallbacks.dispatch({ type: 'agent_stream', data: { task_id: created.id, event } }), true)
+    watcher.send(JSON.stringify({ type: 'agent_stream', data: { task_id: created.id, agent_id: 'Writer_Agent', event_type: 'assistant', event } }))
+    // queued, started, then the raw event and its text.
+    const lastSeq = async () => (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json().last_seq as number
+    await waitUntil(async () => (await lastSeq()) >= 4, 15_000, 'the watcher frame reached the run')
     release.resolve({ body: taskDocument(call, { result: 'Autumn wind, final' }) })
 
     await deps.engine.runs.waitForEnd(created.id, 15_000)
-    const final = (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json()
-    assert.equal(final.status, 'completed')
-    assert.equal(final.executor, 'conductor')
-    assert.equal(final.output, 'Autumn wind, final')
+    const run = (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json()
+    assert.equal(run.status, 'completed')
+    assert.equal(run.executor, 'conductor')
+    assert.equal(run.output, 'Autumn wind, final')
     const events = await eventsOf(app, created.id)
-    assert.deepEqual(
-      events.filter((e) => e.event === 'provider.event' || e.event === 'text.delta').map((e) => e.event),
-      ['provider.event', 'text.delta'],
-    )
+    const streamed = events.filter((e) => e.event === 'provider.event' || e.event === 'text.delta')
+    assert.deepEqual(streamed.map((e) => e.event), ['provider.event', 'text.delta'])
+    assert.deepEqual(streamed[0]?.data.event, event)
+    assert.equal(streamed[1]?.data.text, 'Autumn wind')
   })
 
   it('fails the run with the Conductor’s error', async (t) => {

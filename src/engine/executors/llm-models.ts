@@ -52,8 +52,11 @@ export class ProviderModels implements LlmModelSource {
         return { model: createFireworks(common)(modelId), modelId }
       case 'google':
         return { model: createGoogleGenerativeAI(common)(modelId), modelId }
-      case 'ollama':
-        return { model: createOllama({ ...(settings.baseUrl && { baseURL: settings.baseUrl }) })(modelId), modelId }
+      case 'ollama': {
+        // Ollama needs no key; one configured is sent as a bearer token (Ollama Cloud, an auth proxy).
+        const headers = settings.apiKey ? { headers: { Authorization: `Bearer ${settings.apiKey}` } } : {}
+        return { model: createOllama({ ...(settings.baseUrl && { baseURL: settings.baseUrl }), ...headers })(modelId), modelId }
+      }
     }
   }
 }

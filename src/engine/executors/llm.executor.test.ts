@@ -258,6 +258,20 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
     assert.deepEqual(request?.body.system, [{ type: 'text', text: 'French only.' }])
   })
 
+  it('wires Ollama’s base URL (and an optional key) to the Ollama package', async (t) => {
+    const server = await startFakeLlmServer(t)
+    server.script({ text: ['local ', 'answer'], usage: { input: 6, output: 2 } }, { text: ['again'] })
+    const ollamaUrl = server.baseUrl.replace(/\/v1$/, '/api')
+    const run = await execute(realExecutor({ OLLAMA_BASE_URL: ollamaUrl }), executionRequest({ provider: 'ollama', model: 'qwen3' }))
+    assert.deepEqual(run.result, { output: 'local answer', exitCode: 0, usage: { tokensIn: 6, tokensOut: 2 } })
+    assert.equal(server.requests[0]?.path, '/api/chat')
+    assert.equal(server.requests[0]?.body.model, 'qwen3')
+    assert.equal(server.requests[0]?.headers.authorization, undefined)
+    await execute(realExecutor({ OLLAMA_BASE_URL: ollamaUrl, OLLAMA_API_KEY: 'olk' }), executionRequest({ provider: 'ollama' }))
+    assert.equal(server.requests[1]?.headers.authorization, 'Bearer olk')
+    assert.equal(server.requests[1]?.body.model, 'llama3.2')
+  })
+
   it('gives MCP tools to a real provider: the server’s tool call reaches the MCP server', async (t) => {
     const server = await startFakeLlmServer(t)
     const mcp = await startMcpTestServer(t)
