@@ -1,7 +1,7 @@
 // A local HTTP server that answers like an LLM provider, streaming what the test scripted: the
 // OpenAI chat completions protocol (any path ending in /chat/completions: OpenAI, Groq,
-// Fireworks and other compatible servers), the Anthropic messages protocol (/messages) and
-// Ollama's NDJSON chat (/api/chat).
+// Fireworks and other compatible servers), OpenAI's Responses API (/responses, text only), the
+// Anthropic messages protocol (/messages) and Ollama's NDJSON chat (/api/chat).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
@@ -51,6 +51,7 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
       const url = req.url ?? ''
       const anthropic = url.endsWith('/messages')
       const ollama = url.endsWith('/api/chat')
+      const responses = url.endsWith('/responses')
       if (!turn) return sendJson(res, 500, { error: { message: 'the test scripted no response for this request' } })
       if (turn.status) {
         const message = turn.errorMessage ?? 'scripted failure'
@@ -58,7 +59,8 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
         return sendJson(res, turn.status, error)
       }
       res.writeHead(200, { 'content-type': ollama ? 'application/x-ndjson' : 'text/event-stream', 'cache-control': 'no-cache' })
-      const frames = anthropic ? anthropicFrames(turn) : ollama ? ollamaFrames(turn, String(body.model)) : openAiFrames(turn, String(body.model))
+      const model = String(body.model)
+      const frames = anthropic ? anthropicFrames(turn) : ollama ? ollamaFrames(turn, model) : responses ? responsesFrames(turn, model) : openAiFrames(turn, model)
       for (const frame of frames) {
         if (turn.chunkDelayMs) await sleep(turn.chunkDelayMs)
         if (res.destroyed) return
@@ -112,6 +114,21 @@ function anthropicFrames(turn: ScriptedTurn): string[] {
     frames.push(event('content_block_stop', { index: 0 }))
     frames.push(event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }))
     frames.push(event('message_stop', {}))
+  }
+  return frames
+}
+
+function responsesFrames(turn: ScriptedTurn, model: string): string[] {
+  const usage = turn.usage ?? { input: 0, output: 0 }
+  const item = { type: 'message', id: 'msg_fake' }
+  const frames = [
+    sse({ type: 'response.created', response: { id: 'resp_fake', created_at: 1767225600, model } }),
+    sse({ type: 'response.output_item.added', output_index: 0, item }),
+    ...(turn.text ?? []).map((delta) => sse({ type: 'response.output_text.delta', item_id: item.id, delta })),
+  ]
+  if (!turn.hang) {
+    frames.push(sse({ type: 'response.output_item.done', output_index: 0, item }))
+    frames.push(sse({ type: 'response.completed', response: { usage: { input_tokens: usage.input, output_tokens: usage.output } } }))
   }
   return frames
 }

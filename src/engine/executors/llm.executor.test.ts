@@ -205,6 +205,16 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
     ])
   })
 
+  it('speaks OpenAI’s Responses API when providers.openai.api is responses', async (t) => {
+    const server = await startFakeLlmServer(t)
+    server.script({ text: ['via ', 'responses'], usage: { input: 8, output: 2 } })
+    const executor = realExecutor({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: server.baseUrl, OPENAI_API: 'responses' })
+    const run = await execute(executor, executionRequest({ system: 'Be brief.', input: 'hi' }))
+    assert.deepEqual(run.result, { output: 'via responses', exitCode: 0, usage: { tokensIn: 8, tokensOut: 2 } })
+    assert.equal(server.requests[0]?.path, '/v1/responses')
+    assert.equal(server.requests[0]?.body.stream, true)
+  })
+
   it('uses the provider’s default model when the run names none', async (t) => {
     const server = await startFakeLlmServer(t)
     server.script({ text: ['ok'] })
