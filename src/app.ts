@@ -10,12 +10,16 @@ import { answerRouterError, installErrorHandlers } from './platform/http/error-h
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
 import { messagesRoutes } from './modules/conversations/messages.routes.js'
-import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
-import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
+import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
+import { instancesRoutes } from './modules/instances/instances.routes.js'
+import { navigationRoutes } from './modules/navigation/navigation.routes.js'
+import { personaVersionsRoutes } from './modules/personas/persona-versions.routes.js'
+import { personasRoutes } from './modules/personas/personas.routes.js'
 import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
@@ -73,6 +77,10 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
+  await app.register(agentsRoutes, { agents: deps.agents })
+  await app.register(personasRoutes, { personas: deps.personas })
+  await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
+  await app.register(instancesRoutes, { instances: deps.instances })
   await app.register(runsRoutes, { engine: deps.engine, sse })
   await app.register(tasksRoutes, { runs: deps.engine.runs })
   await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })

@@ -1,18 +1,22 @@
 #!/usr/bin/env node
-// conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema.
+// conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema,
+// `import-agents DIR` loads a Conductor agents directory.
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps } from './deps.js'
+import { ImportDirectoryError, importAgentDirectory } from './modules/agents/agent-import.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { createLogger } from './platform/logger.js'
 
-const USAGE = `usage: conductor-gateway [serve|migrate] [options]
+const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR] [options]
 
 commands:
   serve              start the gateway (default)
   migrate            apply pending database migrations and exit
+  import-agents DIR  upsert the agents of a Conductor agents directory
+                     (<Agent>/definition.yaml + persona.md) and report each one
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -64,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(config)
     case 'migrate':
       return migrate(config)
+    case 'import-agents':
+      return importAgents(config, positionals[1])
     default:
       process.stderr.write(`conductor-gateway: unknown command '${command}'\n${USAGE}\n`)
       return 2
@@ -81,10 +87,30 @@ async function migrate(config: Config): Promise<number> {
   }
 }
 
+/** Exit code 0 when every entry was imported, updated or unchanged; 1 when some were skipped. */
+async function importAgents(config: Config, dir: string | undefined): Promise<number> {
+  if (!dir) {
+    process.stderr.write(`conductor-gateway: import-agents needs a directory\n${USAGE}\n`)
+    return 2
+  }
+  const deps = await createDeps(config)
+  try {
+    const summary = await importAgentDirectory(dir, deps.agents, (line) => process.stdout.write(`${line}\n`))
+    return summary.skipped.length > 0 ? 1 : 0
+  } catch (err) {
+    if (!(err instanceof ImportDirectoryError)) throw err
+    process.stderr.write(`conductor-gateway: ${err.message}\n`)
+    return 2
+  } finally {
+    await deps.close()
+  }
+}
+
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.log.level)
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })
+  deps.start()
   await app.listen({ host: config.server.host, port: config.server.port })
   logger.info({ database: deps.database.dialect }, 'conductor gateway ready')
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
+import type { InstanceHistorySource } from '../../src/modules/instances/instance-history.js'
 import type { Clock } from '../../src/platform/clock.js'
 import { createTestDatabase } from './test-database.js'
 
@@ -17,6 +18,7 @@ export interface TestAppOptions {
   /** Environment-style settings, as an operator would give them (e.g. { ALLOWED_ROOTS: '/srv' }). */
   env?: Record<string, string>
   clock?: Clock
+  instanceHistory?: InstanceHistorySource
 }
 
 export function testConfig(env: Record<string, string> = {}, databaseUrl = 'sqlite::memory:'): Config {
@@ -28,10 +30,12 @@ export async function buildTestApp(t: Pick<TestContext, 'after'>, options: TestA
   const config = testConfig(options.env, database.url)
   const deps = await createDeps(config, {
     ...(options.clock && { clock: options.clock }),
+    ...(options.instanceHistory && { instanceHistory: options.instanceHistory }),
     database: { ...(database.schema && { schema: database.schema }), poolSize: 4 },
   })
   const app = await buildApp(deps)
   await app.ready()
+  deps.start()
   t.after(async () => {
     await app.close()
     await deps.close()

@@ -125,6 +125,94 @@ export interface RunEventsTable {
   at: number
 }
 
+export interface AgentsTable {
+  agent_id: string
+  name: string
+  emoji: string
+  description: string
+  prompt: string | null
+  agent_group: string
+  tags: Json
+  mcp_configs: Json
+  ai_provider: string | null
+  model: string | null
+  /** Definition fields the gateway does not model (version, author, capabilities, …). */
+  extra: Json
+  is_councilor: Bool
+  councilor_config: Json | null
+  customization: Json | null
+  /** Bumped by every write, so in-memory indexes can tell the catalog changed. */
+  revision: number
+  is_deleted: Bool
+  created_at: number
+  updated_at: number
+  deleted_at: number | null
+}
+
+export interface PersonasTable {
+  agent_id: string
+  id: string
+  /** The version that is the persona now; null once the persona was deleted (history stays). */
+  current_version: number | null
+  /** Counter the next version number is taken from (atomic increment). */
+  last_version: number
+  metadata: Json
+  created_at: number
+  updated_at: number
+}
+
+export interface PersonaVersionsTable {
+  id: string
+  agent_id: string
+  version: number
+  content: string
+  content_hash: string
+  created_by: string | null
+  change_description: string | null
+  metadata: Json
+  created_at: number
+  updated_at: number
+}
+
+export interface AgentInstancesTable {
+  instance_id: string
+  agent_id: string
+  screenplay_id: string | null
+  conversation_id: string | null
+  position: Json
+  status: string
+  cwd: string | null
+  config: Json
+  emoji: string | null
+  definition: Json | null
+  display_order: number
+  mcp_configs: Json
+  execution_state: Json | null
+  is_councilor_instance: Bool
+  councilor_config: Json | null
+  customization: Json | null
+  is_system_default: Bool
+  is_hidden: Bool
+  task_count: number
+  total_executions: number
+  total_execution_time: number
+  average_execution_time: number
+  last_task_duration: number
+  last_task_completed_at: number | null
+  success_count: number
+  error_count: number
+  last_exit_code: number | null
+  success_rate: number
+  /** Bumped by every field update, so JSON merges can compare-and-swap. */
+  revision: number
+  is_deleted: Bool
+  deleted_reason: string | null
+  created_at: number
+  updated_at: number
+  last_execution: number | null
+  deleted_at: number | null
+}
+
 export interface SchemaMigrationsTable {
   name: string
   applied_at: number
@@ -137,6 +225,10 @@ export interface Tables {
   screenplays: ScreenplaysTable
   navigation_screenplay_states: NavigationScreenplayStatesTable
   navigation_conversation_states: NavigationConversationStatesTable
+  agents: AgentsTable
+  personas: PersonasTable
+  persona_versions: PersonaVersionsTable
+  agent_instances: AgentInstancesTable
   conversations: ConversationsTable
   conversation_messages: ConversationMessagesTable
 }

@@ -16,6 +16,8 @@ export class PgNotifyChannel implements ClusterChannel {
   private client: pg.Client | null = null
   private connecting: Promise<void> | null = null
   private closed = false
+  /** One query at a time on the shared connection (pg deprecates overlapping ones). */
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly connectionString: string,
@@ -32,7 +34,7 @@ export class PgNotifyChannel implements ClusterChannel {
     const name = this.qualified(channel)
     const sent =
       Buffer.byteLength(payload) <= INLINE_LIMIT
-        ? client.query('select pg_notify($1, $2)', [name, `${this.origin}|${payload}`])
+        ? this.query(client, 'select pg_notify($1, $2)', [name, `${this.origin}|${payload}`])
         : this.sendParked(client, name, payload)
     sent.catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster notify failed'))
   }
@@ -43,7 +45,7 @@ export class PgNotifyChannel implements ClusterChannel {
     list.push(handler)
     this.handlers.set(name, list)
     if (this.client && list.length === 1) {
-      this.client.query(`listen "${name}"`).catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster listen failed'))
+      this.query(this.client, `listen "${name}"`).catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster listen failed'))
     }
   }
 
@@ -63,9 +65,9 @@ export class PgNotifyChannel implements ClusterChannel {
   private async sendParked(client: pg.Client, name: string, payload: string): Promise<void> {
     const id = randomUUID()
     const now = Date.now()
-    await client.query('insert into cluster_messages (id, payload, created_at) values ($1, $2, $3)', [id, payload, now])
-    await client.query('select pg_notify($1, $2)', [name, `${this.origin}|@${id}`])
-    await client.query('delete from cluster_messages where created_at < $1', [now - PARKED_TTL_MS])
+    await this.query(client, 'insert into cluster_messages (id, payload, created_at) values ($1, $2, $3)', [id, payload, now])
+    await this.query(client, 'select pg_notify($1, $2)', [name, `${this.origin}|@${id}`])
+    await this.query(client, 'delete from cluster_messages where created_at < $1', [now - PARKED_TTL_MS])
   }
 
   private async receive(client: pg.Client, channel: string, body: string): Promise<void> {
@@ -73,7 +75,7 @@ export class PgNotifyChannel implements ClusterChannel {
     if (body.slice(0, bar) === this.origin) return
     let payload = body.slice(bar + 1)
     if (payload.startsWith('@')) {
-      const { rows } = await client.query<{ payload: string }>('select payload from cluster_messages where id = $1', [payload.slice(1)])
+      const { rows } = await this.query<{ payload: string }>(client, 'select payload from cluster_messages where id = $1', [payload.slice(1)])
       if (!rows[0]) return
       payload = rows[0].payload
     }
@@ -103,7 +105,13 @@ export class PgNotifyChannel implements ClusterChannel {
       if (!this.closed) setTimeout(() => void this.connect().catch(() => {}), RECONNECT_DELAY_MS).unref()
     })
     await client.connect()
-    for (const name of this.handlers.keys()) await client.query(`listen "${name}"`)
+    for (const name of this.handlers.keys()) await this.query(client, `listen "${name}"`)
     this.client = client
+  }
+
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const result = this.queue.then(() => client.query<R>(text, values))
+    this.queue = result.catch(() => undefined)
+    return result
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { MigrationContext } from './context.js'
 import { screenplaysAndNavigation } from './001-screenplays-navigation.js'
+import { agentsPersonasInstances } from './002-agents-personas-instances.js'
 import { conversations } from './004-conversations.js'
 import { runs } from './010-runs.js'
 import { clusterMessages } from './011-cluster-messages.js'
@@ -13,6 +14,7 @@ export interface Migration {
 export function allMigrations(ctx: MigrationContext): Record<string, Migration> {
   return {
     '001-screenplays-navigation': screenplaysAndNavigation(ctx),
+    '002-agents-personas-instances': agentsPersonasInstances(ctx),
     '004-conversations': conversations(ctx),
     '010-runs': runs(ctx),
     '011-cluster-messages': clusterMessages(),

@@ -1,0 +1,300 @@
+// Agent instance rules: placement of an agent in a screenplay/conversation, its working
+// directory, atomic statistics, soft delete and the cascades other modules trigger.
+import type { Kysely } from 'kysely'
+import type { Clock } from '../../platform/clock.js'
+import type { Transactor } from '../../platform/db/database.js'
+import { isUniqueViolation } from '../../platform/db/errors.js'
+import type { Tables } from '../../platform/db/tables.js'
+import { ConflictError, NotFoundError, isAppError } from '../../platform/http/errors.js'
+import { newUuid } from '../../platform/ids.js'
+import type { WorkspacePolicy } from '../../platform/workspace.js'
+import type { Agent } from '../agents/agents.repo.js'
+import type { InstanceHistoryEntry, InstanceHistorySource } from './instance-history.js'
+import type { Instance, InstanceChanges, InstanceSortKey, InstanceStatistics, InstancesRepo, Position } from './instances.repo.js'
+
+/** The agent catalog as instances need it (AgentsService; `get` answers 404 for unknown ids). */
+export interface InstanceAgents {
+  get(agentId: string, options?: { includeDeleted?: boolean }): Promise<Agent>
+}
+
+/** Current persona content of an agent (PersonasService). */
+export interface InstancePersonas {
+  current(agentId: string): Promise<{ content: string; version: number } | undefined>
+}
+
+/** A screenplay's working directory, or null when it has none or does not exist (ScreenplaysService). */
+export interface ScreenplayDirectories {
+  workingDirectoryOf(screenplayId: string): Promise<string | null>
+}
+
+export interface CreateInstanceInput {
+  instanceId: string
+  agentId: string
+  position?: Position
+  screenplayId?: string | null
+  conversationId?: string | null
+  cwd?: string | null
+  status?: string
+  config?: Record<string, unknown>
+  emoji?: string | null
+  definition?: Record<string, unknown> | null
+  displayOrder?: number
+  mcpConfigs?: string[]
+  isSystemDefault?: boolean
+  isHidden?: boolean
+  isCouncilorInstance?: boolean
+  councilorConfig?: Record<string, unknown> | null
+  customization?: Record<string, unknown> | null
+}
+
+export type InstancePatch = Omit<InstanceChanges, 'isDeleted' | 'deletedReason' | 'deletedAt' | 'updatedAt' | 'lastExecution' | 'agentId'>
+
+export interface ListInstancesInput {
+  agentId?: string
+  status?: string
+  screenplayId?: string
+  conversationId?: string
+  includeDeleted: boolean
+  sort: `${'-' | ''}${InstanceSortKey}`
+  offset: number
+  limit: number
+}
+
+/** The order updated fields are reported in (the original's four first). */
+const PATCH_FIELDS: Array<keyof InstancePatch> = [
+  'position', 'status', 'config', 'executionState', 'cwd', 'emoji', 'definition', 'displayOrder',
+  'screenplayId', 'conversationId', 'mcpConfigs', 'isHidden', 'isSystemDefault', 'customization', 'councilorConfig',
+]
+
+const MERGE_ATTEMPTS = 5
+
+export class InstancesService {
+  constructor(
+    private readonly deps: {
+      repo: InstancesRepo
+      agents: InstanceAgents
+      personas: InstancePersonas
+      screenplays: ScreenplayDirectories
+      history: InstanceHistorySource
+      workspace: WorkspacePolicy
+      clock: Clock
+      transact: Transactor
+    },
+  ) {}
+
+  async create(input: CreateInstanceInput): Promise<Instance> {
+    await this.assertAgentExists(input.agentId)
+    const cwd = input.cwd ? this.normalizeCwd(input.cwd) : input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
+    const now = this.deps.clock.now()
+    const instance = newInstance(input, cwd, now)
+    try {
+      await this.deps.repo.insert(instance)
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err
+      throw new ConflictError('Instance already exists', {
+        success: false,
+        error: 'Instance already exists',
+        instance_id: input.instanceId,
+        hint: `Use PATCH /api/agents/instances/${input.instanceId} to update existing instance`,
+      })
+    }
+    return instance
+  }
+
+  /** The instance, created with defaults when missing (the execute endpoint's upsert). */
+  async ensure(input: { instanceId: string; agentId: string; screenplayId?: string | null; conversationId?: string | null; position?: Position }): Promise<Instance> {
+    const existing = await this.deps.repo.findById(input.instanceId, { includeDeleted: true })
+    if (existing) return existing
+    try {
+      return await this.create(input)
+    } catch (err) {
+      const raced = isAppError(err) && err.status === 409 && (await this.deps.repo.findById(input.instanceId, { includeDeleted: true }))
+      if (raced) return raced
+      throw err
+    }
+  }
+
+  /** A live instance; 404 (object detail, as the original answers) when missing or deleted. */
+  async get(instanceId: string): Promise<Instance> {
+    return (await this.deps.repo.findById(instanceId)) ?? instanceNotFound(instanceId)
+  }
+
+  async list(input: ListInstancesInput): Promise<{ items: Instance[]; total: number }> {
+    const { sort, ...filter } = input
+    return this.deps.repo.list({ ...filter, sortBy: sort.replace(/^-/, '') as InstanceSortKey, descending: sort.startsWith('-') })
+  }
+
+  /** Partial update; `config` and `executionState` are merged key by key into what is stored. */
+  async update(instanceId: string, patch: InstancePatch): Promise<{ instance: Instance; updatedFields: Array<keyof InstancePatch> }> {
+    const updatedFields = PATCH_FIELDS.filter((field) => patch[field] !== undefined)
+    const changes: InstanceChanges = { ...patch, updatedAt: this.deps.clock.now() }
+    if (patch.cwd !== undefined) changes.cwd = patch.cwd ? this.normalizeCwd(patch.cwd) : null
+    const merging = patch.config !== undefined || patch.executionState !== undefined
+    for (let attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
+      const current = await this.get(instanceId)
+      if (patch.config) changes.config = { ...current.config, ...patch.config }
+      if (patch.executionState) changes.executionState = { ...(current.executionState ?? {}), ...patch.executionState }
+      const updated = await this.deps.repo.update(instanceId, changes, merging ? { expectedRevision: current.revision } : {})
+      if (updated) return { instance: updated, updatedFields }
+    }
+    throw new ConflictError(`Instance ${instanceId} kept changing while being updated; try again`)
+  }
+
+  async setCwd(instanceId: string, cwd: string): Promise<string> {
+    const normalized = this.normalizeCwd(cwd)
+    await this.live(instanceId, 'Instance not found')
+    await this.deps.repo.update(instanceId, { cwd: normalized, updatedAt: this.deps.clock.now() })
+    return normalized
+  }
+
+  /** One finished task of a live instance, added atomically (the statistics endpoint). */
+  async addTaskStatistics(instanceId: string, task: { durationMs: number; exitCode: number; incrementCount: boolean }): Promise<InstanceStatistics> {
+    await this.get(instanceId)
+    const updated = await this.deps.repo.recordExecution(instanceId, { ...task, completedAt: this.deps.clock.now() })
+    return (updated ?? instanceNotFound(instanceId)).statistics
+  }
+
+  /** Records one execution (for the run engine): counts, times, success rate, last exit code. */
+  async recordExecution(instanceId: string, run: { durationMs: number; exitCode: number; completedAt: number }): Promise<InstanceStatistics> {
+    const updated = await this.deps.repo.recordExecution(instanceId, { ...run, incrementCount: true })
+    return (updated ?? instanceNotFound(instanceId)).statistics
+  }
+
+  async reorder(entries: Array<{ instanceId: string; displayOrder: number }>): Promise<number> {
+    const now = this.deps.clock.now()
+    return this.deps.transact((tx) => this.deps.repo.reorder(entries, now, tx))
+  }
+
+  async mcpConfigs(instanceId: string): Promise<{ instance: Instance; template: string[]; combined: string[] }> {
+    const instance = await this.live(instanceId, `Instance not found: ${instanceId}`)
+    const agent = await this.agentOf(instance)
+    const template = agent?.mcpConfigs ?? []
+    return { instance, template, combined: [...new Set([...template, ...instance.mcpConfigs])] }
+  }
+
+  async setMcpConfigs(instanceId: string, mcpConfigs: string[]): Promise<string[]> {
+    await this.live(instanceId, `Instance not found: ${instanceId}`)
+    const unique = [...new Set(mcpConfigs)]
+    await this.deps.repo.update(instanceId, { mcpConfigs: unique, updatedAt: this.deps.clock.now() })
+    return unique
+  }
+
+  /**
+   * Soft delete (default): the instance is hidden; with `cascade` its history is hidden too.
+   * Hard delete removes the row; history is never erased, only hidden (runs keep their records).
+   */
+  async delete(instanceId: string, options: { hard: boolean; cascade: boolean }): Promise<{ historyHidden: number | null }> {
+    const instance = await this.deps.repo.findById(instanceId, { includeDeleted: true })
+    if (!instance) instanceNotFound(instanceId)
+    const now = this.deps.clock.now()
+    return this.deps.transact(async (tx) => {
+      const historyHidden = options.cascade ? await this.deps.history.hideHistoryOf(instanceId, now, tx) : null
+      if (options.hard) await this.deps.repo.delete(instanceId, tx)
+      else await this.deps.repo.update(instanceId, { isDeleted: true, deletedReason: 'deleted', deletedAt: now, updatedAt: now }, {}, tx)
+      return { historyHidden }
+    })
+  }
+
+  /** What the chat side panel shows for an instance (deleted instances included). */
+  async context(instanceId: string): Promise<{ instance: Instance; agent?: Agent; persona?: string; history: InstanceHistoryEntry[] }> {
+    const instance = await this.deps.repo.findById(instanceId, { includeDeleted: true })
+    if (!instance) throw new NotFoundError(`Instance '${instanceId}' not found`)
+    const [agent, persona, history] = await Promise.all([
+      this.agentOf(instance),
+      this.deps.personas.current(instance.agentId),
+      this.deps.history.historyOf(instanceId),
+    ])
+    return { instance, history, ...(agent && { agent }), ...(persona && { persona: persona.content }) }
+  }
+
+  /** Hides the instances of a deleted screenplay, inside the deleting transaction. */
+  hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<number> {
+    return this.deps.repo.hideWhere({ screenplayId }, 'screenplay_deleted', now, tx)
+  }
+
+  /** Hides the instances of a deleted conversation, inside the deleting transaction. */
+  hideForConversation(conversationId: string, now: number, tx: Kysely<Tables>): Promise<number> {
+    return this.deps.repo.hideWhere({ conversationId }, 'conversation_deleted', now, tx)
+  }
+
+  /** Copies the live instances of one conversation into another; returns old id → new id. */
+  async cloneForConversation(fromConversationId: string, toConversationId: string, now: number, tx: Kysely<Tables>): Promise<Record<string, string>> {
+    const ids: Record<string, string> = {}
+    for (const source of await this.deps.repo.listLiveOfConversation(fromConversationId, tx)) {
+      const copy = newInstance({ ...source, conversationId: toConversationId, instanceId: newUuid() }, source.cwd, now)
+      await this.deps.repo.insert(copy, tx)
+      ids[source.instanceId] = copy.instanceId
+    }
+    return ids
+  }
+
+  private async live(instanceId: string, notFoundMessage: string): Promise<Instance> {
+    const instance = await this.deps.repo.findById(instanceId)
+    if (!instance) throw new NotFoundError(notFoundMessage)
+    return instance
+  }
+
+  private async agentOf(instance: Instance): Promise<Agent | undefined> {
+    try {
+      return await this.deps.agents.get(instance.agentId, { includeDeleted: true })
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    }
+  }
+
+  private async assertAgentExists(agentId: string): Promise<void> {
+    try {
+      await this.deps.agents.get(agentId)
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err
+      throw new NotFoundError(`Agent '${agentId}' not found`, { success: false, error: `Agent '${agentId}' not found`, agent_id: agentId })
+    }
+  }
+
+  private normalizeCwd(cwd: string): string {
+    return this.deps.workspace.normalize(cwd, 'cwd')
+  }
+}
+
+const ZERO_STATISTICS: InstanceStatistics = {
+  taskCount: 0, totalExecutions: 0, totalExecutionTime: 0, averageExecutionTime: 0, lastTaskDuration: 0,
+  lastTaskCompletedAt: null, successCount: 0, errorCount: 0, lastExitCode: null, successRate: 0,
+}
+
+function newInstance(input: CreateInstanceInput, cwd: string | null, now: number): Instance {
+  const councilor = input.isCouncilorInstance ?? false
+  return {
+    instanceId: input.instanceId,
+    agentId: input.agentId,
+    screenplayId: input.screenplayId ?? null,
+    conversationId: input.conversationId ?? null,
+    position: input.position ?? { x: 0, y: 0 },
+    status: input.status ?? (councilor ? 'idle' : 'pending'),
+    cwd,
+    config: input.config ?? {},
+    emoji: input.emoji ?? null,
+    definition: input.definition ?? null,
+    displayOrder: input.displayOrder ?? 0,
+    mcpConfigs: [...new Set(input.mcpConfigs ?? [])],
+    executionState: null,
+    isCouncilorInstance: councilor,
+    // compat: original-gateway.md §2.1.6 keeps councilor settings only on councilor instances.
+    councilorConfig: councilor ? (input.councilorConfig ?? null) : null,
+    customization: councilor ? (input.customization ?? null) : null,
+    isSystemDefault: input.isSystemDefault ?? false,
+    isHidden: input.isHidden ?? false,
+    statistics: { ...ZERO_STATISTICS },
+    revision: 0,
+    isDeleted: false,
+    deletedReason: null,
+    createdAt: now,
+    updatedAt: now,
+    lastExecution: null,
+    deletedAt: null,
+  }
+}
+
+function instanceNotFound(instanceId: string): never {
+  throw new NotFoundError('Instance not found', { success: false, error: 'Instance not found', instance_id: instanceId })
+}
