@@ -39,7 +39,9 @@ export class ConductorExecutor implements Executor {
     const unsubscribe = this.options.callbacks.subscribe(request.runId, (frame) => onFrame(frame, parser))
     try {
       const attempt = await this.post(agentId, request, signal)
-      const partial = { output: parser.output, ...(parser.usage && { usage: parser.usage }) }
+      const streamed = () => ({ output: parser.output, ...(parser.usage && { usage: parser.usage }) })
+      if ('response' in attempt) return await resultOf(attempt.response, streamed)
+      const partial = streamed()
       if ('aborted' in attempt) {
         // The Conductor has no cancel: its task may still run to the end; we only stop waiting.
         const timedOut = signal.reason === 'timeout'
@@ -49,8 +51,7 @@ export class ConductorExecutor implements Executor {
         const tries = this.retryDelaysMs.length + 1
         return { ...partial, exitCode: 1, error: `cannot connect to the Conductor at ${this.options.apiUrl} after ${tries} attempts: ${attempt.notConnected}` }
       }
-      if ('failed' in attempt) return { ...partial, exitCode: 1, error: `the Conductor call failed: ${attempt.failed}` }
-      return await resultOf(attempt.response, partial)
+      return { ...partial, exitCode: 1, error: `the Conductor call failed: ${attempt.failed}` }
     } finally {
       open = false
       unsubscribe()
@@ -105,8 +106,9 @@ function onFrame(frame: ConductorFrame, parser: ClaudeStreamParser): void {
 }
 
 /** Maps the task document: `result`, `exit_code` (0 = success; absent counts as 0, as the original did). */
-async function resultOf(response: Response, partial: Pick<ExecutionResult, 'output' | 'usage'>): Promise<ExecutionResult> {
+async function resultOf(response: Response, streamed: () => Pick<ExecutionResult, 'output' | 'usage'>): Promise<ExecutionResult> {
   const text = await response.text().catch(() => '')
+  const partial = streamed()
   let doc: Record<string, unknown> | undefined
   try {
     const parsed: unknown = JSON.parse(text)
