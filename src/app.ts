@@ -14,6 +14,7 @@ import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
 import { messagesRoutes } from './modules/conversations/messages.routes.js'
+import { agentExecuteRoutes } from './modules/execution/agent-execute.routes.js'
 import { streamExecuteRoutes } from './modules/execution/stream-execute.routes.js'
 import { GATEWAY_VERSION, healthRoutes } from './modules/health/health.routes.js'
 import { instancesRoutes } from './modules/instances/instances.routes.js'
@@ -83,6 +84,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(instancesRoutes, { instances: deps.instances })
   await app.register(runsRoutes, { engine: deps.engine, sse })
   await app.register(tasksRoutes, { runs: deps.engine.runs })
+  await app.register(agentExecuteRoutes, { chat: deps.chat })
   await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
   await app.register(conversationsRoutes, { conversations: deps.conversations })

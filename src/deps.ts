@@ -1,28 +1,29 @@
-// Composition root: builds the database, repos, services and the run engine from Config.
-// Adapters are chosen here, once; nothing else constructs a service.
+// Composition root: builds the database, repos, services and the run engine from Config, and
+// wires the modules' ports and cascades. Adapters are chosen here, once.
 import pino, { type Logger } from 'pino'
 import type { Config } from './config.js'
 import { createEngine, type Engine } from './engine/engine.js'
+import { contextOf } from './engine/run-recorder.js'
 import { systemClock, type Clock } from './platform/clock.js'
 import { openDatabase, transactorOf, type Database, type OpenDatabaseOptions } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
-import { NotFoundError } from './platform/http/errors.js'
-import { WorkspacePolicy } from './platform/workspace.js'
-import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
-import { AgentsService } from './modules/agents/agents.service.js'
-import type { InstanceHistorySource } from './modules/instances/instance-history.js'
-import { KyselyInstancesRepo } from './modules/instances/instances.repo.js'
-import { InstancesService } from './modules/instances/instances.service.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
-import { contextOf } from './engine/run-recorder.js'
+import { WorkspacePolicy } from './platform/workspace.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { broadcastRuns } from './realtime/run-broadcasts.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
-import type { ConversationInstances } from './modules/conversations/conversation-clone.js'
+import { applyRunEndEffects } from './wiring/run-effects.js'
+import { ChatExecution } from './modules/execution/chat-execution.js'
+import { agentDirectory, promptSources, runsAsInstanceHistory, screenplayWorkingDirectories } from './wiring/module-ports.js'
+import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
+import { AgentsService } from './modules/agents/agents.service.js'
 import { KyselyConversationsRepo } from './modules/conversations/conversations.repo.js'
 import { ConversationsService } from './modules/conversations/conversations.service.js'
 import { KyselyMessagesRepo } from './modules/conversations/messages.repo.js'
+import type { InstanceHistorySource } from './modules/instances/instance-history.js'
+import { KyselyInstancesRepo } from './modules/instances/instances.repo.js'
+import { InstancesService } from './modules/instances/instances.service.js'
 import { KyselyNavigationRepo } from './modules/navigation/navigation.repo.js'
 import { NavigationService } from './modules/navigation/navigation.service.js'
 import { PersonaVersionsService } from './modules/personas/persona-versions.service.js'
@@ -45,6 +46,7 @@ export interface Deps {
   instances: InstancesService
   conversations: ConversationsService
   engine: Engine
+  chat: ChatExecution
   gamification: GamificationHub
   watcher: WatcherIngest
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
@@ -59,50 +61,30 @@ export interface CreateDepsOptions {
   database?: OpenDatabaseOptions
   /** Apply pending migrations before building services (default true). */
   migrate?: boolean
-  /** Where instance history comes from (tests pass their own until the runs module exists). */
+  /** Replaces where instance history comes from (default: the instance's runs). */
   instanceHistory?: InstanceHistorySource
-}
-
-/**
- * Placeholder agreed with the lead: instance history will come from the runs module, which
- * replaces this source when it lands. Until then instances have no history to show or hide.
- */
-const noInstanceHistoryYet: InstanceHistorySource = {
-  historyOf: async () => [],
-  hideHistoryOf: async () => 0,
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
   const database = openDatabase(config.database.url, options.database)
   const logger = options.logger ?? pino({ level: 'silent' })
-  let cluster: ClusterChannel = new LocalClusterChannel()
-  try {
-    if (options.migrate ?? true) await migrateToLatest(database)
-    if (database.dialect === 'postgres') {
-      const channel = new PgNotifyChannel(config.database.url, { schema: options.database?.schema, logger })
-      await channel.start()
-      cluster = channel
-    }
-  } catch (err) {
-    await database.close()
-    throw err
-  }
+  const cluster = await openCluster(config, database, options, logger)
   const clock = options.clock ?? systemClock
   const transact = transactorOf(database)
   const workspace = new WorkspacePolicy(config.workspace.allowedRoots)
+  const db = database.db
 
-  const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(database.db), clock, workspace, transact })
-  const navigation = new NavigationService({ repo: new KyselyNavigationRepo(database.db), clock, transact })
+  const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(db), clock, workspace, transact })
+  const navigation = new NavigationService({ repo: new KyselyNavigationRepo(db), clock, transact })
+  const { agents, personas, personaVersions } = createAgentCatalog(database, clock)
+  // Conversations clone instances through a port; the instances service is created below.
+  let instances!: InstancesService
   const conversations = new ConversationsService({
-    repo: new KyselyConversationsRepo(database.db),
-    messages: new KyselyMessagesRepo(database.db),
-    instances: noInstancesToCloneYet,
+    repo: new KyselyConversationsRepo(db),
+    messages: new KyselyMessagesRepo(db),
+    instances: { cloneForConversation: (from, to, now, tx) => instances.cloneForConversation(from, to, now, tx) },
     clock,
     transact,
-  })
-  screenplays.onDelete((screenplayId, _now, tx) => navigation.forgetScreenplay(screenplayId, tx))
-  screenplays.onDelete(async (screenplayId, now, tx) => {
-    await conversations.hideForScreenplay(screenplayId, now, tx)
   })
 
   const engine = createEngine({
@@ -112,14 +94,31 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     logger,
     cluster,
     workspace,
-    // The agents module (issue 3) answers these once it lands; until then runs name no agent.
-    agents: { find: async () => undefined },
-    promptSources: {
-      personaContent: async () => null,
-      screenplayContent: async (id) => (await screenplays.get(id).catch(() => undefined))?.content ?? null,
-      conversation: async () => null,
-    },
+    agents: agentDirectory(agents, personas),
+    promptSources: promptSources({ personaVersions, screenplays, conversations }),
   })
+  instances = new InstancesService({
+    repo: new KyselyInstancesRepo(db),
+    agents,
+    personas,
+    screenplays: screenplayWorkingDirectories(screenplays),
+    history: options.instanceHistory ?? runsAsInstanceHistory(engine.runs),
+    workspace,
+    clock,
+    transact,
+  })
+
+  // Soft-delete cascades, each inside the deleting transaction.
+  screenplays.onDelete((id, _now, tx) => navigation.forgetScreenplay(id, tx))
+  screenplays.onDelete(async (id, now, tx) => void (await conversations.hideForScreenplay(id, now, tx)))
+  screenplays.onDelete(async (id, now, tx) => void (await instances.hideForScreenplay(id, now, tx)))
+  conversations.onDelete((id, now, tx) => instances.hideForConversation(id, now, tx))
+  applyRunEndEffects(engine.recorder, { conversations, instances })
+  const chat = new ChatExecution({ runs: engine.runs, agents, instances, conversations, screenplays })
+  conversations.onMessageDeleted(async (_conversationId, messageId, taskId, _now, tx) =>
+    taskId ? Number(await engine.runs.markDeleted(taskId, messageId, tx)) : 0,
+  )
+
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   watcher.follow((frame) => void engine.conductorCallbacks.dispatch(frame))
@@ -132,46 +131,6 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     },
     (err) => logger.warn({ err }, 'broadcasting a run event failed'),
   )
-
-  // Agents and personas need each other (an agent's persona is written as a version; a persona
-  // needs its agent to exist), so the catalog reaches the persona store through a late-bound port.
-  const personasRepo = new KyselyPersonasRepo(database.db)
-  let personas: PersonasService | undefined
-  const personaStore = () => personas!
-  const agents = new AgentsService({
-    repo: new KyselyAgentsRepo(database.db),
-    clock,
-    transact,
-    personas: {
-      record: (agentId, content, change, tx) => personaStore().record(agentId, content, change, tx),
-      current: (agentId) => personaStore().current(agentId),
-      currentContents: () => personaStore().currentContents(),
-      fingerprint: () => personaStore().fingerprint(),
-    },
-  })
-  personas = new PersonasService({ repo: personasRepo, agents, clock, transact })
-  const personaVersions = new PersonaVersionsService({ repo: personasRepo, personas, agents, clock, transact })
-
-  const instances = new InstancesService({
-    repo: new KyselyInstancesRepo(database.db),
-    agents,
-    personas,
-    screenplays: {
-      async workingDirectoryOf(screenplayId) {
-        try {
-          return (await screenplays.get(screenplayId)).workingDirectory
-        } catch (err) {
-          if (err instanceof NotFoundError) return null
-          throw err
-        }
-      },
-    },
-    history: options.instanceHistory ?? noInstanceHistoryYet,
-    workspace,
-    clock,
-    transact,
-  })
-  screenplays.onDelete((screenplayId, now, tx) => instances.hideForScreenplay(screenplayId, now, tx).then(() => {}))
 
   return {
     config,
@@ -187,6 +146,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     instances,
     conversations,
     engine,
+    chat,
     gamification,
     watcher,
     start: () => engine.start(),
@@ -198,10 +158,40 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   }
 }
 
+/** Migrates, then opens the channel to other gateway instances (PostgreSQL only). */
+async function openCluster(config: Config, database: Database, options: CreateDepsOptions, logger: Logger): Promise<ClusterChannel> {
+  try {
+    if (options.migrate ?? true) await migrateToLatest(database)
+    if (database.dialect !== 'postgres') return new LocalClusterChannel()
+    const channel = new PgNotifyChannel(config.database.url, { schema: options.database?.schema, logger })
+    await channel.start()
+    return channel
+  } catch (err) {
+    await database.close()
+    throw err
+  }
+}
+
 /**
- * Placeholder agreed with the lead until the instances module exists: clones copy no agent
- * instances (participants get fresh instance ids). Replace with InstancesService.cloneForConversation.
+ * Agents and personas need each other (an agent's persona is written as a version; a persona
+ * needs its agent to exist), so the catalog reaches the persona store through a late-bound port.
  */
-const noInstancesToCloneYet: ConversationInstances = {
-  cloneForConversation: async () => ({}),
+function createAgentCatalog(database: Database, clock: Clock) {
+  const transact = transactorOf(database)
+  const personasRepo = new KyselyPersonasRepo(database.db)
+  let personas!: PersonasService
+  const agents = new AgentsService({
+    repo: new KyselyAgentsRepo(database.db),
+    clock,
+    transact,
+    personas: {
+      record: (agentId, content, change, tx) => personas.record(agentId, content, change, tx),
+      current: (agentId) => personas.current(agentId),
+      currentContents: () => personas.currentContents(),
+      fingerprint: () => personas.fingerprint(),
+    },
+  })
+  personas = new PersonasService({ repo: personasRepo, agents, clock, transact })
+  const personaVersions = new PersonaVersionsService({ repo: personasRepo, personas, agents, clock, transact })
+  return { agents, personas, personaVersions }
 }

@@ -60,7 +60,14 @@ export function createEngine(deps: EngineDeps): Engine {
   const log = new RunEventLog(database.db, repo)
   const hub = new RunEventHub(cluster)
   hub.listenToCluster(log, (err) => logger.warn({ err }, 'reading another instance’s run events failed'))
-  const recorder = new RunRecorder({ repo, log, hub, transact: transactorOf(database), clock })
+  const recorder = new RunRecorder({
+    repo,
+    log,
+    hub,
+    transact: transactorOf(database),
+    clock,
+    onHookError: (err, runId) => logger.error({ err, runId }, 'a run end hook failed; the run was ended without it'),
+  })
   const mcpServers = deps.mcpServers ?? new ConfigMcpServerResolver(config.mcp.servers)
   const conductorCallbacks = new ConductorCallbackRouter(cluster)
   const executors: Record<ExecutorKind, Executor> = {

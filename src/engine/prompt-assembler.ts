@@ -10,8 +10,11 @@ export interface PromptSources {
   /** The persona text of that version (the version the run recorded), or null. */
   personaContent(agentId: string, version: number | null): Promise<string | null>
   screenplayContent(screenplayId: string): Promise<string | null>
-  /** The conversation's context and its finished turns (not deleted, hidden or pending). */
-  conversation(conversationId: string): Promise<{ context: string | null; history: HistoryTurn[] } | null>
+  /**
+   * The conversation's context and its finished turns (not deleted, hidden or pending), leaving
+   * out the messages of `currentRunId` (its own question is the input, not history).
+   */
+  conversation(conversationId: string, currentRunId: string): Promise<{ context: string | null; history: HistoryTurn[] } | null>
 }
 
 const HISTORY_TURNS = 100
@@ -27,7 +30,7 @@ export class PromptAssembler implements RunPreparer {
     const [persona, screenplay, conversation] = await Promise.all([
       run.agentId ? this.sources.personaContent(run.agentId, run.personaVersion) : null,
       run.screenplayId ? this.sources.screenplayContent(run.screenplayId) : null,
-      run.conversationId && run.options.contextMode !== 'stateless' ? this.sources.conversation(run.conversationId) : null,
+      run.conversationId && run.options.contextMode !== 'stateless' ? this.sources.conversation(run.conversationId, run.id) : null,
     ])
     const history = (conversation?.history ?? []).slice(-HISTORY_TURNS * 2)
     const system = systemPrompt(persona, screenplay, conversation?.context ?? null)

@@ -17,7 +17,14 @@ export class RunRecorder {
   private readonly endHooks: RunEndHook[] = []
 
   constructor(
-    private readonly deps: { repo: RunsRepo; log: RunEventLog; hub: RunEventHub; transact: Transactor; clock: Clock },
+    private readonly deps: {
+      repo: RunsRepo
+      log: RunEventLog
+      hub: RunEventHub
+      transact: Transactor
+      clock: Clock
+      onHookError: (err: unknown, runId: string) => void
+    },
   ) {}
 
   /** Registers work to do, exactly once, in the transaction that ends any run. */
@@ -54,12 +61,21 @@ export class RunRecorder {
    * before it) atomically. Returns false when someone else ended it first.
    */
   async end(runId: string, from: RunStatus[], ending: RunEnding, final: RunEventBody, pending: readonly RunEventBody[] = []): Promise<boolean> {
-    const events = await this.deps.transact(async (tx) => {
-      const ended = await this.deps.repo.end(runId, from, ending, tx)
-      if (!ended) return null
-      for (const hook of this.endHooks) await hook(ended, tx)
-      return this.deps.log.append(runId, [...pending, final], ending.endedAt, tx)
-    })
+    const endWith = (hooks: readonly RunEndHook[]) =>
+      this.deps.transact(async (tx) => {
+        const ended = await this.deps.repo.end(runId, from, ending, tx)
+        if (!ended) return null
+        for (const hook of hooks) await hook(ended, tx)
+        return this.deps.log.append(runId, [...pending, final], ending.endedAt, tx)
+      })
+    let events: RunEvent[] | null
+    try {
+      events = await endWith(this.endHooks)
+    } catch (err) {
+      // A side effect must never keep a run from ending: end it alone, and say why.
+      this.deps.onHookError(err, runId)
+      events = await endWith([])
+    }
     if (!events) return false
     this.deps.hub.publish(events)
     return true

@@ -168,6 +168,11 @@ export class RunService {
     return this.deps.repo.markDeleted(id, messageId, this.deps.clock.now(), tx)
   }
 
+  /** Hides an instance's runs (its history) when the instance is deleted with its history. */
+  async markDeletedForInstance(instanceId: string, tx?: Kysely<Tables>): Promise<number> {
+    return this.deps.repo.markDeletedForInstance(instanceId, this.deps.clock.now(), tx)
+  }
+
   private async newRun(input: CreateRunInput): Promise<Run> {
     const agent = input.agentId ? await this.deps.agents.find(input.agentId) : undefined
     if (input.agentId && !agent) throw new NotFoundError(`Agent '${input.agentId}' not found`)

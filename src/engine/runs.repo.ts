@@ -63,6 +63,8 @@ export interface RunsRepo {
   saveOutput(id: string, output: string, now: number): Promise<void>
   savePrompt(id: string, prompt: string): Promise<void>
   markDeleted(id: string, messageId: string | null, now: number, tx?: Kysely<Tables>): Promise<boolean>
+  /** Hides every run of an instance (its history); returns how many were hidden. */
+  markDeletedForInstance(instanceId: string, now: number, tx?: Kysely<Tables>): Promise<number>
   /** Advances the run's event counter by `count` and returns the first seq to use. */
   reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number>
 }
@@ -227,6 +229,16 @@ export class KyselyRunsRepo implements RunsRepo {
       .where('is_deleted', '=', false)
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
+  }
+
+  async markDeletedForInstance(instanceId: string, now: number, tx: Kysely<Tables> = this.db): Promise<number> {
+    const result = await tx
+      .updateTable('runs')
+      .set({ is_deleted: true, updated_at: now })
+      .where('instance_id', '=', instanceId)
+      .where('is_deleted', '=', false)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
   }
 
   async reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number> {

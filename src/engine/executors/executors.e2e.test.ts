@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import { createAgent, PERSONA } from '../../../test/helpers/agent-factories.js'
 import { buildTestApp } from '../../../test/helpers/build-test-app.js'
 import { startFakeConductor, deferred, taskDocument, type ConductorAnswer } from '../../../test/helpers/fake-conductor.js'
 import { fakeCliDir, isProcessRunning, waitUntil } from '../../../test/helpers/fake-cli.js'
 import { startFakeLlmServer } from '../../../test/helpers/fake-llm-server.js'
+import { startMcpTestServer } from '../../../test/helpers/mcp-test-server.js'
 
 function workDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-e2e-cwd-'))
@@ -56,6 +58,36 @@ describe('llm executor end to end', () => {
     assert.equal(run.status, 'failed')
     assert.equal(run.exit_code, 1)
     assert.equal(run.error, 'OPENAI_API_KEY is not configured (providers.openai.api_key); the openai provider cannot run')
+  })
+})
+
+describe('llm executor end to end with an agent', () => {
+  it('sends the agent’s persona as the system prompt and gives the model its MCP tools', async (t) => {
+    const server = await startFakeLlmServer(t)
+    const mcp = await startMcpTestServer(t)
+    server.script({ toolCalls: [{ id: 'call_1', name: 'add', arguments: { a: 40, b: 2 } }] }, { text: ['It is 42.'] })
+    const { app } = await buildTestApp(t, { env: { OPENAI_API_KEY: 'sk-e2e', OPENAI_BASE_URL: server.baseUrl, MCP_SERVERS: `calc=${mcp.url}` } })
+    const agentId = await createAgent(app, { mcp_configs: ['calc'] })
+    const run = await createRun(app, { input: 'what is 40 + 2?', agent_id: agentId, ai_provider: 'openai', wait: true })
+
+    assert.equal(run.status, 'completed', run.error)
+    assert.equal(run.output, 'It is 42.')
+    assert.deepEqual(mcp.calls, [{ a: 40, b: 2 }])
+    const messages = server.requests[0]?.body.messages as Array<{ role: string; content: string }>
+    assert.equal(messages[0]?.role, 'system')
+    assert.ok(messages[0]?.content.includes(PERSONA.trim()))
+    const events = await eventsOf(app, run.run_id)
+    assert.deepEqual(events.filter((e) => e.event.startsWith('tool.')).map((e) => [e.event, e.data.name]), [['tool.started', 'add'], ['tool.finished', 'add']])
+  })
+
+  it('fails the run naming the agent’s MCP server that is not configured', async (t) => {
+    const server = await startFakeLlmServer(t)
+    const { app } = await buildTestApp(t, { env: { OPENAI_API_KEY: 'sk-e2e', OPENAI_BASE_URL: server.baseUrl } })
+    const agentId = await createAgent(app, { mcp_configs: ['crm'] })
+    const run = await createRun(app, { input: 'hi', agent_id: agentId, ai_provider: 'openai', wait: true })
+    assert.equal(run.status, 'failed')
+    assert.match(run.error, /MCP server 'crm' is not configured/)
+    assert.equal(server.requests.length, 0)
   })
 })
 
@@ -122,33 +154,29 @@ describe('conductor executor end to end', () => {
     conductor.answer(() => release.promise)
     const token = 'a-long-shared-secret-for-e2e'
     const { app, deps } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url, INTERNAL_TOKEN: token } })
-    // Until the agents module lands, a run can only name a Conductor agent through its options.
-    const created = await deps.engine.runs.create({
-      source: 'api',
-      input: 'write a haiku',
-      provider: 'conductor',
-      cwd: workDir(t),
-      options: { agentName: 'Writer_Agent', contextMode: 'stateless' },
-    })
+    const agentId = await createAgent(app, { name: 'Writer_Agent' })
+    const created = await createRun(app, { input: 'write a haiku', agent_id: agentId, ai_provider: 'conductor', cwd: workDir(t), context_mode: 'stateless', timeout_ms: 60_000 })
     const call = await conductor.nextCall()
     assert.equal(call.path, '/agents/Writer_Agent/execute')
-    assert.equal(call.body.task_id, created.id)
+    assert.equal(call.body.task_id, created.run_id)
+    assert.equal(call.body.context_mode, 'stateless')
+    assert.equal(call.body.timeout, 60)
 
     const watcher = await app.injectWS('/ws/agent-stream', { headers: { 'x-internal-token': token } })
     t.after(() => watcher.terminate())
     const event = { type: 'assistant', message: { content: [{ type: 'text', text: 'Autumn wind' }] } }
-    watcher.send(JSON.stringify({ type: 'agent_stream', data: { task_id: created.id, agent_id: 'Writer_Agent', event_type: 'assistant', event } }))
+    watcher.send(JSON.stringify({ type: 'agent_stream', data: { task_id: created.run_id, agent_id: 'Writer_Agent', event_type: 'assistant', event } }))
     // queued, started, then the raw event and its text.
-    const lastSeq = async () => (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json().last_seq as number
+    const lastSeq = async () => (await app.inject({ method: 'GET', url: `/api/runs/${created.run_id}` })).json().last_seq as number
     await waitUntil(async () => (await lastSeq()) >= 4, 15_000, 'the watcher frame reached the run')
     release.resolve({ body: taskDocument(call, { result: 'Autumn wind, final' }) })
 
-    await deps.engine.runs.waitForEnd(created.id, 15_000)
-    const run = (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json()
+    await deps.engine.runs.waitForEnd(created.run_id, 15_000)
+    const run = (await app.inject({ method: 'GET', url: `/api/runs/${created.run_id}` })).json()
     assert.equal(run.status, 'completed')
     assert.equal(run.executor, 'conductor')
     assert.equal(run.output, 'Autumn wind, final')
-    const events = await eventsOf(app, created.id)
+    const events = await eventsOf(app, created.run_id)
     const streamed = events.filter((e) => e.event === 'provider.event' || e.event === 'text.delta')
     assert.deepEqual(streamed.map((e) => e.event), ['provider.event', 'text.delta'])
     assert.deepEqual(streamed[0]?.data.event, event)
@@ -158,10 +186,9 @@ describe('conductor executor end to end', () => {
   it('fails the run with the Conductor’s error', async (t) => {
     const conductor = await startFakeConductor(t)
     conductor.answer(() => ({ status: 500, body: { detail: 'Agent not found' } }))
-    const { app, deps } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url } })
-    const created = await deps.engine.runs.create({ source: 'api', input: 'x', provider: 'conductor', cwd: workDir(t), options: { agentName: 'Nope_Agent' } })
-    await deps.engine.runs.waitForEnd(created.id, 15_000)
-    const run = (await app.inject({ method: 'GET', url: `/api/runs/${created.id}` })).json()
+    const { app } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url } })
+    const agentId = await createAgent(app)
+    const run = await createRun(app, { input: 'x', agent_id: agentId, ai_provider: 'conductor', cwd: workDir(t), wait: true })
     assert.equal(run.status, 'failed')
     assert.equal(run.error, 'Conductor API error (HTTP 500): Agent not found')
   })

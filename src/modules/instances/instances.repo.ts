@@ -87,7 +87,7 @@ export interface InstancesRepo {
   /** Applies the changes (bumping the revision); with `expectedRevision`, only if the row still has it. */
   update(instanceId: string, changes: InstanceChanges, options?: { expectedRevision?: number }, tx?: Kysely<Tables>): Promise<Instance | undefined>
   /** Adds one execution to the statistics in a single statement (no lost updates). */
-  recordExecution(instanceId: string, run: ExecutionRecord): Promise<Instance | undefined>
+  recordExecution(instanceId: string, run: ExecutionRecord, tx?: Kysely<Tables>): Promise<Instance | undefined>
   /** Sets display_order of live instances; returns how many it updated. */
   reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, tx: Kysely<Tables>): Promise<number>
   hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, tx: Kysely<Tables>): Promise<number>
@@ -148,11 +148,11 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return row ? toInstance(row) : undefined
   }
 
-  async recordExecution(instanceId: string, run: ExecutionRecord) {
+  async recordExecution(instanceId: string, run: ExecutionRecord, tx: Kysely<Tables> = this.db) {
     const inc = run.incrementCount ? 1 : 0
     const ok = run.exitCode === 0 ? 1 : 0
     const count = sql<number>`(task_count + ${inc})`
-    const row = await this.db
+    const row = await tx
       .updateTable('agent_instances')
       .set({
         task_count: sql`task_count + ${inc}`,

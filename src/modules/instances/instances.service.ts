@@ -154,9 +154,12 @@ export class InstancesService {
     return (updated ?? instanceNotFound(instanceId)).statistics
   }
 
-  /** Records one execution (for the run engine): counts, times, success rate, last exit code. */
-  async recordExecution(instanceId: string, run: { durationMs: number; exitCode: number; completedAt: number }): Promise<InstanceStatistics> {
-    const updated = await this.deps.repo.recordExecution(instanceId, { ...run, incrementCount: true })
+  /**
+   * Records one execution (for the run engine): counts, times, success rate, last exit code.
+   * Inside `tx` when given (the transaction that ends the run).
+   */
+  async recordExecution(instanceId: string, run: { durationMs: number; exitCode: number; completedAt: number }, tx?: Kysely<Tables>): Promise<InstanceStatistics> {
+    const updated = await this.deps.repo.recordExecution(instanceId, { ...run, incrementCount: true }, tx)
     return (updated ?? instanceNotFound(instanceId)).statistics
   }
 

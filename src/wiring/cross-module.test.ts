@@ -1,0 +1,177 @@
+// The modules working together: chat runs write conversations and statistics, cascades reach
+// across modules, deleted messages take exactly their runs with them.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildTestApp } from '../../test/helpers/build-test-app.js'
+import { createAgent, PERSONA } from '../../test/helpers/agent-factories.js'
+import { createConversation, getConversation } from '../../test/helpers/conversations.js'
+
+async function createScreenplay(app: FastifyInstance, body: Record<string, unknown> = {}) {
+  const res = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'Play', content: '# The plan\n\nShip it.', ...body } })
+  assert.equal(res.statusCode, 201, res.body)
+  return res.json()
+}
+
+async function createInstance(app: FastifyInstance, body: Record<string, unknown>) {
+  const res = await app.inject({ method: 'POST', url: '/api/agents/instances', payload: { position: { x: 1, y: 2 }, ...body } })
+  assert.equal(res.statusCode, 200, res.body)
+  return res.json().instance
+}
+
+async function execute(app: FastifyInstance, agentId: string, body: Record<string, unknown>) {
+  return app.inject({ method: 'POST', url: `/api/agents/${agentId}/execute`, payload: body })
+}
+
+describe('POST /api/agents/:agent_id/execute', () => {
+  it('runs the agent, writes the exchange into the conversation and counts it on the instance', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    const conversation = await createConversation(app, { screenplay_id: screenplay.id })
+    const res = await execute(app, agentId, {
+      input_text: 'please echo this',
+      instance_id: 'instance-1700000000000-abc123def',
+      conversation_id: conversation.conversation_id,
+      screenplay_id: screenplay.id,
+      save_to_conversation: true,
+    })
+    assert.equal(res.statusCode, 200, res.body)
+    const body = res.json()
+    assert.equal(body.status, 'success')
+    assert.equal(body.success, true)
+    assert.deepEqual(body.result, { result: 'please echo this', exit_code: 0, status: 'completed' })
+    assert.match(body.task_id, /^[0-9a-f]{24}$/)
+
+    const messages = (await getConversation(app, conversation.conversation_id)).messages
+    assert.deepEqual(messages.map((m: { type: string }) => m.type), ['user', 'bot'])
+    assert.equal(messages[0].content, 'please echo this')
+    assert.equal(messages[1].content, 'please echo this')
+    assert.equal(messages[1].status, 'completed')
+    assert.equal(messages[1].task_id, body.task_id)
+    assert.equal(messages[1].agent.agent_id, agentId)
+
+    const instance = (await app.inject({ url: '/api/agents/instances/instance-1700000000000-abc123def' })).json().instance
+    assert.equal(instance.statistics.task_count, 1)
+    assert.equal(instance.statistics.success_count, 1)
+
+    const run = (await app.inject({ url: `/api/runs/${body.task_id}` })).json()
+    assert.equal(run.cwd, '/srv/play', 'the working directory comes from the screenplay')
+    assert.equal(run.persona_version, 1)
+    const details = (await app.inject({ url: `/api/tasks/${body.task_id}/details` })).json().task
+    assert.ok(details.prompt.includes(PERSONA), 'the prompt carries the persona')
+    assert.ok(details.prompt.includes('Ship it.'), 'and the screenplay')
+  })
+
+  it('gives the next run the conversation so far as history', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    const first = (await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
+    const second = (await execute(app, agentId, { input_text: 'what was the word?', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
+    const firstPrompt = (await app.inject({ url: `/api/tasks/${first.task_id}/details` })).json().task.prompt
+    const secondPrompt = (await app.inject({ url: `/api/tasks/${second.task_id}/details` })).json().task.prompt
+    assert.ok(!firstPrompt.includes('<conversation_history>'))
+    assert.ok(secondPrompt.includes('remember the word banana'), 'earlier turns are history')
+    assert.equal(secondPrompt.split('what was the word?').length - 1, 1, 'the current question appears once, as the request')
+  })
+
+  it('reports a failed run as status error and says so in the bot message', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'openai' })
+    const conversation = await createConversation(app)
+    const res = await execute(app, agentId, { input_text: 'hi', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    assert.equal(res.statusCode, 200)
+    assert.equal(res.json().status, 'error')
+    assert.equal(res.json().success, false)
+    assert.ok(res.json().error)
+    const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
+    assert.equal(bot.status, 'error')
+    assert.match(bot.content, /^Erro: /)
+  })
+
+  it('answers clear 4xx errors', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const empty = await execute(app, agentId, { input_text: '   ' })
+    assert.deepEqual([empty.statusCode, empty.json().detail], [400, 'input_text is required'])
+    const missing = await execute(app, agentId, {})
+    assert.equal(missing.statusCode, 422)
+    const unknownAgent = await execute(app, 'Ghost_Agent', { input_text: 'x' })
+    assert.deepEqual([unknownAgent.statusCode, unknownAgent.json().detail], [404, "Agent 'Ghost_Agent' not found"])
+    const noConversation = await execute(app, agentId, { input_text: 'x', save_to_conversation: true })
+    assert.equal(noConversation.statusCode, 400)
+    const unknownConversation = await execute(app, agentId, { input_text: 'x', conversation_id: 'nope', save_to_conversation: true })
+    assert.equal(unknownConversation.statusCode, 404)
+    const cliWithoutCwd = await execute(app, agentId, { input_text: 'x', ai_provider: 'claude' })
+    assert.equal(cliWithoutCwd.statusCode, 400)
+    assert.match(cliWithoutCwd.json().detail, /CWD/)
+  })
+})
+
+describe('cascades across modules', () => {
+  it('deleting a conversation hides its agent instances', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app)
+    const conversation = await createConversation(app)
+    await createInstance(app, { instance_id: 'inst-a', agent_id: agentId, conversation_id: conversation.conversation_id })
+    await createInstance(app, { instance_id: 'inst-b', agent_id: agentId, conversation_id: 'other' })
+    const res = await app.inject({ method: 'DELETE', url: `/api/conversations/${conversation.conversation_id}` })
+    assert.equal(res.json().instances_deleted, 1)
+    assert.equal((await app.inject({ url: '/api/agents/instances/inst-a' })).statusCode, 404)
+    assert.equal((await app.inject({ url: '/api/agents/instances/inst-b' })).statusCode, 200)
+  })
+
+  it('deleting a screenplay hides its conversations and their instances', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app)
+    const screenplay = await createScreenplay(app)
+    const conversation = await createConversation(app, { screenplay_id: screenplay.id })
+    await createInstance(app, { instance_id: 'inst-c', agent_id: agentId, conversation_id: conversation.conversation_id })
+    await app.inject({ method: 'DELETE', url: `/api/screenplays/${screenplay.id}` })
+    assert.equal((await app.inject({ url: `/api/conversations/${conversation.conversation_id}` })).statusCode, 404)
+    assert.equal((await app.inject({ url: '/api/agents/instances/inst-c' })).statusCode, 404)
+  })
+
+  it('cloning a conversation copies its live instances under new ids', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app)
+    const conversation = await createConversation(app)
+    await createInstance(app, { instance_id: 'inst-d', agent_id: agentId, conversation_id: conversation.conversation_id })
+    const res = await app.inject({ method: 'POST', url: `/api/conversations/${conversation.conversation_id}/clone` })
+    const map = res.json().instance_id_map
+    assert.ok(map['inst-d'] && map['inst-d'] !== 'inst-d')
+    const copy = (await app.inject({ url: `/api/agents/instances/${map['inst-d']}` })).json().instance
+    assert.equal(copy.conversation_id, res.json().cloned_conversation.conversation_id)
+  })
+
+  it('deleting a message marks exactly the run that message produced', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    const first = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
+    const second = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
+    const messages = (await getConversation(app, conversation.conversation_id)).messages
+    const firstUser = messages.find((m: { task_id: string; type: string }) => m.task_id === first.task_id && m.type === 'user')
+    const res = await app.inject({ method: 'PUT', url: `/api/conversations/${conversation.conversation_id}/messages/${firstUser.id}/delete` })
+    assert.equal(res.json().details.tasks_updated, 1)
+    assert.equal((await app.inject({ url: `/api/tasks/${first.task_id}` })).statusCode, 404)
+    assert.equal((await app.inject({ url: `/api/tasks/${second.task_id}` })).statusCode, 200)
+  })
+
+  it('an instance’s history is its runs, and a cascading delete hides them', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    await createInstance(app, { instance_id: 'inst-e', agent_id: agentId })
+    await execute(app, agentId, { input_text: 'hello history', instance_id: 'inst-e' })
+    const context = (await app.inject({ url: '/api/agents/context/inst-e' })).json()
+    assert.equal(context.history.length, 1)
+    assert.equal(context.history[0].user_input, 'hello history')
+    assert.equal(context.history[0].ai_response, 'hello history')
+    assert.equal(context.persona, PERSONA)
+    const deleted = await app.inject({ method: 'DELETE', url: '/api/agents/instances/inst-e?cascade=true' })
+    assert.equal(deleted.json().history_messages_affected, 1)
+    const hidden = (await app.inject({ url: '/api/agents/context/inst-e' })).json()
+    assert.equal(hidden.history[0].isDeleted, true)
+  })
+})
