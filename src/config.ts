@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import type { EnvBinding, EnvKind } from './config/env-binding.js'
+import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -92,12 +94,13 @@ const FileSchema = z
       .object({ context_upload_max_bytes: positiveInt.default(51_200) })
       .strict()
       .prefault({}),
+    ...executorsFileSections,
   })
   .strict()
 
 type FileConfig = z.output<typeof FileSchema>
 
-export interface Config {
+export interface Config extends ExecutorsConfig {
   server: {
     host: string
     port: number
@@ -129,10 +132,8 @@ export interface Config {
   conversations: { contextUploadMaxBytes: number }
 }
 
-type EnvKind = 'string' | 'int' | 'list' | 'bool'
-
 /** Environment variables and the config key each one overrides. */
-const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> = [
+const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'HOST', key: 'server.host', kind: 'string' },
   { env: 'PORT', key: 'server.port', kind: 'int' },
   { env: 'BODY_LIMIT_BYTES', key: 'server.body_limit_bytes', kind: 'int' },
@@ -163,6 +164,7 @@ const ENV_BINDINGS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> =
   { env: 'SSE_MAX_BUFFERED_BYTES', key: 'streams.max_buffered_bytes', kind: 'int' },
   { env: 'SLOW_CLIENT_STALL_MS', key: 'streams.stall_ms', kind: 'int' },
   { env: 'CONTEXT_UPLOAD_MAX_BYTES', key: 'conversations.context_upload_max_bytes', kind: 'int' },
+  ...EXECUTOR_ENV_BINDINGS,
 ]
 
 export class ConfigError extends Error {
@@ -201,7 +203,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const key = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]] : [])].join('.')
-    const source = sources.get(issue.path.join('.')) ?? sources.get('file') ?? 'defaults'
+    const keyPrefixes = issue.path.map((_, i) => issue.path.slice(0, issue.path.length - i).join('.'))
+    const source = keyPrefixes.map((prefix) => sources.get(prefix)).find(Boolean) ?? sources.get('file') ?? 'defaults'
     throw new ConfigError(`invalid configuration: ${key || '(root)'} (from ${source}): ${issue.message}`)
   }
   return toConfig(parsed.data, cwd)
@@ -241,6 +244,17 @@ function parseEnvValue(value: string, kind: EnvKind): unknown {
         : ['0', 'false', 'no', 'off'].includes(value.toLowerCase())
           ? false
           : value
+    case 'map':
+      return Object.fromEntries(
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+          .map((item) => {
+            const at = item.indexOf('=')
+            return at < 0 ? [item, ''] : [item.slice(0, at).trim(), item.slice(at + 1).trim()]
+          }),
+      )
     case 'string':
       return value
   }
@@ -297,6 +311,7 @@ function toConfig(file: FileConfig, cwd: string): Config {
       stallMs: file.streams.stall_ms,
     },
     conversations: { contextUploadMaxBytes: file.conversations.context_upload_max_bytes },
+    ...toExecutorsConfig(file),
   }
 }
 

@@ -121,6 +121,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
+  watcher.follow((frame) => void engine.conductorCallbacks.dispatch(frame))
   broadcastRuns(
     engine.hub,
     gamification,

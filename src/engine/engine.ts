@@ -6,8 +6,13 @@ import { transactorOf, type Database } from '../platform/db/database.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { WorkspacePolicy } from '../platform/workspace.js'
 import type { Executor } from './executor.js'
+import { CliExecutor } from './executors/cli.executor.js'
+import { ConductorCallbackRouter } from './executors/conductor-callbacks.js'
+import { ConductorExecutor } from './executors/conductor.executor.js'
 import { EchoExecutor } from './executors/echo.executor.js'
-import { UnavailableExecutor } from './executors/unavailable.executor.js'
+import { LlmExecutor } from './executors/llm.executor.js'
+import { ProviderModels } from './executors/llm-models.js'
+import { ConfigMcpServerResolver, type McpServerResolver } from './executors/mcp-servers.js'
 import { PromptAssembler, type PromptSources } from './prompt-assembler.js'
 import type { ExecutorKind } from './run.js'
 import { RunEventHub } from './run-event-hub.js'
@@ -26,6 +31,8 @@ export interface Engine {
   recorder: RunRecorder
   pool: RunWorkerPool
   reaper: RunReaper
+  /** Where the inbound watcher endpoints (`/api/internal/task-event`, `/ws/agent-stream`) dispatch Conductor callbacks. */
+  conductorCallbacks: ConductorCallbackRouter
   /** Starts claiming queued runs, renewing leases and reaping. */
   start(): void
   /** Stops claiming; running runs get `graceMs` to finish, then end as failed. */
@@ -41,7 +48,9 @@ export interface EngineDeps {
   workspace: WorkspacePolicy
   agents: AgentDirectory
   promptSources: PromptSources
-  /** Executors by kind; kinds left out fail their runs with a clear error. */
+  /** Resolves the MCP server names agents list; by default the `mcp.servers` config map. */
+  mcpServers?: McpServerResolver
+  /** Replaces the executors built from config, by kind. */
   executors?: Partial<Record<ExecutorKind, Executor>>
 }
 
@@ -59,11 +68,13 @@ export function createEngine(deps: EngineDeps): Engine {
     clock,
     onHookError: (err, runId) => logger.error({ err, runId }, 'a run end hook failed; the run was ended without it'),
   })
+  const mcpServers = deps.mcpServers ?? new ConfigMcpServerResolver(config.mcp.servers)
+  const conductorCallbacks = new ConductorCallbackRouter(cluster)
   const executors: Record<ExecutorKind, Executor> = {
     echo: new EchoExecutor(config.runs.echoDelayMs),
-    llm: new UnavailableExecutor('llm'),
-    cli: new UnavailableExecutor('cli'),
-    conductor: new UnavailableExecutor('conductor'),
+    llm: new LlmExecutor({ models: new ProviderModels(config.providers), mcpServers, maxSteps: config.llm.maxSteps, maxRetries: config.llm.maxRetries }),
+    cli: new CliExecutor(config.cli, mcpServers),
+    conductor: new ConductorExecutor({ apiUrl: config.conductor.apiUrl, callbacks: conductorCallbacks }),
     ...deps.executors,
   }
   const preparer = new PromptAssembler(deps.promptSources, (runId, prompt) => repo.savePrompt(runId, prompt))
@@ -114,6 +125,7 @@ export function createEngine(deps: EngineDeps): Engine {
     recorder,
     pool,
     reaper,
+    conductorCallbacks,
     start() {
       pool.start()
       reaper.start()

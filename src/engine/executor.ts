@@ -28,6 +28,8 @@ export interface ExecutionRequest {
   instanceId: string | null
   conversationId: string | null
   screenplayId: string | null
+  /** Whether conversation history was wanted; executors that build their own prompt pass it on. */
+  contextMode: 'stateless' | 'stateful'
 }
 
 /** What an executor reports while it works. Text deltas are coalesced by the engine. */

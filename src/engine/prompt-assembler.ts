@@ -52,6 +52,7 @@ export class PromptAssembler implements RunPreparer {
       instanceId: run.instanceId,
       conversationId: run.conversationId,
       screenplayId: run.screenplayId,
+      contextMode: run.options.contextMode ?? 'stateful',
     }
   }
 }

@@ -1,0 +1,118 @@
+// Runs an agent against a model through the Vercel AI SDK: system prompt + history + input,
+// streamed, with the agent's MCP tools available for a bounded number of steps.
+import { stepCountIs, streamText, type ModelMessage, type TextStreamPart, type ToolSet } from 'ai'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
+import type { Usage } from '../run-events.js'
+import type { LlmModelSource } from './llm-models.js'
+import { McpServerError, resolveMcpServers, type McpServerResolver } from './mcp-servers.js'
+import { openMcpTools, type McpTools } from './mcp-tools.js'
+
+export interface LlmExecutorOptions {
+  models: LlmModelSource
+  mcpServers: McpServerResolver
+  /** Model calls per run when tools are used (each tool round trip is one more step). */
+  maxSteps: number
+  /** Retries of a failed provider call (429, 5xx); 4xx errors are never retried. */
+  maxRetries: number
+}
+
+export class LlmExecutor implements Executor {
+  readonly kind = 'llm' as const
+
+  constructor(private readonly options: LlmExecutorOptions) {}
+
+  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
+    const choice = this.options.models.model(request.provider, request.model)
+    if ('error' in choice) return failed(choice.error)
+    let mcp: McpTools
+    try {
+      mcp = await openMcpTools(await resolveMcpServers(request.mcpServers, this.options.mcpServers), signal)
+    } catch (err) {
+      if (err instanceof McpServerError) return failed(err.message)
+      throw err
+    }
+    try {
+      const stream = streamText({
+        model: choice.model,
+        ...(request.system !== '' && { system: request.system }),
+        messages: messagesOf(request),
+        tools: mcp.tools,
+        stopWhen: stepCountIs(this.options.maxSteps),
+        maxRetries: this.options.maxRetries,
+        abortSignal: signal,
+        // Errors arrive as `error` parts below; the default handler would print them to stderr.
+        onError: () => {},
+      })
+      return await consume(stream.fullStream, emit, signal, `${request.provider} (${choice.modelId})`)
+    } finally {
+      await mcp.close()
+    }
+  }
+}
+
+function messagesOf(request: ExecutionRequest): ModelMessage[] {
+  return [
+    ...request.history.map((turn): ModelMessage => ({ role: turn.role, content: turn.content })),
+    { role: 'user', content: request.input },
+  ]
+}
+
+async function consume(
+  parts: AsyncIterable<TextStreamPart<ToolSet>>,
+  emit: (event: ExecutorEvent) => void,
+  signal: AbortSignal,
+  source: string,
+): Promise<ExecutionResult> {
+  let output = ''
+  let usage: Usage | undefined
+  let error: string | undefined
+  try {
+    for await (const part of parts) {
+      switch (part.type) {
+        case 'text-delta':
+          output += part.text
+          emit({ type: 'text.delta', text: part.text })
+          break
+        case 'tool-call':
+          emit({ type: 'tool.started', toolCallId: part.toolCallId, name: part.toolName, input: part.input })
+          break
+        case 'tool-result':
+          emit({ type: 'tool.finished', toolCallId: part.toolCallId, name: part.toolName, output: part.output, isError: isErrorResult(part.output) })
+          break
+        case 'tool-error':
+          emit({ type: 'tool.finished', toolCallId: part.toolCallId, name: part.toolName, output: readableError(part.error), isError: true })
+          break
+        case 'finish':
+          usage = { tokensIn: part.totalUsage.inputTokens ?? 0, tokensOut: part.totalUsage.outputTokens ?? 0 }
+          emit({ type: 'usage', usage })
+          break
+        case 'error':
+          error ??= `${source} failed: ${readableError(part.error)}`
+          break
+      }
+    }
+  } catch (err) {
+    if (!signal.aborted) error ??= `${source} failed: ${readableError(err)}`
+  }
+  if (signal.aborted) return { output, exitCode: signal.reason === 'timeout' ? 124 : 1, error: 'stopped before the model finished', ...(usage && { usage }) }
+  if (error) return { output, exitCode: 1, error, ...(usage && { usage }) }
+  return { output, exitCode: 0, ...(usage && { usage }) }
+}
+
+/** MCP tools report failures as results with `isError: true` rather than throwing. */
+function isErrorResult(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { isError?: unknown }).isError === true
+}
+
+/** The provider's own words when it sent any (e.g. "Incorrect API key provided"), with the HTTP status. */
+function readableError(err: unknown): string {
+  const error = (err ?? {}) as { message?: string; statusCode?: number; lastError?: unknown; cause?: { code?: string } }
+  if (error.lastError) return readableError(error.lastError)
+  const status = error.statusCode ? `HTTP ${error.statusCode}: ` : ''
+  const code = error.cause?.code ? ` (${error.cause.code})` : ''
+  return `${status}${error.message || String(err)}${code}`
+}
+
+function failed(error: string): ExecutionResult {
+  return { output: '', exitCode: 1, error }
+}

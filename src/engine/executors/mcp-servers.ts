@@ -1,0 +1,43 @@
+// Where the MCP servers an agent names live. The executors take a resolver so the gateway's MCP
+// registry can replace the config map later without touching them.
+import type { McpTransport } from '../../config/executors.js'
+
+export interface McpServerAddress {
+  url: string
+  transport: McpTransport
+}
+
+export interface McpServer extends McpServerAddress {
+  name: string
+}
+
+/** Port: resolves an MCP server name to its address. */
+export interface McpServerResolver {
+  /** Undefined when no server of that name is known. */
+  resolve(name: string): Promise<McpServerAddress | undefined>
+}
+
+/** Servers listed in config (`mcp.servers`, env MCP_SERVERS). */
+export class ConfigMcpServerResolver implements McpServerResolver {
+  constructor(private readonly servers: Record<string, McpServerAddress>) {}
+
+  async resolve(name: string): Promise<McpServerAddress | undefined> {
+    return Object.hasOwn(this.servers, name) ? this.servers[name] : undefined
+  }
+}
+
+/** A named server that cannot be used; the run fails with this message. */
+export class McpServerError extends Error {
+  override readonly name = 'McpServerError'
+}
+
+/** Every named server's address, in order, without duplicates; throws on the first unknown name. */
+export async function resolveMcpServers(names: readonly string[], resolver: McpServerResolver): Promise<McpServer[]> {
+  const servers: McpServer[] = []
+  for (const name of new Set(names)) {
+    const address = await resolver.resolve(name)
+    if (!address) throw new McpServerError(`MCP server '${name}' is not configured (add it to mcp.servers or MCP_SERVERS)`)
+    servers.push({ name, ...address })
+  }
+  return servers
+}

@@ -1,0 +1,60 @@
+// Connects to the agent's MCP servers and hands their tools to the AI SDK; the caller closes
+// the clients when the run ends.
+import { createMCPClient, type MCPClient } from '@ai-sdk/mcp'
+import type { ToolSet } from 'ai'
+import { McpServerError, type McpServer } from './mcp-servers.js'
+
+export interface McpTools {
+  tools: ToolSet
+  close(): Promise<void>
+}
+
+export const NO_MCP_TOOLS: McpTools = { tools: {}, close: async () => {} }
+
+/**
+ * Opens one client per server and merges their tools. A tool name two servers share is
+ * prefixed with its server's name (`crm__search`). Throws McpServerError naming the server that
+ * cannot be reached, after closing the clients already open.
+ */
+export async function openMcpTools(servers: readonly McpServer[], signal: AbortSignal): Promise<McpTools> {
+  if (servers.length === 0) return NO_MCP_TOOLS
+  const clients: MCPClient[] = []
+  const close = async () => {
+    await Promise.allSettled(clients.map((client) => client.close()))
+  }
+  const tools: ToolSet = {}
+  try {
+    for (const server of servers) {
+      const client = await connect(server, signal)
+      clients.push(client)
+      const serverTools = await client.tools().catch((err: unknown) => {
+        throw new McpServerError(`MCP server '${server.name}' (${server.url}) did not list its tools: ${reasonOf(err)}`)
+      })
+      for (const [name, tool] of Object.entries(serverTools)) {
+        tools[Object.hasOwn(tools, name) ? `${server.name}__${name}` : name] = tool
+      }
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+  return { tools, close }
+}
+
+async function connect(server: McpServer, signal: AbortSignal): Promise<MCPClient> {
+  try {
+    return await createMCPClient({
+      transport: { type: server.transport, url: server.url },
+      clientName: 'conductor-gateway',
+      initializationOptions: { signal },
+    })
+  } catch (err) {
+    throw new McpServerError(`MCP server '${server.name}' (${server.url}) is unreachable: ${reasonOf(err)}`)
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const error = err as { message?: string; cause?: { message?: string; code?: string } }
+  const cause = error.cause?.code ?? error.cause?.message
+  return [error.message ?? String(err), cause].filter(Boolean).join(': ')
+}
