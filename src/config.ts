@@ -2,7 +2,7 @@
 // This is the only module that reads process.env; everything else receives a Config.
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { EnvBinding, EnvKind } from './config/env-binding.js'
 import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
@@ -219,7 +219,9 @@ function readConfigFile(file: string | undefined, cwd: string, sources: Map<stri
   }
   let doc: unknown
   try {
-    doc = parseYaml(readFileSync(resolved, 'utf8'))
+    // yaml is loaded only when there is a file to read.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+    doc = parse(readFileSync(resolved, 'utf8'))
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0]
     throw new ConfigError(`invalid configuration: ${resolved} is not valid YAML: ${reason}`)

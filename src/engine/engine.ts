@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Clock } from '../platform/clock.js'
 import { transactorOf, type Database } from '../platform/db/database.js'
+import { batchedTransactor } from '../platform/db/write-batcher.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { WorkspacePolicy } from '../platform/workspace.js'
 import type { Executor } from './executor.js'
@@ -64,7 +65,8 @@ export function createEngine(deps: EngineDeps): Engine {
     repo,
     log,
     hub,
-    transact: transactorOf(database),
+    // SQLite commits are the cost of a run; concurrent runs share them (group commit).
+    transact: database.dialect === 'sqlite' ? batchedTransactor(database.db) : transactorOf(database),
     clock,
     onHookError: (err, runId) => logger.error({ err, runId }, 'a run end hook failed; the run was ended without it'),
   })

@@ -1,12 +1,8 @@
 // Picks the AI SDK model for a run: the provider package, its key and base URL from config, and
 // the run's model or the provider's default model.
-import { createAnthropic } from '@ai-sdk/anthropic'
-import { createFireworks } from '@ai-sdk/fireworks'
-import { createGoogleGenerativeAI } from '@ai-sdk/google'
-import { createGroq } from '@ai-sdk/groq'
-import { createOpenAI } from '@ai-sdk/openai'
+// Provider packages are imported on first use: a gateway that never calls a provider never pays
+// for loading it.
 import type { LanguageModel } from 'ai'
-import { createOllama } from 'ollama-ai-provider-v2'
 import type { ExecutorsConfig, LlmProviderSettings } from '../../config/executors.js'
 import { PROVIDER_EXECUTORS, type Provider } from '../run.js'
 
@@ -25,13 +21,13 @@ export type ModelChoice = { model: LanguageModel; modelId: string } | { error: s
 
 /** Port: the model a run talks to. Tests hand the executor mock models through it. */
 export interface LlmModelSource {
-  model(provider: Provider, modelId: string | null): ModelChoice
+  model(provider: Provider, modelId: string | null): ModelChoice | Promise<ModelChoice>
 }
 
 export class ProviderModels implements LlmModelSource {
   constructor(private readonly providers: ExecutorsConfig['providers']) {}
 
-  model(provider: Provider, requested: string | null): ModelChoice {
+  async model(provider: Provider, requested: string | null): Promise<ModelChoice> {
     if (!isLlmProvider(provider)) return { error: `provider '${provider}' is not served by the llm executor` }
     const settings: LlmProviderSettings = this.providers[provider]
     const modelId = requested || settings.defaultModel
@@ -41,18 +37,20 @@ export class ProviderModels implements LlmModelSource {
     const common = { apiKey: settings.apiKey ?? '', ...(settings.baseUrl && { baseURL: settings.baseUrl }) }
     switch (provider) {
       case 'openai': {
+        const { createOpenAI } = await import('@ai-sdk/openai')
         const openai = createOpenAI(common)
         return { model: this.providers.openai.api === 'responses' ? openai.responses(modelId) : openai.chat(modelId), modelId }
       }
       case 'anthropic':
-        return { model: createAnthropic(common)(modelId), modelId }
+        return { model: (await import('@ai-sdk/anthropic')).createAnthropic(common)(modelId), modelId }
       case 'groq':
-        return { model: createGroq(common)(modelId), modelId }
+        return { model: (await import('@ai-sdk/groq')).createGroq(common)(modelId), modelId }
       case 'fireworks':
-        return { model: createFireworks(common)(modelId), modelId }
+        return { model: (await import('@ai-sdk/fireworks')).createFireworks(common)(modelId), modelId }
       case 'google':
-        return { model: createGoogleGenerativeAI(common)(modelId), modelId }
+        return { model: (await import('@ai-sdk/google')).createGoogleGenerativeAI(common)(modelId), modelId }
       case 'ollama': {
+        const { createOllama } = await import('ollama-ai-provider-v2')
         // Ollama needs no key; one configured is sent as a bearer token (Ollama Cloud, an auth proxy).
         const headers = settings.apiKey ? { headers: { Authorization: `Bearer ${settings.apiKey}` } } : {}
         return { model: createOllama({ ...(settings.baseUrl && { baseURL: settings.baseUrl }), ...headers })(modelId), modelId }

@@ -1,6 +1,6 @@
 // Runs an agent against a model through the Vercel AI SDK: system prompt + history + input,
 // streamed, with the agent's MCP tools available for a bounded number of steps.
-import { stepCountIs, streamText, type ModelMessage, type TextStreamPart, type ToolSet } from 'ai'
+import type { ModelMessage, TextStreamPart, ToolSet } from 'ai'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import type { Usage } from '../run-events.js'
 import type { LlmModelSource } from './llm-models.js'
@@ -22,8 +22,11 @@ export class LlmExecutor implements Executor {
   constructor(private readonly options: LlmExecutorOptions) {}
 
   async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
-    const choice = this.options.models.model(request.provider, request.model)
+    const choice = await this.options.models.model(request.provider, request.model)
     if ('error' in choice) return failed(choice.error)
+    // Loaded on first use, like the provider packages.
+    const { streamText, stepCountIs } = await import('ai')
+    if (signal.aborted) return stopped(signal, '', undefined)
     let mcp: McpTools
     try {
       mcp = await openMcpTools(await resolveMcpServers(request.mcpServers, this.options.mcpServers), signal)
@@ -94,9 +97,13 @@ async function consume(
   } catch (err) {
     if (!signal.aborted) error ??= `${source} failed: ${readableError(err)}`
   }
-  if (signal.aborted) return { output, exitCode: signal.reason === 'timeout' ? 124 : 1, error: 'stopped before the model finished', ...(usage && { usage }) }
+  if (signal.aborted) return stopped(signal, output, usage)
   if (error) return { output, exitCode: 1, error, ...(usage && { usage }) }
   return { output, exitCode: 0, ...(usage && { usage }) }
+}
+
+function stopped(signal: AbortSignal, output: string, usage: Usage | undefined): ExecutionResult {
+  return { output, exitCode: signal.reason === 'timeout' ? 124 : 1, error: 'stopped before the model finished', ...(usage && { usage }) }
 }
 
 /** MCP tools report failures as results with `isError: true` rather than throwing. */

@@ -1,6 +1,6 @@
 // Connects to the agent's MCP servers and hands their tools to the AI SDK; the caller closes
 // the clients when the run ends.
-import { createMCPClient, type MCPClient } from '@ai-sdk/mcp'
+import type { MCPClient } from '@ai-sdk/mcp'
 import type { ToolSet } from 'ai'
 import { McpServerError, type McpServer } from './mcp-servers.js'
 
@@ -43,6 +43,7 @@ export async function openMcpTools(servers: readonly McpServer[], signal: AbortS
 
 async function connect(server: McpServer, signal: AbortSignal): Promise<MCPClient> {
   try {
+    const { createMCPClient } = await import('@ai-sdk/mcp')
     return await createMCPClient({
       transport: { type: server.transport, url: server.url },
       clientName: 'conductor-gateway',

@@ -1,7 +1,8 @@
 // Opens the one database the gateway uses, SQLite (embedded profile) or PostgreSQL (server profile),
 // behind a single Kysely<Tables> so every repo is written once for both dialects.
 import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyPlugin } from 'kysely'
-import pg from 'pg'
+import { createRequire } from 'node:module'
+import type pg from 'pg'
 import { openSqlite } from './sqlite.js'
 import type { Tables } from './tables.js'
 
@@ -35,7 +36,15 @@ function openSqliteDatabase(file: string, options: OpenDatabaseOptions): Databas
   return databaseOf(db, 'sqlite')
 }
 
+// The PostgreSQL driver is loaded only by the server profile.
+const require = createRequire(import.meta.url)
+
+export function loadPg(): typeof pg {
+  return require('pg') as typeof pg
+}
+
 function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Database {
+  const pg = loadPg()
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,

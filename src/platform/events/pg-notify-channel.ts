@@ -2,7 +2,8 @@
 // listens and sends (NOTIFY is cheap and ordered per sender). Payloads over NOTIFY's 8000-byte
 // limit are parked in `cluster_messages` and sent by reference.
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
+import { loadPg } from '../db/database.js'
 import type { Logger } from 'pino'
 import type { ClusterChannel } from './cluster-channel.js'
 
@@ -90,7 +91,7 @@ export class PgNotifyChannel implements ClusterChannel {
   }
 
   private async openClient(): Promise<void> {
-    const client = new pg.Client({
+    const client = new (loadPg().Client)({
       connectionString: this.connectionString,
       ...(this.options.schema && { options: `-c search_path=${this.options.schema}` }),
     })

@@ -25,10 +25,11 @@ export async function registerDocs(app: FastifyInstance, info: DocsInfo): Promis
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  const redocBundle = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'))
-  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(redocBundle),
-  )
+  let redocBundle: Buffer | undefined
+  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_req, reply) => {
+    redocBundle ??= readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'))
+    return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(redocBundle)
+  })
   app.get('/redoc', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(redocPage(info.title)),
   )
