@@ -5,7 +5,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LoadClient } from './lib/http-client.js'
-import { startGateway, startHello, type Server } from './lib/processes.js'
+import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
 import { percentile } from './lib/stats.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
@@ -108,7 +108,8 @@ export async function firstEvent() {
 
 /** `subscribers` readers of one live run: delivery latency and memory per reader. */
 export async function fanOut(subscribers: number) {
-  const gw = await startGateway({ RUN_CONCURRENCY: '1', ECHO_DELAY_MS: '20', RUN_COALESCE_MS: '0', SLOW_CLIENT_STALL_MS: '60000' })
+  // Default coalescing (25 ms): what a streaming run looks like with the gateway as shipped.
+  const gw = await startGateway({ RUN_CONCURRENCY: '1', ECHO_DELAY_MS: '20', SLOW_CLIENT_STALL_MS: '60000' })
   return withServer(gw, async () => {
     const client = new LoadClient(gw.url)
     const blocker = JSON.parse((await client.request('POST', '/api/runs', { input: 'block '.repeat(3000), ai_provider: 'echo' })).body)
@@ -116,7 +117,8 @@ export async function fanOut(subscribers: number) {
     const target = JSON.parse((await client.request('POST', '/api/runs', { input: words, ai_provider: 'echo' })).body)
     await new Promise((resolve) => setTimeout(resolve, 500))
     const rssBefore = gw.rssMiB()
-    const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), `${gw.url}/api/runs/${target.run_id}/events`, String(subscribers)], {
+    const { hostname, port } = new URL(gw.url)
+    const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), hostname, port, `/api/runs/${target.run_id}/events`, String(subscribers)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const lines = createInterface({ input: swarm.stdout! })
@@ -148,6 +150,26 @@ export async function fanOut(subscribers: number) {
       peakRssMiB: peakRss,
     }
   })
+}
+
+/** The same fan-out from a bare TCP server: what this machine's loopback sockets allow. */
+export async function rawFanOut(subscribers: number) {
+  const port = await freePort()
+  const server = spawn(process.execPath, [path.join(HERE, 'lib/raw-fanout-server.mjs'), String(port), String(subscribers), '54', '25'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  for await (const line of createInterface({ input: server.stdout! })) if (line === 'listening') break
+  const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), '127.0.0.1', String(port), '/raw', String(subscribers)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    for await (const line of createInterface({ input: swarm.stdout! })) {
+      const message = JSON.parse(line) as { done?: { p50: number; p99: number } }
+      if (message.done) return { deliveryP50Ms: message.done.p50, deliveryP99Ms: message.done.p99 }
+    }
+    throw new Error('raw fan-out ended without a result')
+  } finally {
+    server.kill()
+    swarm.kill()
+  }
 }
 
 /** A reader that drops and reconnects `disconnects` times must see every event exactly once. */

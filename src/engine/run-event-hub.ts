@@ -4,7 +4,11 @@
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { RunEvent } from './run-events.js'
 
-export type RunEventListener = (event: RunEvent) => void
+/**
+ * Receives the events of one publish, in order (several when a write stored several, e.g. the
+ * last output with the final event): a reader can send them on in one write.
+ */
+export type RunEventListener = (events: readonly RunEvent[]) => void
 
 const CHANNEL = 'run_events'
 
@@ -63,10 +67,10 @@ export class RunEventHub {
     return this.byRun.get(runId)?.size ?? 0
   }
 
+  /** Events of one publish belong to one run (one write stores one run's events). */
   private deliver(events: readonly RunEvent[]): void {
-    for (const event of events) {
-      for (const listener of this.byRun.get(event.runId) ?? []) listener(event)
-      for (const listener of this.everyRun) listener(event)
-    }
+    if (events.length === 0) return
+    for (const listener of this.byRun.get(events[0]!.runId) ?? []) listener(events)
+    for (const listener of this.everyRun) listener(events)
   }
 }

@@ -155,8 +155,8 @@ export class RunService {
   async waitForEnd(id: string, timeoutMs: number): Promise<Run> {
     let unsubscribe = () => {}
     const ended = new Promise<void>((resolve) => {
-      unsubscribe = this.deps.hub.subscribe(id, (event) => {
-        if (isFinalEvent(event)) resolve()
+      unsubscribe = this.deps.hub.subscribe(id, (events) => {
+        if (events.some(isFinalEvent)) resolve()
       })
     })
     try {

@@ -6,7 +6,8 @@ import { isFinalEvent, isTerminal, type RunEvent } from './run-events.js'
 import type { RunsRepo } from './runs.repo.js'
 
 export interface RunStreamHandlers {
-  onEvent(event: RunEvent): void
+  /** The next events, in order; several at once when they were stored together. */
+  onEvents(events: readonly RunEvent[]): void
   /** The final event was delivered (or the run had already ended with nothing left to send). */
   onEnd(): void
   onError(err: unknown): void
@@ -42,9 +43,21 @@ class RunStreamReader {
   }
 
   start(): () => void {
-    this.unsubscribe = this.deps.hub.subscribe(this.runId, (event) => this.receive(event))
+    this.unsubscribe = this.deps.hub.subscribe(this.runId, (events) => this.receive(events))
     void this.catchUp(true)
     return () => this.stop()
+  }
+
+  /**
+   * After the final event: the reader takes nothing more at once, and the bookkeeping waits for
+   * the end of this turn, so a final event reaches every reader before any is closed.
+   */
+  private finish(): void {
+    this.done = true
+    setImmediate(() => {
+      this.stop()
+      this.handlers.onEnd()
+    })
   }
 
   private stop(): void {
@@ -53,15 +66,18 @@ class RunStreamReader {
     this.held = []
   }
 
-  private receive(event: RunEvent): void {
-    if (this.done || event.seq <= this.cursor) return
-    if (this.catchingUp || event.seq > this.cursor + 1) {
-      // Not next in line: keep it and fetch whatever is missing from the log first.
-      this.held.push(event)
+  private receive(events: readonly RunEvent[]): void {
+    if (this.done) return
+    // Usually the whole publish is new: keep the very array, so every reader shares one frame.
+    const fresh = events[0]!.seq > this.cursor ? events : events.filter((event) => event.seq > this.cursor)
+    if (fresh.length === 0) return
+    if (this.catchingUp || fresh[0]!.seq > this.cursor + 1) {
+      // Not next in line: keep them and fetch whatever is missing from the log first.
+      this.held.push(...fresh)
       if (!this.catchingUp) void this.catchUp(false)
       return
     }
-    this.deliver(event)
+    this.deliver(fresh)
   }
 
   private async catchUp(first: boolean): Promise<void> {
@@ -70,7 +86,7 @@ class RunStreamReader {
       for (;;) {
         const page = await this.deps.log.readAfter(this.runId, this.cursor, PAGE)
         if (this.done) return
-        for (const event of page) this.deliver(event)
+        this.deliver(page)
         if (page.length < PAGE) break
         await this.handlers.waitForRoom?.()
       }
@@ -86,7 +102,7 @@ class RunStreamReader {
     }
     const held = this.held.sort((a, b) => a.seq - b.seq)
     this.held = []
-    for (const event of held) if (!this.done && event.seq > this.cursor) this.receive(event)
+    if (held.length > 0) this.receive(held)
   }
 
   /**
@@ -102,16 +118,44 @@ class RunStreamReader {
       return
     }
     const stored = await this.deps.log.readAfter(this.runId, this.cursor, 1)
-    if (stored.length === 0) this.deliver(finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run))
+    if (stored.length === 0) this.deliver([finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run)])
   }
 
-  private deliver(event: RunEvent): void {
-    if (this.done || event.seq <= this.cursor) return
-    this.cursor = event.seq
-    this.handlers.onEvent(event)
-    if (isFinalEvent(event)) {
-      this.stop()
-      this.handlers.onEnd()
+  /**
+   * Hands over the events that continue the sequence; stops after the final one. Events past a
+   * gap are held back until the log fills the gap in.
+   */
+  private deliver(events: readonly RunEvent[]): void {
+    if (this.done) return
+    if (events.length > 0 && events[0]!.seq === this.cursor + 1 && events.at(-1)!.seq === this.cursor + events.length) {
+      this.cursor += events.length
+      this.handlers.onEvents(events)
+      if (isFinalEvent(events.at(-1)!)) this.finish()
+      return
+    }
+    const next: RunEvent[] = []
+    let final = false
+    let rest: RunEvent[] = []
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!
+      if (event.seq <= this.cursor) continue
+      if (event.seq !== this.cursor + 1) {
+        rest = events.slice(i)
+        break
+      }
+      this.cursor = event.seq
+      next.push(event)
+      if (isFinalEvent(event)) {
+        final = true
+        break
+      }
+    }
+    if (next.length > 0) this.handlers.onEvents(next)
+    if (final) {
+      this.finish()
+    } else if (rest.length > 0) {
+      this.held.push(...rest)
+      if (!this.catchingUp) void this.catchUp(false)
     }
   }
 }

@@ -41,7 +41,9 @@ export function broadcastRuns(hub: RunEventHub, gamification: GamificationHub, l
     if (isFinalEvent(event)) live.delete(event.runId)
   }
 
-  return hub.subscribeAll((event) => void handle(event).catch(onError))
+  return hub.subscribeAll((events) => {
+    for (const event of events) void handle(event).catch(onError)
+  })
 }
 
 function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {

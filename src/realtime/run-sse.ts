@@ -6,7 +6,7 @@ import type { RunEvent } from '../engine/run-events.js'
 import { SseStream, type SseHeartbeat, type SseOptions } from './sse.js'
 
 /** Turns an event into its frame, or null to skip it in this format. */
-export type FrameFormat = (event: RunEvent) => string | null
+export type FrameFormat = (event: RunEvent) => string | Buffer | null
 
 export interface RunSseDeps {
   streams: RunStreams
@@ -14,17 +14,36 @@ export interface RunSseDeps {
   options: SseOptions
 }
 
-export function cachedFormat(format: FrameFormat): FrameFormat {
-  const cache = new WeakMap<RunEvent, string | null>()
+/** Builds each event's frame once, as bytes, however many readers it goes to. */
+export function cachedFormat(format: (event: RunEvent) => string | null): FrameFormat {
+  const cache = new WeakMap<RunEvent, Buffer | null>()
   return (event) => {
     let frame = cache.get(event)
     if (frame === undefined) {
-      frame = format(event)
+      const text = format(event)
+      frame = text === null ? null : Buffer.from(text)
       cache.set(event, frame)
     }
     return frame
   }
 }
+
+/**
+ * The frames of one delivery as one buffer. Readers that are caught up all receive the same
+ * events array, so the buffer is built once per publish, not once per reader.
+ */
+function framesOf(events: readonly RunEvent[], format: FrameFormat, cache: WeakMap<readonly RunEvent[], Buffer | null>): Buffer | string | null {
+  if (events.length === 1) return format(events[0]!)
+  let joined = cache.get(events)
+  if (joined === undefined) {
+    const frames = events.map(format).filter((frame): frame is string | Buffer => frame !== null)
+    joined = frames.length === 0 ? null : Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)))
+    cache.set(events, joined)
+  }
+  return joined
+}
+
+const joinedFrames = new WeakMap<FrameFormat, WeakMap<readonly RunEvent[], Buffer | null>>()
 
 export function streamRun(
   reply: FastifyReply,
@@ -36,9 +55,11 @@ export function streamRun(
   trailer?: string,
 ): void {
   const stream = SseStream.open(reply, deps.options, deps.heartbeat)
+  let cache = joinedFrames.get(format)
+  if (!cache) joinedFrames.set(format, (cache = new WeakMap()))
   const stop = deps.streams.open(runId, afterSeq, {
-    onEvent: (event) => {
-      const frame = format(event)
+    onEvents: (events) => {
+      const frame = framesOf(events, format, cache)
       if (frame !== null) stream.write(frame)
     },
     onEnd: () => {
