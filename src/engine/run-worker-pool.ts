@@ -42,6 +42,8 @@ export class RunWorkerPool {
   private mayHaveQueued = true
   private timers: NodeJS.Timeout[] = []
   private draining = false
+  /** Claims under way; `stop` waits for them so that no claim outlives the database. */
+  private readonly claims = new Set<Promise<void>>()
   private drainAgain = false
   private accepting = false
 
@@ -97,10 +99,17 @@ export class RunWorkerPool {
       this.mayHaveQueued = true
       return
     }
-    void this.deps.recorder
-      .start(runId, this.workerId, this.leaseExpiry())
-      .then((run) => (run ? this.launch(run) : this.hint()))
-      .catch((err: unknown) => this.deps.logger.error({ err, runId }, 'claiming a run failed'))
+    void this.trackClaim(
+      this.deps.recorder
+        .start(runId, this.workerId, this.leaseExpiry())
+        .then((run) => (run ? this.launch(run) : this.hint()))
+        .catch((err: unknown) => this.deps.logger.error({ err, runId }, 'claiming a run failed')),
+    )
+  }
+
+  private trackClaim(claim: Promise<void>): Promise<void> {
+    this.claims.add(claim)
+    return claim.finally(() => this.claims.delete(claim))
   }
 
   /** Stops a run executing here; false when it is not running in this process. */
@@ -125,6 +134,7 @@ export class RunWorkerPool {
     this.timers = []
     const all = () => Promise.allSettled([...this.finished])
     const timeout = new Promise((resolve) => setTimeout(resolve, graceMs).unref())
+    await Promise.allSettled([...this.claims])
     await Promise.race([all(), timeout])
     for (const runId of this.active.keys()) this.stopRun(runId, 'shutdown')
     await all()
@@ -151,8 +161,7 @@ export class RunWorkerPool {
       return
     }
     this.draining = true
-    void this.claimWhileRoom()
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'claiming queued runs failed'))
+    void this.trackClaim(this.claimWhileRoom().catch((err: unknown) => this.deps.logger.error({ err }, 'claiming queued runs failed')))
       .finally(() => {
         this.draining = false
         if (this.drainAgain) {
