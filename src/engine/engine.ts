@@ -133,7 +133,7 @@ export function createEngine(deps: EngineDeps): Engine {
       reaper.start()
     },
     async stop(graceMs) {
-      reaper.stop()
+      await reaper.stop()
       await pool.stop(graceMs)
     },
   }

@@ -18,20 +18,28 @@ const PURGE_EVERY_MS = 60 * 60 * 1000
 export class RunReaper {
   private timer: NodeJS.Timeout | null = null
   private lastPurge = 0
+  /** The sweep under way, if any: `stop` waits for it so none outlives the database. */
+  private sweeping: Promise<number> | null = null
 
   constructor(
     private readonly deps: { repo: RunsRepo; log: RunEventLog; recorder: RunRecorder; clock: Clock; logger: Logger; config: ReaperConfig },
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.deps.config.intervalMs)
+    this.timer = setInterval(() => void this.sweepInBackground(), this.deps.config.intervalMs)
     this.timer.unref()
-    void this.sweep()
+    void this.sweepInBackground()
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    await this.sweeping
+  }
+
+  private sweepInBackground(): Promise<number> {
+    if (!this.sweeping) this.sweeping = this.sweep().finally(() => (this.sweeping = null))
+    return this.sweeping
   }
 
   /** One pass: end every run with a lapsed lease; purge old event logs now and then. */
