@@ -11,6 +11,7 @@ import type { WorkspacePolicy } from '../../platform/workspace.js'
 import type { Agent } from '../agents/agents.repo.js'
 import type { InstanceHistoryEntry, InstanceHistorySource } from './instance-history.js'
 import type { Instance, InstanceChanges, InstanceSortKey, InstanceStatistics, InstancesRepo, Position } from './instances.repo.js'
+import { newInstance } from './new-instance.js'
 
 /** The agent catalog as instances need it (AgentsService; `get` answers 404 for unknown ids). */
 export interface InstanceAgents {
@@ -278,44 +279,6 @@ export class InstancesService {
 
   private normalizeCwd(cwd: string): string {
     return this.deps.workspace.normalize(cwd, 'cwd')
-  }
-}
-
-const ZERO_STATISTICS: InstanceStatistics = {
-  taskCount: 0, totalExecutions: 0, totalExecutionTime: 0, averageExecutionTime: 0, lastTaskDuration: 0,
-  lastTaskCompletedAt: null, successCount: 0, errorCount: 0, lastExitCode: null, successRate: 0,
-}
-
-function newInstance(input: CreateInstanceInput, cwd: string | null, now: number): Instance {
-  const councilor = input.isCouncilorInstance ?? false
-  return {
-    instanceId: input.instanceId,
-    agentId: input.agentId,
-    screenplayId: input.screenplayId ?? null,
-    conversationId: input.conversationId ?? null,
-    position: input.position ?? { x: 0, y: 0 },
-    status: input.status ?? (councilor ? 'idle' : 'pending'),
-    cwd,
-    config: input.config ?? {},
-    emoji: input.emoji ?? null,
-    definition: input.definition ?? null,
-    displayOrder: input.displayOrder ?? 0,
-    mcpConfigs: [...new Set(input.mcpConfigs ?? [])],
-    executionState: null,
-    isCouncilorInstance: councilor,
-    // compat: original-gateway.md §2.1.6 keeps councilor settings only on councilor instances.
-    councilorConfig: councilor ? (input.councilorConfig ?? null) : null,
-    customization: councilor ? (input.customization ?? null) : null,
-    isSystemDefault: input.isSystemDefault ?? false,
-    isHidden: input.isHidden ?? false,
-    statistics: { ...ZERO_STATISTICS },
-    revision: 0,
-    isDeleted: false,
-    deletedReason: null,
-    createdAt: now,
-    updatedAt: now,
-    lastExecution: null,
-    deletedAt: null,
   }
 }
 
