@@ -8,6 +8,7 @@ import type { Deps } from './deps.js'
 import { registerDocs } from './platform/http/docs.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
+import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
@@ -51,6 +52,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
+  installUrlTextGuard(app)
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })

@@ -133,6 +133,23 @@ describe('cascades across modules', () => {
     assert.equal((await app.inject({ url: '/api/agents/instances/inst-c' })).statusCode, 404)
   })
 
+  it("deleting a screenplay also hides the conversations its instances talk in, unless another screenplay owns them", async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app)
+    const screenplay = await createScreenplay(app)
+    const other = await createScreenplay(app, { name: 'Other play' })
+    const loose = await createConversation(app)
+    const owned = await createConversation(app, { screenplay_id: other.id })
+    await createInstance(app, { instance_id: 'in-loose', agent_id: agentId, screenplay_id: screenplay.id, conversation_id: loose.conversation_id })
+    await createInstance(app, { instance_id: 'in-owned', agent_id: agentId, screenplay_id: screenplay.id, conversation_id: owned.conversation_id })
+    await createInstance(app, { instance_id: 'bystander', agent_id: agentId, screenplay_id: other.id, conversation_id: owned.conversation_id })
+    await app.inject({ method: 'DELETE', url: `/api/screenplays/${screenplay.id}` })
+    assert.equal((await app.inject({ url: `/api/conversations/${loose.conversation_id}` })).statusCode, 404)
+    assert.equal((await app.inject({ url: `/api/conversations/${owned.conversation_id}` })).statusCode, 200)
+    for (const id of ['in-loose', 'in-owned']) assert.equal((await app.inject({ url: `/api/agents/instances/${id}` })).statusCode, 404, id)
+    assert.equal((await app.inject({ url: '/api/agents/instances/bystander' })).statusCode, 200)
+  })
+
   it('cloning a conversation copies its live instances under new ids', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app)

@@ -37,6 +37,40 @@ describe('unknown routes and errors', () => {
   })
 })
 
+describe('text no database can store', () => {
+  // PostgreSQL refuses NUL characters and unpaired surrogates (a 500 before this guard); SQLite
+  // would store them, so both are refused on every dialect with a 4xx naming what is wrong.
+  it('answers 404 for a NUL in the path and 422 for one in the query string', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const url of ['/api/agents/a%00b', '/api/agents/instances/a%00b', '/api/agents/context/a%00b', '/api/screenplays/a%00b']) {
+      const res = await app.inject({ url })
+      assert.deepEqual([res.statusCode, res.json()], [404, { detail: 'Not Found' }], url)
+    }
+    const query = await app.inject({ url: '/api/agents/instances?agent_id=a%00b' })
+    assert.equal(query.statusCode, 422)
+    assert.equal(query.json().detail, 'Invalid request: the query string contains a NUL character (%00)')
+  })
+
+  it('answers 422 naming the field for a NUL or an unpaired surrogate in a JSON body, and stores nothing', async (t) => {
+    const { app } = await buildTestApp(t)
+    const cases: Array<[string, string, string, string]> = [
+      ['POST', '/api/agents', '{"name":"A_Agent","description":"a long enough d\\u0000escription"}', 'body.description: contains a NUL character (U+0000)'],
+      ['POST', '/api/agents', '{"name":"A_Agent","description":"long enough text","tags":["ok","b\\ud800"]}', 'body.tags.1: contains an unpaired UTF-16 surrogate (not valid Unicode)'],
+      ['POST', '/api/agents/instances', '{"instance_id":"i1","agent_id":"A_Agent","position":{"x":1,"y":2},"config":{"k\\u0000":1}}', 'body.config: has a key that contains a NUL character (U+0000)'],
+      ['POST', '/api/agents/suggest', '{"message":"\\udc00 alone"}', 'body.message: contains an unpaired UTF-16 surrogate (not valid Unicode)'],
+    ]
+    for (const [method, url, payload, detail] of cases) {
+      const res = await app.inject({ method: method as 'POST', url, payload, headers: { 'content-type': 'application/json' } })
+      assert.deepEqual([res.statusCode, res.json()], [422, { detail: `Invalid request: ${detail}` }], payload)
+    }
+    assert.deepEqual((await app.inject({ url: '/api/agents' })).json(), [])
+    // A paired surrogate (an emoji written as an escape) and an escaped backslash are fine.
+    const ok = await app.inject({ method: 'POST', url: '/api/agents', payload: '{"name":"B_Agent","description":"emoji \\ud83e\\udd16 and \\\\u0000 text"}', headers: { 'content-type': 'application/json' } })
+    assert.equal(ok.statusCode, 201, ok.body)
+    assert.equal((await app.inject({ url: '/api/agents/B_Agent' })).json().description, 'emoji 🤖 and \\u0000 text')
+  })
+})
+
 describe('GET /health and /ready', () => {
   it('answers the original health body for GET and OPTIONS', async (t) => {
     const { app } = await buildTestApp(t)

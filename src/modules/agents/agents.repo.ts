@@ -36,6 +36,8 @@ export interface AgentsRepo {
   /** A live agent whose name is `name` (imported agents may be named unlike their id). */
   findLiveByName(name: string): Promise<Agent | undefined>
   listLive(): Promise<Agent[]>
+  /** agent id → name for those of `agentIds` that exist (deleted agents included). */
+  namesOf(agentIds: readonly string[]): Promise<Map<string, string>>
   update(agentId: string, changes: AgentChanges, tx?: Kysely<Tables>): Promise<Agent | undefined>
   /** Cheap token that changes whenever any agent row is written (row count + sum of revisions). */
   fingerprint(): Promise<string>
@@ -91,6 +93,12 @@ export class KyselyAgentsRepo implements AgentsRepo {
   async listLive() {
     const rows = await this.db.selectFrom('agents').selectAll().where('is_deleted', '=', false).orderBy('name').orderBy('agent_id').execute()
     return rows.map(toAgent)
+  }
+
+  async namesOf(agentIds: readonly string[]) {
+    if (agentIds.length === 0) return new Map<string, string>()
+    const rows = await this.db.selectFrom('agents').select(['agent_id', 'name']).where('agent_id', 'in', [...agentIds]).execute()
+    return new Map(rows.map((row) => [row.agent_id, row.name]))
   }
 
   async update(agentId: string, changes: AgentChanges, tx: Kysely<Tables> = this.db) {

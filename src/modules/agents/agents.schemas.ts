@@ -47,7 +47,11 @@ const optionalAgentFields = z.object(agentFields).partial().shape
 export const CreateAgentBody = z.object({
   name: AgentName,
   description: z.string().trim().min(10, { message: 'must be at least 10 characters' }).max(200, { message: 'cannot exceed 200 characters' }),
-  persona_content: PersonaContent.refine((content) => content.trim().length >= 50, { message: 'must be at least 50 characters' }).optional(),
+  // compat: the Conductor's agent creation (conductor-backend.md §2.1, POST /agents/) required a
+  // persona of at least 50 characters that opens with a markdown heading.
+  persona_content: PersonaContent.refine((content) => content.trim().length >= 50, { message: 'must be at least 50 characters' })
+    .refine((content) => content.trim().startsWith('#'), { message: 'must start with a markdown heading, e.g. "# Persona: Name"' })
+    .optional(),
   ...optionalAgentFields,
 })
 

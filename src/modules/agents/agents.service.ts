@@ -80,6 +80,11 @@ export class AgentsService {
     return (await this.deps.repo.findById(agentId, options)) ?? agentNotFound(agentId)
   }
 
+  /** Display names of the given agents (deleted ones included); unknown ids are left out. */
+  namesOf(agentIds: readonly string[]): Promise<Map<string, string>> {
+    return this.deps.repo.namesOf([...new Set(agentIds)])
+  }
+
   /** A live agent by id, else by name (imported agents may be named unlike their id). */
   async find(agentIdOrName: string): Promise<Agent | undefined> {
     return (await this.deps.repo.findById(agentIdOrName)) ?? this.deps.repo.findLiveByName(agentIdOrName)

@@ -87,6 +87,7 @@ describe('POST /api/agents', () => {
       [{ name: 'A_Agent', description: 'x'.repeat(201) }, /body\.description: cannot exceed 200 characters/],
       [{ name: 'A_Agent', description: 'long enough text', persona_content: '# too short' }, /body\.persona_content: must be at least 50 characters/],
       [{ name: 'A_Agent', description: 'long enough text', persona_content: `${PERSONA}\u0001` }, /body\.persona_content: contains a control character \(U\+0001\)/],
+      [{ name: 'A_Agent', description: 'long enough text', persona_content: 'You help engineers with their daily work, carefully and briefly.' }, /body\.persona_content: must start with a markdown heading/],
       [{ name: 'a/b', description: 'long enough text' }, /body\.name: cannot contain/],
       [{ name: 'instances', description: 'long enough text' }, /body\.name: cannot be one of/],
       [{ name: 'A_Agent', description: 'long enough text', ai_provider: 'skynet' }, /body\.ai_provider/],
@@ -191,6 +192,27 @@ describe('DELETE /api/agents/{agent_id}', () => {
     assert.equal((await deps.agents.get('Helper_Agent', { includeDeleted: true })).isDeleted, true)
     assert.equal((await deps.personas.current('Helper_Agent'))?.version, 1)
     assert.equal(await deps.agents.find('Helper_Agent'), undefined)
+  })
+})
+
+describe('agent executor defaults in runs', () => {
+  it("runs use the agent's ai_provider and model unless the request names its own", async (t) => {
+    const { app } = await setup(t)
+    await createAgent(app, { ai_provider: 'echo', model: 'agent-model' })
+    const run = async (body: Record<string, unknown>) => {
+      const res = await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'hello there', agent_id: 'Helper_Agent', wait: true, ...body } })
+      assert.equal(res.statusCode, 200, res.body)
+      return res.json()
+    }
+    const byAgent = await run({})
+    assert.deepEqual([byAgent.status, byAgent.provider, byAgent.model], ['completed', 'echo', 'agent-model'])
+    assert.equal((await run({ model: 'request-model' })).model, 'request-model')
+
+    await app.inject({ method: 'PATCH', url: '/api/agents/Helper_Agent', payload: { ai_provider: 'openai', model: 'gpt-test' } })
+    const changed = await run({})
+    assert.deepEqual([changed.provider, changed.model, changed.status], ['openai', 'gpt-test', 'failed'], 'no OpenAI key in tests: the agent default was used, not echo')
+    const overridden = await run({ ai_provider: 'echo' })
+    assert.deepEqual([overridden.provider, overridden.status], ['echo', 'completed'])
   })
 })
 

@@ -36,8 +36,14 @@ export interface ConversationsRepo {
    */
   reserveMessageSeqs(id: string, count: number, now: number, tx: Kysely<Tables>): Promise<{ lastSeq: number; participants: AgentInfo[] } | undefined>
   /** Marks the live conversation with that id, or every one of that screenplay, deleted; returns their ids. */
-  softDelete(which: { id: string } | { screenplayId: string }, now: number, tx: Kysely<Tables>): Promise<string[]>
+  /**
+   * Soft-deletes live conversations and returns their ids: one by id, all of a screenplay, or
+   * (`unownedOf`) those of `ids` that belong to that screenplay or to none.
+   */
+  softDelete(which: SoftDeleteTarget, now: number, tx: Kysely<Tables>): Promise<string[]>
 }
+
+export type SoftDeleteTarget = { id: string } | { screenplayId: string } | { ids: string[]; unownedOf: string }
 
 const SUMMARY_COLUMNS = [
   'id', 'title', 'screenplay_id', 'context', 'display_order', 'message_count', 'participants', 'is_deleted', 'created_at', 'updated_at',
@@ -134,12 +140,16 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return row ? { lastSeq: Number(row.last_seq), participants: fromJson<AgentInfo[]>(row.participants, []) } : undefined
   }
 
-  async softDelete(which: { id: string } | { screenplayId: string }, now: number, tx: Kysely<Tables>) {
-    const [column, value] = 'id' in which ? (['id', which.id] as const) : (['screenplay_id', which.screenplayId] as const)
+  async softDelete(which: SoftDeleteTarget, now: number, tx: Kysely<Tables>) {
+    if ('ids' in which && which.ids.length === 0) return []
     const rows = await tx
       .updateTable('conversations')
       .set({ is_deleted: true, deleted_at: now, updated_at: now })
-      .where(column, '=', value)
+      .where((eb) => {
+        if ('id' in which) return eb('id', '=', which.id)
+        if ('screenplayId' in which) return eb('screenplay_id', '=', which.screenplayId)
+        return eb.and([eb('id', 'in', which.ids), eb.or([eb('screenplay_id', 'is', null), eb('screenplay_id', '=', which.unownedOf)])])
+      })
       .where('is_deleted', '=', false)
       .returning('id')
       .execute()

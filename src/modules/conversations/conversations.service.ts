@@ -125,9 +125,15 @@ export class ConversationsService {
     })
   }
 
-  /** Screenplay cascade: soft-deletes its conversations, running their hooks; returns how many. */
-  async hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<number> {
-    const ids = await this.deps.repo.softDelete({ screenplayId }, now, tx)
+  /**
+   * Screenplay cascade: soft-deletes its conversations, plus those of `alsoIds` (the conversations
+   * its instances talk in) that belong to no other screenplay, running their hooks; returns how many.
+   */
+  async hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>, alsoIds: string[] = []): Promise<number> {
+    const ids = [
+      ...(await this.deps.repo.softDelete({ screenplayId }, now, tx)),
+      ...(await this.deps.repo.softDelete({ ids: alsoIds, unownedOf: screenplayId }, now, tx)),
+    ]
     for (const id of ids) await this.runDeletionHooks(id, now, tx)
     return ids.length
   }

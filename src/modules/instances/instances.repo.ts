@@ -92,6 +92,8 @@ export interface InstancesRepo {
   reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, tx: Kysely<Tables>): Promise<number>
   hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, tx: Kysely<Tables>): Promise<number>
   listLiveOfConversation(conversationId: string, tx: Kysely<Tables>): Promise<Instance[]>
+  /** Distinct conversation ids of the live instances placed in a screenplay. */
+  conversationIdsOfScreenplay(screenplayId: string, tx: Kysely<Tables>): Promise<string[]>
   delete(instanceId: string, tx: Kysely<Tables>): Promise<void>
 }
 
@@ -208,6 +210,18 @@ export class KyselyInstancesRepo implements InstancesRepo {
       .orderBy('created_at')
       .execute()
     return rows.map(toInstance)
+  }
+
+  async conversationIdsOfScreenplay(screenplayId: string, tx: Kysely<Tables>) {
+    const rows = await tx
+      .selectFrom('agent_instances')
+      .select('conversation_id')
+      .distinct()
+      .where('screenplay_id', '=', screenplayId)
+      .where('is_deleted', '=', false)
+      .where('conversation_id', 'is not', null)
+      .execute()
+    return rows.map((row) => row.conversation_id!)
   }
 
   async delete(instanceId: string, tx: Kysely<Tables>) {

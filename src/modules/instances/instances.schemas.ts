@@ -2,16 +2,19 @@
 // web-client-contract.md #17–#26). Bodies keep the original's messages for their 400s.
 import { z } from 'zod'
 import { toIso } from '../../platform/clock.js'
+import { int32 } from '../../platform/http/int32.js'
 import { PathId, QueryBool, queryInt } from '../../platform/http/query.js'
 import type { Agent } from '../agents/agents.repo.js'
 import type { InstanceHistoryEntry } from './instance-history.js'
 import type { Instance, InstanceSortKey, InstanceStatistics, Position } from './instances.repo.js'
-import type { InstancePatch } from './instances.service.js'
+import type { InstancePatch, NamedInstance } from './instances.service.js'
 
 export const INSTANCE_STATUSES = ['pending', 'queued', 'running', 'completed', 'error', 'idle', 'paused'] as const
 const SORT_KEYS: InstanceSortKey[] = ['created_at', 'updated_at', 'display_order', 'last_execution', 'status', 'agent_id']
 export const INSTANCE_SORTS = SORT_KEYS.flatMap((key) => [key, `-${key}`]) as Array<`${'-' | ''}${InstanceSortKey}`>
 export const REQUIRED_CREATE_FIELDS = ['instance_id', 'agent_id', 'position']
+/** One task longer than a year is a unit mistake, and sums of such values would overflow. */
+const MAX_TASK_DURATION_MS = 365 * 86_400_000
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 const isPosition = (value: unknown): value is Position =>
@@ -35,7 +38,7 @@ const sharedFields = {
   config: objectField('Config must be an object').optional(),
   emoji: z.string().max(32).nullable().optional(),
   definition: objectField('definition must be an object').nullable().optional(),
-  display_order: z.number().int().optional(),
+  display_order: int32().optional(),
   mcp_configs: McpNames.optional(),
   is_hidden: z.boolean().optional(),
   is_system_default: z.boolean().optional(),
@@ -73,8 +76,9 @@ export const StatisticsBody = z.object({
   task_duration: z
     .number({ message: 'task_duration is required and must be a number' })
     .refine((d) => d >= 0, { message: 'task_duration must be positive' })
+    .refine((d) => d <= MAX_TASK_DURATION_MS, { message: `task_duration cannot exceed ${MAX_TASK_DURATION_MS} ms (a year)` })
     .describe('Milliseconds'),
-  exit_code: z.number({ message: 'exit_code must be a number' }).int({ message: 'exit_code must be a whole number' }).default(0),
+  exit_code: int32().default(0),
   increment_count: z.boolean({ message: 'increment_count must be true or false' }).default(true),
 })
 
@@ -84,7 +88,7 @@ export const ReorderBody = z.object(
       .array(
         z.looseObject({
           instance_id: z.string().nullable().optional(),
-          display_order: z.number().int({ message: 'display_order must be a whole number' }).nullable().optional(),
+          display_order: int32().nullable().optional(),
         }),
         { message: "order_updates is required and must be a list" },
       )
@@ -132,6 +136,7 @@ const Json = z.record(z.string(), z.unknown())
 export const InstanceDto = z.object({
   instance_id: z.string(),
   agent_id: z.string(),
+  name: z.string().describe("The agent's name (its id when the agent is not in the catalog); the client shows definition.title first"),
   screenplay_id: z.string().nullable(),
   conversation_id: z.string().nullable(),
   position: z.object({ x: z.number(), y: z.number() }),
@@ -231,10 +236,11 @@ export function toStatisticsDto(s: InstanceStatistics, lastExecution: number | n
   }
 }
 
-export function toInstanceDto(i: Instance): z.output<typeof InstanceDto> {
+export function toInstanceDto(i: NamedInstance): z.output<typeof InstanceDto> {
   return {
     instance_id: i.instanceId,
     agent_id: i.agentId,
+    name: i.agentName,
     screenplay_id: i.screenplayId,
     conversation_id: i.conversationId,
     position: i.position,

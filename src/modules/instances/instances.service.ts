@@ -11,11 +11,17 @@ import type { WorkspacePolicy } from '../../platform/workspace.js'
 import type { Agent } from '../agents/agents.repo.js'
 import type { InstanceHistoryEntry, InstanceHistorySource } from './instance-history.js'
 import type { Instance, InstanceChanges, InstanceSortKey, InstanceStatistics, InstancesRepo, Position } from './instances.repo.js'
+import { newInstance } from './new-instance.js'
 
 /** The agent catalog as instances need it (AgentsService; `get` answers 404 for unknown ids). */
 export interface InstanceAgents {
   get(agentId: string, options?: { includeDeleted?: boolean }): Promise<Agent>
+  /** agent id → display name; unknown ids are left out. */
+  namesOf(agentIds: readonly string[]): Promise<Map<string, string>>
 }
+
+/** An instance as the API shows it: with its agent's name (the id when the agent is unknown). */
+export type NamedInstance = Instance & { agentName: string }
 
 /** Current persona content of an agent (PersonasService). */
 export interface InstancePersonas {
@@ -82,7 +88,7 @@ export class InstancesService {
     },
   ) {}
 
-  async create(input: CreateInstanceInput): Promise<Instance> {
+  async create(input: CreateInstanceInput): Promise<NamedInstance> {
     await this.assertAgentExists(input.agentId)
     const cwd = input.cwd ? this.normalizeCwd(input.cwd) : input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
     const now = this.deps.clock.now()
@@ -98,7 +104,7 @@ export class InstancesService {
         hint: `Use PATCH /api/agents/instances/${input.instanceId} to update existing instance`,
       })
     }
-    return instance
+    return (await this.named([instance]))[0]!
   }
 
   /** The instance, created with defaults when missing (the execute endpoint's upsert). */
@@ -115,13 +121,14 @@ export class InstancesService {
   }
 
   /** A live instance; 404 (object detail, as the original answers) when missing or deleted. */
-  async get(instanceId: string): Promise<Instance> {
-    return (await this.deps.repo.findById(instanceId)) ?? instanceNotFound(instanceId)
+  async get(instanceId: string): Promise<NamedInstance> {
+    return (await this.named([await this.findLive(instanceId)]))[0]!
   }
 
-  async list(input: ListInstancesInput): Promise<{ items: Instance[]; total: number }> {
+  async list(input: ListInstancesInput): Promise<{ items: NamedInstance[]; total: number }> {
     const { sort, ...filter } = input
-    return this.deps.repo.list({ ...filter, sortBy: sort.replace(/^-/, '') as InstanceSortKey, descending: sort.startsWith('-') })
+    const { items, total } = await this.deps.repo.list({ ...filter, sortBy: sort.replace(/^-/, '') as InstanceSortKey, descending: sort.startsWith('-') })
+    return { items: await this.named(items), total }
   }
 
   /** Partial update; `config` and `executionState` are merged key by key into what is stored. */
@@ -131,7 +138,7 @@ export class InstancesService {
     if (patch.cwd !== undefined) changes.cwd = patch.cwd ? this.normalizeCwd(patch.cwd) : null
     const merging = patch.config !== undefined || patch.executionState !== undefined
     for (let attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
-      const current = await this.get(instanceId)
+      const current = await this.findLive(instanceId)
       if (patch.config) changes.config = { ...current.config, ...patch.config }
       if (patch.executionState) changes.executionState = { ...(current.executionState ?? {}), ...patch.executionState }
       const updated = await this.deps.repo.update(instanceId, changes, merging ? { expectedRevision: current.revision } : {})
@@ -149,7 +156,7 @@ export class InstancesService {
 
   /** One finished task of a live instance, added atomically (the statistics endpoint). */
   async addTaskStatistics(instanceId: string, task: { durationMs: number; exitCode: number; incrementCount: boolean }): Promise<InstanceStatistics> {
-    await this.get(instanceId)
+    await this.findLive(instanceId)
     const updated = await this.deps.repo.recordExecution(instanceId, { ...task, completedAt: this.deps.clock.now() })
     return (updated ?? instanceNotFound(instanceId)).statistics
   }
@@ -210,6 +217,11 @@ export class InstancesService {
     return { instance, history, ...(agent && { agent }), ...(persona && { persona: persona.content }) }
   }
 
+  /** The conversations a screenplay's live instances talk in (read before the cascade hides them). */
+  conversationsOfScreenplay(screenplayId: string, tx: Kysely<Tables>): Promise<string[]> {
+    return this.deps.repo.conversationIdsOfScreenplay(screenplayId, tx)
+  }
+
   /** Hides the instances of a deleted screenplay, inside the deleting transaction. */
   hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<number> {
     return this.deps.repo.hideWhere({ screenplayId }, 'screenplay_deleted', now, tx)
@@ -229,6 +241,16 @@ export class InstancesService {
       ids[source.instanceId] = copy.instanceId
     }
     return ids
+  }
+
+  private async findLive(instanceId: string): Promise<Instance> {
+    return (await this.deps.repo.findById(instanceId)) ?? instanceNotFound(instanceId)
+  }
+
+  /** One query for the agent names of a page of instances. */
+  private async named(instances: Instance[]): Promise<NamedInstance[]> {
+    const names = await this.deps.agents.namesOf(instances.map((i) => i.agentId))
+    return instances.map((i) => ({ ...i, agentName: names.get(i.agentId) ?? i.agentId }))
   }
 
   private async live(instanceId: string, notFoundMessage: string): Promise<Instance> {
@@ -257,44 +279,6 @@ export class InstancesService {
 
   private normalizeCwd(cwd: string): string {
     return this.deps.workspace.normalize(cwd, 'cwd')
-  }
-}
-
-const ZERO_STATISTICS: InstanceStatistics = {
-  taskCount: 0, totalExecutions: 0, totalExecutionTime: 0, averageExecutionTime: 0, lastTaskDuration: 0,
-  lastTaskCompletedAt: null, successCount: 0, errorCount: 0, lastExitCode: null, successRate: 0,
-}
-
-function newInstance(input: CreateInstanceInput, cwd: string | null, now: number): Instance {
-  const councilor = input.isCouncilorInstance ?? false
-  return {
-    instanceId: input.instanceId,
-    agentId: input.agentId,
-    screenplayId: input.screenplayId ?? null,
-    conversationId: input.conversationId ?? null,
-    position: input.position ?? { x: 0, y: 0 },
-    status: input.status ?? (councilor ? 'idle' : 'pending'),
-    cwd,
-    config: input.config ?? {},
-    emoji: input.emoji ?? null,
-    definition: input.definition ?? null,
-    displayOrder: input.displayOrder ?? 0,
-    mcpConfigs: [...new Set(input.mcpConfigs ?? [])],
-    executionState: null,
-    isCouncilorInstance: councilor,
-    // compat: original-gateway.md §2.1.6 keeps councilor settings only on councilor instances.
-    councilorConfig: councilor ? (input.councilorConfig ?? null) : null,
-    customization: councilor ? (input.customization ?? null) : null,
-    isSystemDefault: input.isSystemDefault ?? false,
-    isHidden: input.isHidden ?? false,
-    statistics: { ...ZERO_STATISTICS },
-    revision: 0,
-    isDeleted: false,
-    deletedReason: null,
-    createdAt: now,
-    updatedAt: now,
-    lastExecution: null,
-    deletedAt: null,
   }
 }
 

@@ -44,6 +44,7 @@ describe('POST /api/agents/instances', () => {
     assert.deepEqual(instance.definition, { title: 'Helper', description: 'helps', unicode: '1F916' })
     assert.equal(instance.statistics.task_count, 0)
     assert.equal(instance.created_at, '2026-01-01T00:00:00.000Z')
+    assert.equal(instance.name, 'Helper_Agent', "the agent's name, which the agent game shows when definition.title is missing")
   })
 
   it("inherits the screenplay's working directory when no cwd is given", async (t) => {
@@ -76,6 +77,9 @@ describe('POST /api/agents/instances', () => {
     assert.match(status.json().detail.error, /^Invalid status\. Allowed values: pending, queued/)
     const notObject = await app.inject({ method: 'POST', url: api, payload: [1] })
     assert.deepEqual([notObject.statusCode, notObject.json().detail], [400, { success: false, error: 'body: must be an object' }])
+    const order = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, display_order: 1e12 } })
+    assert.deepEqual([order.statusCode, order.json().detail], [400, { success: false, error: 'display_order: must be at most 2147483647' }])
+    assert.equal((await app.inject({ url: `${api}/i` })).statusCode, 404, 'nothing was stored')
   })
 
   it('answers 409 for an existing id (deleted ones too) and 404 for an unknown agent', async (t) => {
@@ -117,6 +121,18 @@ describe('GET /api/agents/instances', () => {
     assert.deepEqual(await ids('limit=1&offset=1'), ['b'])
     const body = (await app.inject({ url: `${api}?limit=2` })).json()
     assert.deepEqual([body.success, body.count, body.total], [true, 2, 3])
+  })
+
+  it("names each instance after its agent (the agent's id once the agent is gone from the database)", async (t) => {
+    const { app } = await setup(t)
+    await createAgent(app, { name: 'Other_Agent' })
+    await app.inject({ method: 'PUT', url: '/api/agents/Other_Agent', payload: { name: 'Other, renamed' } })
+    await createInstance(app, { instance_id: 'a' })
+    await createInstance(app, { instance_id: 'b', agent_id: 'Other_Agent' })
+    await app.inject({ method: 'DELETE', url: '/api/agents/Other_Agent' })
+    const names = (await app.inject({ url: `${api}?sort=created_at` })).json().instances.map((i: { instance_id: string; name: string }) => [i.instance_id, i.name])
+    assert.deepEqual(names, [['a', 'Helper_Agent'], ['b', 'Other, renamed']], 'a soft-deleted agent keeps its name')
+    assert.equal((await app.inject({ url: `${api}/b` })).json().instance.name, 'Other, renamed')
   })
 
   it('hides deleted instances unless include_deleted=true', async (t) => {
@@ -202,6 +218,8 @@ describe('PATCH /api/agents/instances/{instance_id}', () => {
       [{ config: 'x' }, 'Config must be an object'],
       [{ execution_state: [1] }, 'execution_state must be an object'],
       [{ display_order: 'first' }, 'display_order: must be a number'],
+      [{ display_order: 2 ** 31 }, 'display_order: must be at most 2147483647'],
+      [{ display_order: 1.5 }, 'display_order: must be a whole number'],
     ]
     for (const [payload, error] of cases) {
       const res = await app.inject({ method: 'PATCH', url: `${api}/instance-1-abc`, payload })
@@ -262,6 +280,11 @@ describe('PATCH /api/agents/instances/{instance_id}/statistics', () => {
     assert.deepEqual([missing.statusCode, missing.json().detail], [400, { success: false, error: 'task_duration is required and must be a number' }])
     const negative = await app.inject({ method: 'PATCH', url, payload: { task_duration: -1 } })
     assert.deepEqual(negative.json().detail, { success: false, error: 'task_duration must be positive' })
+    // Values that would overflow the database columns (PostgreSQL answered 500) are refused up front.
+    const endless = await app.inject({ method: 'PATCH', url, payload: { task_duration: 1e308 } })
+    assert.deepEqual([endless.statusCode, endless.json().detail], [400, { success: false, error: 'task_duration cannot exceed 31536000000 ms (a year)' }])
+    const exitCode = await app.inject({ method: 'PATCH', url, payload: { task_duration: 1, exit_code: 2 ** 40 } })
+    assert.deepEqual([exitCode.statusCode, exitCode.json().detail], [400, { success: false, error: 'exit_code: must be at most 2147483647' }])
     const unknown = await app.inject({ method: 'PATCH', url: `${api}/nope/statistics`, payload: { task_duration: 1 } })
     assert.equal(unknown.statusCode, 404)
     assert.equal((await app.inject({ url: `${api}/instance-1-abc` })).json().instance.statistics.task_count, 0)
@@ -300,6 +323,8 @@ describe('PATCH /api/agents/instances/reorder', () => {
       assert.equal(res.statusCode, 400)
       assert.equal(res.json().detail, 'order_updates is required and must be a list')
     }
+    const huge = await app.inject({ method: 'PATCH', url: `${api}/reorder`, payload: { order_updates: [{ instance_id: 'a', display_order: 2 ** 31 }] } })
+    assert.deepEqual([huge.statusCode, huge.json().detail], [400, 'order_updates.0.display_order: must be at most 2147483647'])
   })
 })
 

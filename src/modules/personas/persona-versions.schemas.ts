@@ -1,10 +1,11 @@
 // Wire shapes of the persona-version endpoints (original-gateway.md §2.4, as it was meant to work).
 import { z } from 'zod'
 import { toIso } from '../../platform/clock.js'
+import { INT32_MAX, int32 } from '../../platform/http/int32.js'
 import { PathId, queryInt } from '../../platform/http/query.js'
 import { PersonaContent, PersonaMetadata } from './persona-content.js'
 import type { LineDiff } from './persona-diff.js'
-import type { PersonaVersion } from './personas.repo.js'
+import { VERSION_SORT_KEYS, type PersonaVersion } from './personas.repo.js'
 
 /** A positive whole number given as text (path or query). */
 const VersionNumber = z
@@ -12,8 +13,9 @@ const VersionNumber = z
   .regex(/^\d+$/, { message: 'must be a whole number' })
   .transform(Number)
   .refine((n) => n >= 1, { message: 'must be at least 1' })
+  .refine((n) => n <= INT32_MAX, { message: `must be at most ${INT32_MAX}` })
 
-const BodyVersion = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' })
+const BodyVersion = int32().min(1, { message: 'must be at least 1' })
 
 export const VersionParams = z.object({ agent_id: PathId, version: VersionNumber })
 
@@ -37,7 +39,7 @@ export const CreateVersionBody = z
 export const ListVersionsQuery = z.object({
   page: queryInt({ min: 1, default: 1 }),
   per_page: queryInt({ min: 1, max: 100, default: 10 }),
-  sort_by: z.enum(['version', 'timestamp']).default('version'),
+  sort_by: z.enum(VERSION_SORT_KEYS).default('version').describe('timestamp and created_at both sort by creation time'),
   sort_order: z.enum(['desc', 'asc']).default('desc'),
 })
 

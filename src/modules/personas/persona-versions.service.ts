@@ -101,8 +101,9 @@ export class PersonaVersionsService {
   async delete(agentId: string, version: number): Promise<void> {
     await this.get(agentId, version)
     await this.deps.transact(async (tx) => {
-      const latest = await this.deps.repo.edgeVersion(agentId, 'latest', tx)
-      if (latest?.version === version) {
+      // Only the current version is protected; after DELETE …/persona there is none.
+      const persona = await this.deps.repo.findPersona(agentId, tx)
+      if (persona?.currentVersion === version) {
         throw new ConflictError(`Version ${version} is the current persona of agent '${agentId}' and cannot be deleted`)
       }
       if (!(await this.deps.repo.deleteVersion(agentId, version, tx))) versionNotFound(agentId, version)

@@ -76,6 +76,16 @@ describe('GET …/persona/versions', () => {
     assert.equal(asc.versions[1].timestamp, '2026-01-01T01:00:00.000Z')
   })
 
+  it('also sorts by created_at and updated_at, as the original accepted', async (t) => {
+    const { app, clock } = await setup(t)
+    clock.advance(3_600_000)
+    await app.inject({ method: 'PUT', url: `${base}/1`, payload: { change_description: 'annotated last' } })
+    const byUpdate = (await app.inject({ url: `${base}?sort_by=updated_at` })).json()
+    assert.deepEqual(byUpdate.versions.map((v: { version: number }) => v.version), [1, 3, 2])
+    const byCreation = (await app.inject({ url: `${base}?sort_by=created_at&sort_order=asc` })).json()
+    assert.deepEqual(byCreation.versions.map((v: { version: number }) => v.version), [1, 2, 3])
+  })
+
   it('answers 422 for unknown sort values and 404 for an unknown agent', async (t) => {
     const { app } = await setup(t)
     assert.equal((await app.inject({ url: `${base}?sort_by=size` })).statusCode, 422)
@@ -94,6 +104,27 @@ describe('GET …/persona/versions/{version}', () => {
     assert.equal(missing.json().detail, "Version 9 not found for agent 'Helper_Agent'")
     assert.equal((await app.inject({ url: `${base}/abc` })).statusCode, 422)
     assert.equal((await app.inject({ url: `${base}/0` })).statusCode, 422)
+  })
+
+  it('answers 422, not a database error, for version numbers beyond 32 bits', async (t) => {
+    const { app } = await setup(t)
+    const huge = 2 ** 31
+    const requests = [
+      { method: 'GET', url: `${base}/${huge}` },
+      { method: 'GET', url: `${base}/99999999999999999999999` },
+      { method: 'PUT', url: `${base}/${huge}`, payload: { change_description: 'x' } },
+      { method: 'DELETE', url: `${base}/${huge}` },
+      { method: 'GET', url: `${base}/range?from_version=1&to_version=${huge}` },
+      { method: 'POST', url: `${base}/compare`, payload: { version1: 1, version2: huge } },
+      { method: 'POST', url: `${base}/restore`, payload: { version: huge } },
+      { method: 'POST', url: base, payload: { content: '# Next\n\nText.', version: huge } },
+    ] as const
+    for (const request of requests) {
+      const res = await app.inject(request)
+      assert.equal(res.statusCode, 422, `${request.method} ${request.url}: ${res.body}`)
+      assert.match(res.json().detail, /must be at most 2147483647/)
+    }
+    assert.equal((await app.inject({ url: `${base}/stats` })).json().total_versions, 3)
   })
 })
 
@@ -117,6 +148,14 @@ describe('DELETE …/persona/versions/{version}', () => {
     assert.equal(current.statusCode, 409)
     assert.equal(current.json().detail, "Version 3 is the current persona of agent 'Helper_Agent' and cannot be deleted")
     assert.equal((await app.inject({ url: '/api/agents/Helper_Agent/persona' })).json().persona_content, V3)
+  })
+
+  it('deletes the newest version once the persona itself was deleted (it is no longer current)', async (t) => {
+    const { app } = await setup(t)
+    assert.equal((await app.inject({ method: 'DELETE', url: '/api/agents/Helper_Agent/persona' })).statusCode, 204)
+    assert.deepEqual((await app.inject({ method: 'DELETE', url: `${base}/3` })).json(), { message: 'Version 3 removed' })
+    const next = await app.inject({ method: 'PUT', url: '/api/agents/Helper_Agent/persona/permanent', payload: { content: V3 } })
+    assert.equal(next.json().version, 4, 'numbers are never reused')
   })
 })
 

@@ -32,7 +32,9 @@ export interface CurrentPersona {
   version: PersonaVersion
 }
 
-export type VersionSortKey = 'version' | 'timestamp'
+/** The sort keys the original's validator accepted (persona_version_validator.py). */
+export const VERSION_SORT_KEYS = ['version', 'timestamp', 'created_at', 'updated_at'] as const
+export type VersionSortKey = (typeof VERSION_SORT_KEYS)[number]
 
 export interface VersionStats {
   total: number
@@ -71,7 +73,12 @@ export interface PersonasRepo {
 type PersonaRow = Omit<PersonasTable, 'metadata'> & { metadata: unknown }
 type VersionRow = Omit<PersonaVersionsTable, 'metadata'> & { metadata: unknown }
 
-const VERSION_SORT: Record<VersionSortKey, 'version' | 'created_at'> = { version: 'version', timestamp: 'created_at' }
+const VERSION_SORT: Record<VersionSortKey, 'version' | 'created_at' | 'updated_at'> = {
+  version: 'version',
+  timestamp: 'created_at',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+}
 
 export class KyselyPersonasRepo implements PersonasRepo {
   constructor(private readonly db: Kysely<Tables>) {}

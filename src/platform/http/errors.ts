@@ -47,6 +47,13 @@ export class BadRequestError extends AppError {
   }
 }
 
+/** 422: input the schemas could not catch (checked where it is parsed). */
+export class ValidationError extends AppError {
+  constructor(message: string) {
+    super('validation_failed', message, 422)
+  }
+}
+
 export class ForbiddenError extends AppError {
   constructor(message: string) {
     super('forbidden', message, 403)

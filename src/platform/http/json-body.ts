@@ -1,7 +1,9 @@
 // JSON bodies: an empty body with a JSON content type counts as "no body" (clients send bare
-// PATCH/PUT calls that way), and malformed JSON is a 400 that says so.
+// PATCH/PUT calls that way), malformed JSON is a 400 that says so, and text no database can
+// store (NUL, unpaired surrogates) is a 422 naming the field.
 import type { FastifyInstance } from 'fastify'
 import { BadRequestError } from './errors.js'
+import { assertStorableJson } from './storable-text.js'
 
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
@@ -13,6 +15,11 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     if (text.trim() === '') return done(null, undefined)
     parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(new BadRequestError(`Request body is not valid JSON: ${err.message}`), undefined)
+      try {
+        assertStorableJson(text, value)
+      } catch (unstorable) {
+        return done(unstorable as Error, undefined)
+      }
       done(null, value)
     })
   })
