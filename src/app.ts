@@ -8,6 +8,7 @@ import type { Deps } from './deps.js'
 import { registerDocs } from './platform/http/docs.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
+import { installNulUrlGuard } from './platform/http/nul-guard.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
@@ -54,6 +55,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
+  installNulUrlGuard(app)
 
   await app.register(cors, {
     origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,

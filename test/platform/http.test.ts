@@ -62,6 +62,41 @@ describe('GET /health and /ready', () => {
   })
 })
 
+describe('JSON request bodies', () => {
+  it('accepts application/json with parameters such as charset', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/vnd.api+json']) {
+      const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': type }, payload: '{"title":"With charset"}' })
+      assert.equal(res.statusCode, 200, `${type}: ${res.body}`)
+      assert.equal(res.json().title, 'With charset')
+    }
+  })
+
+  it('names the refused content type in a 415', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': 'application/xml' }, payload: '<a/>' })
+    assert.equal(res.statusCode, 415)
+    assert.equal(res.json().detail, "Unsupported content type 'application/xml'; send application/json")
+  })
+
+  it('refuses NUL characters in a body value or key, and in the URL, with a 400 on both dialects', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const payload of ['{"title":"nul \\u0000 inside"}', '{"active_agent":{"agent_id":"a","instance_id":"i","name":"x\\u0000"}}', '{"k\\u0000":1}']) {
+      const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': 'application/json' }, payload })
+      assert.equal(res.statusCode, 400, payload)
+      assert.equal(res.json().detail, 'Request body contains a NUL character (\\u0000), which text fields cannot hold')
+    }
+    for (const url of ['/api/conversations/%00', '/api/conversations/?screenplay_id=a%00b']) {
+      const res = await app.inject({ url })
+      assert.deepEqual([res.statusCode, res.json()], [400, { detail: 'The URL contains a NUL character (%00)' }], url)
+    }
+    const list = (await app.inject({ url: '/api/conversations/' })).json()
+    assert.equal(list.total, 0, 'nothing was stored')
+    const escaped = await app.inject({ method: 'POST', url: '/api/conversations/', payload: { title: 'a literal \\u0000 is fine' } })
+    assert.equal(escaped.statusCode, 200)
+  })
+})
+
 describe('request ids', () => {
   it('echoes a caller request id and makes one otherwise', async (t) => {
     const { app } = await buildTestApp(t)
