@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from '../../test/helpers/build-test-app.js'
 import { createAgent, PERSONA } from '../../test/helpers/agent-factories.js'
-import { createConversation, getConversation } from '../../test/helpers/conversations.js'
+import { createConversation, getConversation, postMessages } from '../../test/helpers/conversations.js'
 
 async function createScreenplay(app: FastifyInstance, body: Record<string, unknown> = {}) {
   const res = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'Play', content: '# The plan\n\nShip it.', ...body } })
@@ -168,6 +168,10 @@ describe('cascades across modules', () => {
     const conversation = await createConversation(app)
     const first = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
     const second = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
+    // compat: the original marked every task of the conversation for a message of ≤ 20 characters.
+    const [note] = await postMessages(app, conversation.conversation_id, { user_input: 'short' })
+    const noRun = await app.inject({ method: 'PUT', url: `/api/conversations/${conversation.conversation_id}/messages/${note}/delete` })
+    assert.equal(noRun.json().details.tasks_updated, 0, 'a message no run produced marks no task')
     const messages = (await getConversation(app, conversation.conversation_id)).messages
     const firstUser = messages.find((m: { task_id: string; type: string }) => m.task_id === first.task_id && m.type === 'user')
     const res = await app.inject({ method: 'PUT', url: `/api/conversations/${conversation.conversation_id}/messages/${firstUser.id}/delete` })

@@ -96,6 +96,43 @@ describe('GET /health and /ready', () => {
   })
 })
 
+describe('JSON request bodies', () => {
+  it('accepts application/json with parameters such as charset', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/vnd.api+json']) {
+      const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': type }, payload: '{"title":"With charset"}' })
+      assert.equal(res.statusCode, 200, `${type}: ${res.body}`)
+      assert.equal(res.json().title, 'With charset')
+    }
+  })
+
+  it('names the refused content type in a 415', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': 'application/xml' }, payload: '<a/>' })
+    assert.equal(res.statusCode, 415)
+    assert.equal(res.json().detail, "Unsupported content type 'application/xml'; send application/json")
+  })
+
+  it('refuses NUL characters on the conversation routes the same way, storing nothing', async (t) => {
+    const { app } = await buildTestApp(t)
+    const cases: Array<[string, string]> = [
+      ['{"title":"nul \\u0000 inside"}', 'body.title: contains a NUL character (U+0000)'],
+      ['{"active_agent":{"agent_id":"a","instance_id":"i","name":"x\\u0000"}}', 'body.active_agent.name: contains a NUL character (U+0000)'],
+      ['{"k\\u0000":1}', 'body: has a key that contains a NUL character (U+0000)'],
+    ]
+    for (const [payload, detail] of cases) {
+      const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': 'application/json' }, payload })
+      assert.deepEqual([res.statusCode, res.json()], [422, { detail: `Invalid request: ${detail}` }], payload)
+    }
+    assert.equal((await app.inject({ url: '/api/conversations/%00' })).statusCode, 404)
+    assert.equal((await app.inject({ url: '/api/conversations/?screenplay_id=a%00b' })).statusCode, 422)
+    const list = (await app.inject({ url: '/api/conversations/' })).json()
+    assert.equal(list.total, 0, 'nothing was stored')
+    const escaped = await app.inject({ method: 'POST', url: '/api/conversations/', payload: { title: 'a literal \\u0000 is fine' } })
+    assert.equal(escaped.statusCode, 200)
+  })
+})
+
 describe('request ids', () => {
   it('echoes a caller request id and makes one otherwise', async (t) => {
     const { app } = await buildTestApp(t)

@@ -15,13 +15,21 @@ export function assertMarkdownFilename(filename: string): void {
   if (!filename.toLowerCase().endsWith('.md')) throw new BadRequestError('Apenas arquivos .md são permitidos')
 }
 
-/** Decodes strict UTF-8 (a leading BOM is dropped); invalid bytes are a 400, not a guess. */
+/**
+ * Decodes strict UTF-8 (a leading BOM is dropped); invalid bytes are a 400, not a guess. An
+ * empty (or blank) file and a NUL character (binary data; PostgreSQL text cannot hold it)
+ * are 400s too.
+ */
 export function decodeMarkdown(bytes: Uint8Array): string {
+  let text: string
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
     throw new BadRequestError('O arquivo não é UTF-8 válido: salve-o com a codificação UTF-8 e envie novamente')
   }
+  if (text.trim() === '') throw new BadRequestError('O arquivo está vazio: envie um .md com o contexto')
+  if (text.includes('\0')) throw new BadRequestError('O arquivo contém o caractere NUL (dados binários): envie um arquivo de texto .md')
+  return text
 }
 
 /** Size in characters (code points) and the first characters, as the original reported them. */

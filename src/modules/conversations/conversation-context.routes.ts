@@ -4,6 +4,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
 import { BadRequestError } from '../../platform/http/errors.js'
+import { multipartRequestError } from '../../platform/http/multipart-errors.js'
 import { uploadTooLarge } from './context-file.js'
 import { ContextBody, ContextUploadDto, ConversationParams, SuccessDto } from './conversations.schemas.js'
 import type { ConversationsService } from './conversations.service.js'
@@ -27,7 +28,8 @@ export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContex
 
   await app.register(async (scope) => {
     await scope.register(multipart, {
-      limits: { fileSize: uploadMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20 },
+      // One byte past the limit, so reading can tell "exactly at the limit" from "over it".
+      limits: { fileSize: uploadMaxBytes + 1, files: 1, fields: 10, fieldSize: 1024, parts: 20 },
       throwFileSizeLimit: true,
     })
     const upload = scope.withTypeProvider<ZodTypeProvider>()
@@ -41,7 +43,7 @@ export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContex
         response: { 200: ContextUploadDto },
       },
     }, async (req) => {
-      const part = await fileOf(req)
+      const part = await fileOf(req, uploadMaxBytes)
       try {
         const uploaded = await conversations.uploadContext(req.params.conversation_id, {
           filename: part.filename,
@@ -49,16 +51,18 @@ export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContex
         })
         return { success: true, message: 'Contexto carregado com sucesso', ...uploaded }
       } finally {
-        // A refused file is drained (busboy stops storing it at the limit), never buffered.
+        // A refused file is drained or destroyed, never buffered.
         if (!part.file.readableEnded) part.file.resume()
       }
     })
   })
 }
 
-async function fileOf(req: FastifyRequest): Promise<MultipartFile> {
+async function fileOf(req: FastifyRequest, limit: number): Promise<MultipartFile> {
   if (!req.isMultipart()) throw new BadRequestError(`Envie o arquivo como multipart/form-data no campo '${FILE_FIELD}'`)
-  const part = await req.file()
+  const part = await req.file().catch((err: unknown) => {
+    throw multipartRequestError(err, () => uploadTooLarge(limit))
+  })
   if (!part) throw new BadRequestError(`Nenhum arquivo enviado: envie o arquivo .md no campo '${FILE_FIELD}'`)
   if (part.fieldname !== FILE_FIELD) {
     part.file.resume()
@@ -67,11 +71,21 @@ async function fileOf(req: FastifyRequest): Promise<MultipartFile> {
   return part
 }
 
+/**
+ * Reads the file, answering 413 the moment it passes `limit` bytes: the rest of the body is
+ * neither buffered nor waited for (busboy stops one byte past the limit in any case).
+ */
 async function readWithin(part: MultipartFile, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
   try {
-    return await part.toBuffer()
+    for await (const chunk of part.file as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > limit) throw uploadTooLarge(limit)
+      chunks.push(chunk)
+    }
   } catch (err) {
-    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw uploadTooLarge(limit)
-    throw err
+    throw multipartRequestError(err, () => uploadTooLarge(limit))
   }
+  return Buffer.concat(chunks)
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { describe, it, type TestContext } from 'node:test'
-import { buildTestApp, testConfig } from '../../../test/helpers/build-test-app.js'
+import { buildTestApp, listen, testConfig } from '../../../test/helpers/build-test-app.js'
 import { createConversation, getConversation } from '../../../test/helpers/conversations.js'
 
 async function setup(t: TestContext, env?: Record<string, string>) {
@@ -30,6 +32,10 @@ function multipart(parts: Part[]): { payload: Buffer; headers: Record<string, st
 
 function upload(app: Awaited<ReturnType<typeof setup>>['app'], id: string, parts: Part[]) {
   return app.inject({ method: 'POST', url: `/api/conversations/${id}/context/upload`, ...multipart(parts) })
+}
+
+function uploadRaw(app: Awaited<ReturnType<typeof setup>>['app'], id: string, contentType: string, payload: string | Buffer) {
+  return app.inject({ method: 'POST', url: `/api/conversations/${id}/context/upload`, headers: { 'content-type': contentType }, payload })
 }
 
 describe('PATCH /api/conversations/:conversation_id/context', () => {
@@ -126,6 +132,69 @@ describe('POST /api/conversations/:conversation_id/context/upload', () => {
     const { app } = await setup(t)
     const res = await upload(app, 'nope', [{ name: 'file', filename: 'a.md', content: '# x' }])
     assert.equal(res.statusCode, 404)
+  })
+  it('refuses an empty or blank file and one holding NUL characters with a readable 400', async (t) => {
+    const { app, id } = await setup(t)
+    for (const content of ['', '  \n\t\n', Buffer.from([0xef, 0xbb, 0xbf])]) {
+      const res = await upload(app, id, [{ name: 'file', filename: 'empty.md', content }])
+      assert.deepEqual([res.statusCode, res.json().detail], [400, 'O arquivo está vazio: envie um .md com o contexto'], JSON.stringify(content))
+    }
+    const binary = await upload(app, id, [{ name: 'file', filename: 'bin.md', content: Buffer.from('# a\0b') }])
+    assert.equal(binary.statusCode, 400)
+    assert.match(binary.json().detail, /caractere NUL/)
+    assert.equal((await getConversation(app, id)).context, 'before')
+  })
+
+  it('answers a malformed multipart body with a readable 400, never a 500', async (t) => {
+    const { app, id } = await setup(t)
+    const cases: Array<[string, string | Buffer]> = [
+      ['multipart/form-data', '--x\r\nContent-Disposition: form-data; name="file"; filename="a.md"\r\n\r\n# a\r\n--x--\r\n'],
+      ['multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.md"\r\n\r\n# cut short'],
+      [`multipart/form-data; boundary=${'b'.repeat(300)}`, `--${'b'.repeat(300)}\r\n`],
+    ]
+    for (const [type, payload] of cases) {
+      const res = await uploadRaw(app, id, type, payload)
+      assert.equal(res.statusCode, 400, `${type.slice(0, 40)}: ${res.body}`)
+      assert.match(res.json().detail, /^The multipart body is malformed: /)
+    }
+    assert.equal((await getConversation(app, id)).context, 'before')
+  })
+
+  it('answers 413 in words for a form with too many parts', async (t) => {
+    const { app, id } = await setup(t)
+    const fields = Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, content: 'v' }))
+    const res = await upload(app, id, [...fields, { name: 'file', filename: 'a.md', content: '# x' }])
+    assert.deepEqual([res.statusCode, res.json().detail], [413, 'The form has too many parts or fields: send only the file'])
+    assert.equal((await getConversation(app, id)).context, 'before')
+  })
+
+  it('refuses an oversized file while it arrives: the 413 comes before the body has ended', async (t) => {
+    const { app, id } = await setup(t, { CONTEXT_UPLOAD_MAX_BYTES: '1024' })
+    const { port } = new URL(await listen(app))
+    const socket = connect(Number(port), '127.0.0.1')
+    // Without an answer the socket would stay open and the app could never close: give up.
+    const giveUp = setTimeout(() => socket.destroy(new Error('no answer while the body was still arriving')), 20_000)
+    t.after(() => clearTimeout(giveUp))
+    await once(socket, 'connect')
+    const boundary = 'stream-boundary'
+    // Announces 10 MB but sends only the part head and 64 KB of it, then waits: a server that
+    // buffered the body before checking the size could never answer.
+    socket.write(
+      `POST /api/conversations/${id}/context/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.md"\r\n\r\n`,
+    )
+    socket.write(Buffer.alloc(64 * 1024, 0x61))
+    let response = ''
+    socket.setEncoding('utf8')
+    for await (const chunk of socket) {
+      response += chunk
+      if (response.includes('\r\n\r\n') && response.includes('}')) break
+    }
+    socket.destroy()
+    assert.match(response, /^HTTP\/1\.1 413 /)
+    assert.ok(response.endsWith('{"detail":"Arquivo muito grande. Máximo: 1.0KB"}'), response)
+    assert.equal((await getConversation(app, id)).context, 'before')
   })
 })
 

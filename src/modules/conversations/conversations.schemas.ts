@@ -52,9 +52,18 @@ export const SettingsBody = z.object({
   max_chain_depth: z.number().int().min(0).max(100).nullable().optional().describe('0: back to the global default; null or absent: unchanged'),
 })
 
+// Well inside a 32-bit integer column, so "after the others" (max + 1) and a clone's
+// position (original + 1) never overflow it.
+const DISPLAY_ORDER_LIMIT = 1_000_000_000
+const DisplayOrder = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(-DISPLAY_ORDER_LIMIT, { message: `must be between -${DISPLAY_ORDER_LIMIT} and ${DISPLAY_ORDER_LIMIT}` })
+  .max(DISPLAY_ORDER_LIMIT, { message: `must be between -${DISPLAY_ORDER_LIMIT} and ${DISPLAY_ORDER_LIMIT}` })
+
 export const ReorderBody = z.object({
   order_updates: z
-    .array(z.object({ conversation_id: z.string(), display_order: z.number().int() }))
+    .array(z.object({ conversation_id: z.string(), display_order: DisplayOrder }))
     .min(1, { message: 'must list at least one conversation' })
     .max(1000),
 })

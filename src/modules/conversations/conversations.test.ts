@@ -381,6 +381,21 @@ describe('PATCH /api/conversations/reorder', () => {
       assert.match(res.json().detail, /body\.order_updates/)
     }
   })
+
+  it('answers 422 for an order beyond the column, keeps the order, and new conversations still go after the last', async (t) => {
+    const { app } = await setup(t)
+    const a = await createConversation(app, { screenplay_id: 'sp' })
+    const huge = await app.inject({ method: 'PATCH', url: '/api/conversations/reorder', payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 3_000_000_000 }] } })
+    assert.equal(huge.statusCode, 422)
+    assert.equal(huge.json().detail, 'Invalid request: body.order_updates.0.display_order: must be between -1000000000 and 1000000000')
+    assert.equal((await getConversation(app, a.conversation_id)).display_order, 0)
+    const top = await app.inject({ method: 'PATCH', url: '/api/conversations/reorder', payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 1_000_000_000 }] } })
+    assert.equal(top.statusCode, 200)
+    const b = await createConversation(app, { screenplay_id: 'sp' })
+    assert.equal((await getConversation(app, b.conversation_id)).display_order, 1_000_000_001)
+    const copy = await app.inject({ method: 'POST', url: `/api/conversations/${b.conversation_id}/clone` })
+    assert.equal(copy.json().cloned_conversation.display_order, 1_000_000_002)
+  })
 })
 
 describe('OpenAPI for /api/conversations', () => {

@@ -5,12 +5,15 @@ import type { FastifyInstance } from 'fastify'
 import { BadRequestError } from './errors.js'
 import { assertStorableJson } from './storable-text.js'
 
+/** application/json or any +json type, with or without parameters (`; charset=utf-8`). */
+const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json(\s*;|$)/i
+
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
   // otherwise arrive as a string and fail validation with a less helpful message.
   app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (req, body, done) => {
     const text = body as string
     if (text.trim() === '') return done(null, undefined)
     parseJson(req, text, (err: Error | null, value?: unknown) => {
