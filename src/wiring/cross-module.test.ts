@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
 import { buildTestApp } from '../../test/helpers/build-test-app.js'
 import { createAgent, PERSONA } from '../../test/helpers/agent-factories.js'
 import { createConversation, getConversation } from '../../test/helpers/conversations.js'
@@ -88,6 +89,69 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
     assert.equal(bot.status, 'error')
     assert.match(bot.content, /^Erro: /)
+  })
+
+  it('shows the exchange as pending while the run works, and tells the feed when it was submitted and completed', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0' } })
+    const frames: Array<{ type: string; data: Record<string, unknown> }> = []
+    const ws = await app.injectWS('/ws/gamification', {}, { onInit: (socket: WebSocket) => socket.on('message', (raw) => frames.push(JSON.parse(raw.toString()))) })
+    t.after(() => ws.terminate())
+    const agentId = await createAgent(app, { ai_provider: 'echo', emoji: '🦊' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    const conversation = await createConversation(app, { screenplay_id: screenplay.id })
+    const body = { input_text: 'slow words come here', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id, save_to_conversation: true }
+    const pending = execute(app, agentId, body)
+
+    let messages: Array<Record<string, unknown>> = []
+    for (let i = 0; i < 500 && messages.length < 2; i++) {
+      messages = (await getConversation(app, conversation.conversation_id)).messages
+      if (messages.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    assert.deepEqual(messages.map((m) => [m.type, m.content, m.status ?? null]), [
+      ['user', 'slow words come here', null],
+      ['bot', 'Aguardando processamento...', 'pending'],
+    ])
+    const res = await pending
+    assert.equal(res.json().status, 'success')
+    const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
+    assert.deepEqual([bot.content, bot.status, bot.task_id], ['slow words come here', 'completed', res.json().task_id])
+
+    for (let i = 0; i < 500 && !frames.some((f) => f.type === 'task_completed'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const who = { task_id: res.json().task_id, agent_id: agentId, agent_emoji: '🦊', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id }
+    const submitted = frames.find((f) => f.type === 'task_submitted')!.data
+    assert.deepEqual({ ...submitted, started_at: typeof submitted.started_at }, { ...who, agent_name: submitted.agent_name, status: 'pending', started_at: 'string', level: 'info' })
+    const completed = frames.find((f) => f.type === 'task_completed')!.data
+    const expected = { ...who, status: 'completed', severity: 'success', result_summary: 'slow words come here', level: 'result' }
+    assert.deepEqual(Object.fromEntries(Object.keys(expected).map((key) => [key, completed[key]])), expected)
+    assert.equal(typeof completed.duration_ms, 'number')
+  })
+
+  it('works in the request’s cwd, else the instance’s, else the screenplay’s', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    await createInstance(app, { instance_id: 'inst-cwd', agent_id: agentId, screenplay_id: screenplay.id, conversation_id: 'c', cwd: '/srv/instance' })
+    const cwdOf = async (body: Record<string, unknown>) => {
+      const res = await execute(app, agentId, { input_text: 'where am I', screenplay_id: screenplay.id, ...body })
+      assert.equal(res.statusCode, 200, res.body)
+      return (await app.inject({ url: `/api/runs/${res.json().task_id}` })).json().cwd
+    }
+    assert.equal(await cwdOf({ instance_id: 'inst-cwd', cwd: '/srv/request' }), '/srv/request')
+    assert.equal(await cwdOf({ instance_id: 'inst-cwd' }), '/srv/instance')
+    assert.equal(await cwdOf({ instance_id: 'inst-new' }), '/srv/play')
+  })
+
+  it('refuses a second message while the conversation’s run is going (409), leaving the conversation and instances as they were', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '100', RUN_CONVERSATION_POLICY: 'reject' } })
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    const first = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'one two three four five six', ai_provider: 'echo', conversation_id: conversation.conversation_id } })).json()
+    const second = await execute(app, agentId, { input_text: 'me too', instance_id: 'inst-refused', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    assert.equal(second.statusCode, 409)
+    assert.match(second.json().detail, /already in progress/)
+    assert.equal((await getConversation(app, conversation.conversation_id)).messages.length, 0, 'no message written')
+    assert.equal((await app.inject({ url: '/api/agents/instances/inst-refused' })).statusCode, 404, 'no instance created')
+    await app.inject({ method: 'POST', url: `/api/runs/${first.run_id}/cancel` })
   })
 
   it('answers clear 4xx errors', async (t) => {
