@@ -66,6 +66,19 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: {}, configFile: 'broken.yaml', cwd }), /is not valid YAML/)
   })
 
+  it('has the run engine’s defaults: 24 h event retention, heartbeats every 15 s at most, 20 portfolio messages a minute', () => {
+    const config = loadConfig({ env: {}, cwd: tempDir() })
+    assert.equal(config.runs.eventRetentionMs, 24 * 60 * 60_000)
+    assert.equal(config.runs.conversationPolicy, 'reject')
+    assert.equal(config.runs.defaultProvider, 'openai', 'echo is never the default')
+    assert.equal(config.streams.heartbeatMs, 15_000)
+    assert.equal(config.portfolio.rateLimitPerMinute, 20)
+    assert.equal(config.internal.token, null)
+    assert.throws(() => loadConfig({ env: { SSE_HEARTBEAT_MS: '15001' }, cwd: tempDir() }), /streams\.heartbeat_ms/)
+    assert.throws(() => loadConfig({ env: { RUN_CONVERSATION_POLICY: 'drop' }, cwd: tempDir() }), /runs\.conversation_policy/)
+    assert.equal(loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs, 60_000)
+  })
+
   it('requires allowed roots to be absolute', () => {
     assert.throws(() => loadConfig({ env: { ALLOWED_ROOTS: 'relative/dir' }, cwd: tempDir() }), /workspace\.allowed_roots\.0 .*absolute/)
   })

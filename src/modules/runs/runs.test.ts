@@ -154,6 +154,16 @@ describe('POST /api/runs/:run_id/cancel', () => {
     await app.inject({ method: 'POST', url: `/api/runs/${busy.run_id}/cancel` })
   })
 
+  it('leaves a finished run as it is', async (t) => {
+    const { app } = await buildTestApp(t)
+    const done = await create(app, { input: 'all done', wait: true })
+    const res = await app.inject({ method: 'POST', url: `/api/runs/${done.run_id}/cancel` })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual([res.json().status, res.json().output, res.json().ended_at, res.json().last_seq], ['completed', 'all done', done.ended_at, done.last_seq])
+    const bulk = await app.inject({ method: 'POST', url: '/api/runs/cancel', payload: { run_ids: [done.run_id] } })
+    assert.deepEqual(bulk.json().cancelled, [], 'bulk cancel only touches active runs')
+  })
+
   it('answers 404 for an unknown run', async (t) => {
     const { app } = await buildTestApp(t)
     assert.equal((await app.inject({ method: 'POST', url: '/api/runs/nope/cancel' })).statusCode, 404)
