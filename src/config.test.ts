@@ -76,6 +76,7 @@ describe('loadConfig', () => {
     assert.equal(config.internal.token, null)
     assert.throws(() => loadConfig({ env: { SSE_HEARTBEAT_MS: '15001' }, cwd: tempDir() }), /streams\.heartbeat_ms/)
     assert.throws(() => loadConfig({ env: { RUN_CONVERSATION_POLICY: 'drop' }, cwd: tempDir() }), /runs\.conversation_policy/)
+    assert.throws(() => loadConfig({ env: { DEFAULT_AI_PROVIDER: 'skynet' }, cwd: tempDir() }), /runs\.default_provider .*must be one of: openai/)
     assert.equal(loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs, 60_000)
   })
 

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { EnvBinding, EnvKind } from './config/env-binding.js'
 import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
+import { PROVIDERS, type Provider } from './engine/run.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -53,7 +54,7 @@ const FileSchema = z
         event_retention_ms: positiveInt.default(24 * 60 * 60_000),
         conversation_policy: z.enum(['reject', 'enqueue']).default('reject'),
         coalesce_ms: z.number().int().min(0).default(25),
-        default_provider: z.string().min(1).default('openai'),
+        default_provider: z.enum(PROVIDERS, { message: `must be one of: ${PROVIDERS.join(', ')}` }).default('openai'),
         echo_delay_ms: z.number().int().min(0).default(0),
       })
       .strict()
@@ -122,7 +123,7 @@ export interface Config extends ExecutorsConfig {
     eventRetentionMs: number
     conversationPolicy: 'reject' | 'enqueue'
     coalesceMs: number
-    defaultProvider: string
+    defaultProvider: Provider
     echoDelayMs: number
   }
   streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }
