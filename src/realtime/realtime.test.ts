@@ -223,6 +223,16 @@ describe('POST /api/internal/task-event', () => {
     assert.equal(missing.statusCode, 422)
   })
 
+  it('accepts only local callers when no token is configured', async (t) => {
+    const { app } = await buildTestApp(t)
+    const payload = { type: 'task_picked', data: {} }
+    const remote = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3' })
+    assert.equal(remote.statusCode, 403)
+    assert.match(remote.json().detail, /only local callers/)
+    const forwarded = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '127.0.0.1' } })
+    assert.equal(forwarded.statusCode, 403, 'a forwarded address does not make a caller local')
+  })
+
   it('requires the shared token when one is configured', async (t) => {
     const token = 'a-long-shared-secret-123'
     const { app } = await buildTestApp(t, { env: { INTERNAL_TOKEN: token } })

@@ -59,6 +59,8 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const run = (await app.inject({ url: `/api/runs/${body.task_id}` })).json()
     assert.equal(run.cwd, '/srv/play', 'the working directory comes from the screenplay')
     assert.equal(run.persona_version, 1)
+    assert.deepEqual([run.agent_id, run.screenplay_id, run.instance_id, run.provider, run.source], [agentId, screenplay.id, 'instance-1700000000000-abc123def', 'echo', 'chat'])
+    assert.ok(run.started_at && run.ended_at && run.usage.tokens_out === 3, 'timing and token usage are recorded')
     const details = (await app.inject({ url: `/api/tasks/${body.task_id}/details` })).json().task
     assert.ok(details.prompt.includes(PERSONA), 'the prompt carries the persona')
     assert.ok(details.prompt.includes('Ship it.'), 'and the screenplay')
