@@ -66,17 +66,33 @@ describe('POST /api/agents/:agent_id/execute', () => {
     assert.ok(details.prompt.includes('Ship it.'), 'and the screenplay')
   })
 
-  it('gives the next run the conversation so far as history', async (t) => {
+  it('gives the next run the conversation so far as history and its context, as the web client sends it (no context_mode)', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
-    const first = (await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
-    const second = (await execute(app, agentId, { input_text: 'what was the word?', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
+    const context = await app.inject({ method: 'PATCH', url: `/api/conversations/${conversation.conversation_id}/context`, payload: { context: 'We are planning a picnic.' } })
+    assert.equal(context.statusCode, 200, context.body)
+    const send = { conversation_id: conversation.conversation_id, instance_id: 'inst-h', save_to_conversation: true }
+    const first = (await execute(app, agentId, { input_text: 'remember the word banana', ...send })).json()
+    const second = (await execute(app, agentId, { input_text: 'what was the word?', ...send })).json()
     const firstPrompt = (await app.inject({ url: `/api/tasks/${first.task_id}/details` })).json().task.prompt
     const secondPrompt = (await app.inject({ url: `/api/tasks/${second.task_id}/details` })).json().task.prompt
     assert.ok(!firstPrompt.includes('<conversation_history>'))
+    assert.ok(firstPrompt.includes('We are planning a picnic.'), 'the conversation context is in the prompt')
     assert.ok(secondPrompt.includes('remember the word banana'), 'earlier turns are history')
     assert.equal(secondPrompt.split('what was the word?').length - 1, 1, 'the current question appears once, as the request')
+  })
+
+  it('gives a councilor run no conversation history (conductor-backend.md §2.3)', async (t) => {
+    const { app, deps } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    const run = await deps.engine.runs.create({ source: 'councilor', input: 'report', agentId, conversationId: conversation.conversation_id, options: { isCouncilor: true } })
+    await deps.engine.runs.waitForEnd(run.id, 10_000)
+    const prompt = (await app.inject({ url: `/api/tasks/${run.id}/details` })).json().task.prompt
+    assert.ok(prompt.includes('<user_request><![CDATA[report]]></user_request>'))
+    assert.ok(!prompt.includes('banana'))
   })
 
   it('reports a failed run as status error and says so in the bot message', async (t) => {
