@@ -77,6 +77,8 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: { SSE_HEARTBEAT_MS: '15001' }, cwd: tempDir() }), /streams\.heartbeat_ms/)
     assert.throws(() => loadConfig({ env: { RUN_CONVERSATION_POLICY: 'drop' }, cwd: tempDir() }), /runs\.conversation_policy/)
     assert.throws(() => loadConfig({ env: { DEFAULT_AI_PROVIDER: 'skynet' }, cwd: tempDir() }), /runs\.default_provider .*must be one of: openai/)
+    // A longer timer would fire at once (Node clamps setTimeout delays over 2^31−1 ms to 1 ms).
+    assert.throws(() => loadConfig({ env: { RUN_MAX_TIMEOUT_MS: '3000000000' }, cwd: tempDir() }), /runs\.max_timeout_ms .*at most 2073600000/)
     assert.equal(loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs, 60_000)
   })
 
