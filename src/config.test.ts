@@ -66,6 +66,22 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: {}, configFile: 'broken.yaml', cwd }), /is not valid YAML/)
   })
 
+  it('has the run engine’s defaults: 24 h event retention, heartbeats every 15 s at most, 20 portfolio messages a minute', () => {
+    const config = loadConfig({ env: {}, cwd: tempDir() })
+    assert.equal(config.runs.eventRetentionMs, 24 * 60 * 60_000)
+    assert.equal(config.runs.conversationPolicy, 'reject')
+    assert.equal(config.runs.defaultProvider, 'openai', 'echo is never the default')
+    assert.equal(config.streams.heartbeatMs, 15_000)
+    assert.equal(config.portfolio.rateLimitPerMinute, 20)
+    assert.equal(config.internal.token, null)
+    assert.throws(() => loadConfig({ env: { SSE_HEARTBEAT_MS: '15001' }, cwd: tempDir() }), /streams\.heartbeat_ms/)
+    assert.throws(() => loadConfig({ env: { RUN_CONVERSATION_POLICY: 'drop' }, cwd: tempDir() }), /runs\.conversation_policy/)
+    assert.throws(() => loadConfig({ env: { DEFAULT_AI_PROVIDER: 'skynet' }, cwd: tempDir() }), /runs\.default_provider .*must be one of: openai/)
+    // A longer timer would fire at once (Node clamps setTimeout delays over 2^31−1 ms to 1 ms).
+    assert.throws(() => loadConfig({ env: { RUN_MAX_TIMEOUT_MS: '3000000000' }, cwd: tempDir() }), /runs\.max_timeout_ms .*at most 2073600000/)
+    assert.equal(loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs, 60_000)
+  })
+
   it('requires allowed roots to be absolute', () => {
     assert.throws(() => loadConfig({ env: { ALLOWED_ROOTS: 'relative/dir' }, cwd: tempDir() }), /workspace\.allowed_roots\.0 .*absolute/)
   })

@@ -6,11 +6,14 @@ import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { EnvBinding, EnvKind } from './config/env-binding.js'
 import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
+import { PROVIDERS, type Provider } from './engine/run.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const port = z.number().int().min(1).max(65535)
 const positiveInt = z.number().int().positive()
+/** Durations Node timers take: a setTimeout over 2^31−1 ms fires at once; 24 days leaves room for grace periods. */
+const duration = positiveInt.max(24 * 24 * 60 * 60_000, { message: 'must be at most 2073600000 (24 days)' })
 
 /** The config file format (snake_case keys); every key has a default. */
 const FileSchema = z
@@ -21,7 +24,7 @@ const FileSchema = z
         port: port.default(5006),
         body_limit_bytes: positiveInt.default(2 * 1024 * 1024),
         cors_origins: z.array(z.string().min(1)).default([]),
-        shutdown_timeout_ms: positiveInt.default(10_000),
+        shutdown_timeout_ms: duration.default(10_000),
         trust_proxy: z.boolean().default(false),
       })
       .strict()
@@ -45,16 +48,16 @@ const FileSchema = z
     runs: z
       .object({
         concurrency: positiveInt.default(32),
-        default_timeout_ms: positiveInt.default(30 * 60_000),
-        max_timeout_ms: positiveInt.default(2 * 60 * 60_000),
-        lease_ms: positiveInt.default(30_000),
-        reaper_interval_ms: positiveInt.default(5_000),
-        poll_interval_ms: positiveInt.default(1_000),
+        default_timeout_ms: duration.default(30 * 60_000),
+        max_timeout_ms: duration.default(2 * 60 * 60_000),
+        lease_ms: duration.default(30_000),
+        reaper_interval_ms: duration.default(5_000),
+        poll_interval_ms: duration.default(1_000),
         event_retention_ms: positiveInt.default(24 * 60 * 60_000),
         conversation_policy: z.enum(['reject', 'enqueue']).default('reject'),
-        coalesce_ms: z.number().int().min(0).default(25),
-        default_provider: z.string().min(1).default('openai'),
-        echo_delay_ms: z.number().int().min(0).default(0),
+        coalesce_ms: z.number().int().min(0).max(60_000).default(25),
+        default_provider: z.enum(PROVIDERS, { message: `must be one of: ${PROVIDERS.join(', ')}` }).default('openai'),
+        echo_delay_ms: z.number().int().min(0).max(600_000).default(0),
       })
       .strict()
       .prefault({}),
@@ -72,7 +75,7 @@ const FileSchema = z
         agent_id: z.string().min(1).default('PortfolioAssistant_Agent'),
         rate_limit_per_minute: positiveInt.default(20),
         session_secret: z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null),
-        timeout_ms: positiveInt.default(60_000),
+        timeout_ms: duration.default(60_000),
       })
       .strict()
       .prefault({}),
@@ -122,7 +125,7 @@ export interface Config extends ExecutorsConfig {
     eventRetentionMs: number
     conversationPolicy: 'reject' | 'enqueue'
     coalesceMs: number
-    defaultProvider: string
+    defaultProvider: Provider
     echoDelayMs: number
   }
   streams: { heartbeatMs: number; retryMs: number; maxBufferedBytes: number; stallMs: number }

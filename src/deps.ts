@@ -95,6 +95,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     cluster,
     workspace,
     agents: agentDirectory(agents, personas),
+    screenplays: screenplayWorkingDirectories(screenplays),
     promptSources: promptSources({ personaVersions, screenplays, conversations }),
   })
   instances = new InstancesService({
@@ -115,7 +116,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   screenplays.onDelete(async (id, now, tx) => void (await instances.hideForScreenplay(id, now, tx)))
   conversations.onDelete((id, now, tx) => instances.hideForConversation(id, now, tx))
   applyRunEndEffects(engine.recorder, { conversations, instances })
-  const chat = new ChatExecution({ runs: engine.runs, agents, instances, conversations, screenplays })
+  const chat = new ChatExecution({ runs: engine.runs, agents, instances, conversations })
   conversations.onMessageDeleted(async (_conversationId, messageId, taskId, _now, tx) =>
     taskId ? Number(await engine.runs.markDeleted(taskId, messageId, tx)) : 0,
   )

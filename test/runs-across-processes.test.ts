@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
+import { WebSocket } from 'ws'
 import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
 import { eventFrames, openSse } from './helpers/sse-client.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
@@ -107,6 +108,36 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
       await live.done
       assert.equal(eventFrames(live.frames).at(-1)!.event, 'run.cancelled')
     } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+
+  it('a browser on one instance sees the runs and watcher events of the other', async (t) => {
+    const env = { ...SLOW_RUNS, ...(await databaseEnv(t)), INTERNAL_TOKEN: 'a-long-shared-secret-xyz' }
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-multi-ws-'))
+    const [a, b] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
+    const browser = new WebSocket(`${b.url.replace('http', 'ws')}/ws/gamification`)
+    try {
+      const frames: Array<{ type: string; data: Record<string, unknown> }> = []
+      browser.on('message', (raw) => frames.push(JSON.parse(raw.toString())))
+      await new Promise((resolve, reject) => browser.once('open', resolve).once('error', reject))
+      const run = await startRun(a, { input: 'seen elsewhere', conversation_id: 'c-multi' })
+      await pollRun(a, run.run_id, (r) => r.status === 'completed')
+      const watcher = await fetch(`${a.url}/api/internal/task-event`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-internal-token': env.INTERNAL_TOKEN },
+        body: JSON.stringify({ type: 'task_picked', data: { task_id: 'external-1' } }),
+      })
+      assert.equal(watcher.status, 200)
+      for (let i = 0; i < 400 && !(frames.some((f) => f.type === 'task_completed') && frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      const completed = frames.find((f) => f.type === 'task_completed')
+      assert.deepEqual([completed?.data.task_id, completed?.data.conversation_id, completed?.data.result_summary], [run.run_id, 'c-multi', 'seen elsewhere'])
+      assert.equal(frames.filter((f) => f.type === 'task_completed').length, 1, 'once, not once per instance')
+      assert.ok(frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'), 'the watcher event reached the other instance')
+    } finally {
+      browser.terminate()
       await Promise.all([a.stop(), b.stop()])
     }
   })

@@ -20,7 +20,7 @@ import { RunEventHub } from './run-event-hub.js'
 import { RunEventLog } from './run-event-log.js'
 import { RunReaper } from './run-reaper.js'
 import { RunRecorder } from './run-recorder.js'
-import { RunService, type AgentDirectory } from './run-service.js'
+import { RunService, type AgentDirectory, type ScreenplayDirectories } from './run-service.js'
 import { RunStreams } from './run-stream.js'
 import { RunWorkerPool } from './run-worker-pool.js'
 import { KyselyRunsRepo } from './runs.repo.js'
@@ -48,6 +48,8 @@ export interface EngineDeps {
   cluster: ClusterChannel
   workspace: WorkspacePolicy
   agents: AgentDirectory
+  /** Working directories runs inherit from their screenplay when they name none. */
+  screenplays?: ScreenplayDirectories
   promptSources: PromptSources
   /** Resolves the MCP server names agents list; by default the `mcp.servers` config map. */
   mcpServers?: McpServerResolver
@@ -111,6 +113,7 @@ export function createEngine(deps: EngineDeps): Engine {
     pool,
     cluster,
     agents: deps.agents,
+    ...(deps.screenplays && { screenplays: deps.screenplays }),
     workspace: deps.workspace,
     clock,
     defaults: {

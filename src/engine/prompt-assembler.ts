@@ -30,9 +30,12 @@ export class PromptAssembler implements RunPreparer {
     const [persona, screenplay, conversation] = await Promise.all([
       run.agentId ? this.sources.personaContent(run.agentId, run.personaVersion) : null,
       run.screenplayId ? this.sources.screenplayContent(run.screenplayId) : null,
-      run.conversationId && run.options.contextMode !== 'stateless' ? this.sources.conversation(run.conversationId, run.id) : null,
+      run.conversationId ? this.sources.conversation(run.conversationId, run.id) : null,
     ])
-    const history = (conversation?.history ?? []).slice(-HISTORY_TURNS * 2)
+    // compat: conductor-backend.md §2.3: a run in a conversation gets its history whatever its
+    // context_mode (the web client never sends one), a councilor run never does; the
+    // conversation's context is part of the prompt either way.
+    const history = run.options.isCouncilor ? [] : (conversation?.history ?? []).slice(-HISTORY_TURNS * 2)
     const system = systemPrompt(persona, screenplay, conversation?.context ?? null)
     const prompt = system === '' && history.length === 0 ? run.input : promptDocument(persona, screenplay, conversation?.context ?? null, history, run.input)
     if (prompt !== run.input) await this.savePrompt(run.id, prompt)

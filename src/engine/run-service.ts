@@ -33,6 +33,12 @@ export interface AgentDirectory {
   find(agentIdOrName: string): Promise<RunAgent | undefined>
 }
 
+/** Where a run without a cwd of its own works: its screenplay's directory (screenplays module). */
+export interface ScreenplayDirectories {
+  /** The screenplay's working directory; null when it has none or does not exist. */
+  workingDirectoryOf(screenplayId: string): Promise<string | null>
+}
+
 export interface RunDefaults {
   provider: string
   timeoutMs: number
@@ -70,6 +76,7 @@ export class RunService {
       pool: RunWorkerPool
       cluster: ClusterChannel
       agents: AgentDirectory
+      screenplays?: ScreenplayDirectories
       workspace: WorkspacePolicy
       clock: Clock
       defaults: RunDefaults
@@ -190,7 +197,7 @@ export class RunService {
       throw new BadRequestError(`Unknown ai_provider '${provider}'; use one of: ${PROVIDERS.join(', ')}`)
     }
     const executor = PROVIDER_EXECUTORS[provider]
-    const cwd = input.cwd ? this.deps.workspace.normalize(input.cwd, 'cwd') : null
+    const cwd = await this.workingDirectory(input)
     if (!cwd && (executor === 'cli' || executor === 'conductor')) throw new BadRequestError(CWD_MISSING)
     const now = this.deps.clock.now()
     const timeoutMs = Math.min(input.timeoutMs ?? this.deps.defaults.timeoutMs, this.deps.defaults.maxTimeoutMs)
@@ -230,6 +237,13 @@ export class RunService {
       endedAt: null,
       updatedAt: now,
     }
+  }
+
+  /** The request's cwd, else its screenplay's (original-gateway.md §2.1.1 meant to inherit it). */
+  private async workingDirectory(input: CreateRunInput): Promise<string | null> {
+    if (input.cwd) return this.deps.workspace.normalize(input.cwd, 'cwd')
+    const inherited = input.screenplayId ? await this.deps.screenplays?.workingDirectoryOf(input.screenplayId) : null
+    return inherited ? this.deps.workspace.normalize(inherited, 'cwd') : null
   }
 
   private async assertConversationIdle(conversationId: string, tx: Kysely<Tables>): Promise<void> {

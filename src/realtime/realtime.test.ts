@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { WebSocket } from 'ws'
 import { buildTestApp, listen } from '../../test/helpers/build-test-app.js'
+import { fakeCliDir } from '../../test/helpers/fake-cli.js'
 
 interface Frame {
   type: string
@@ -117,6 +121,57 @@ describe('WS /ws/gamification', () => {
     assert.deepEqual([completed.status, completed.result, completed.severity], ['completed', 'check the build', 'success'])
   })
 
+  it('announces a stream-execute run as task_started, as the original did', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'streamed', ai_provider: 'echo', instance_id: 'inst-s' } })).json()
+    const frames = await inbox.until((f) => types(f).includes('stream_end'))
+    assert.deepEqual(types(frames), ['connected', 'task_started', 'task_picked', 'stream_start', 'task_completed', 'stream_end'])
+    const started = frames[1]!.data
+    assert.deepEqual([started.task_id, started.instance_id, started.status, started.level], [job.job_id.slice('job_'.length), 'inst-s', 'processing', 'debug'])
+    assert.equal(started.agent_emoji, '🤖')
+  })
+
+  it('gives the debug console the raw Claude stream-json of a cli run, with the news and tool calls it carries', async (t) => {
+    const claude = fakeCliDir(t).claude()
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-ws-cli-'))
+    t.after(() => rmSync(cwd, { recursive: true, force: true }))
+    const { app } = await buildTestApp(t, { env: { CLAUDE_COMMAND: claude.command } })
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const run = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'list files', ai_provider: 'claude', cwd, conversation_id: 'c-cli', wait: true } })).json()
+    assert.equal(run.status, 'completed', run.error)
+    const frames = await inbox.until((f) => types(f).includes('stream_end'))
+    const raw = frames.filter((f) => f.type === 'agent_stream')
+    assert.deepEqual(raw.map((f) => f.data.event_type), ['system', 'assistant', 'assistant', 'user', 'stream_event', 'result'])
+    assert.deepEqual(raw[0]!.data.event, { type: 'system', subtype: 'init', session_id: 's-1', tools: ['Bash'], mcp_servers: [] }, 'the CLI’s object, unchanged')
+    assert.deepEqual([raw[0]!.data.task_id, raw[0]!.data.conversation_id, raw[0]!.data.level], [run.run_id, 'c-cli', 'debug'])
+    const news = (type: string) => frames.find((f) => f.type === type)!.data
+    assert.deepEqual([news('agent_init').tools_count, news('agent_init').mcp_servers, news('agent_init').level], [1, [], 'news'])
+    assert.deepEqual([news('agent_tool_use').tool, news('agent_tool_use').tool_id, news('agent_tool_use').input_keys], ['Bash', 'toolu_1', ['command']])
+    assert.deepEqual([news('agent_result').subtype, news('agent_result').cost_usd, news('agent_result').num_turns], ['success', 0.0123, 2])
+    const calls = frames.filter((f) => f.type === 'tool_call').map((f) => [f.data.phase, f.data.tool, f.data.call_id, f.data.conversation_id])
+    assert.deepEqual(calls, [['start', 'Bash', 'toolu_1', 'c-cli'], ['end', 'Bash', 'toolu_1', 'c-cli']])
+    assert.deepEqual(news('stream_end').stats, { tool_calls: 1 })
+  })
+
+  it('reports a failed councilor run as councilor_error', async (t) => {
+    const { app, deps } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const run = await deps.engine.runs.create({
+      source: 'councilor',
+      input: 'check the build',
+      provider: 'openai',
+      options: { isCouncilor: true, councilor: { councilorId: 'councilor_X_2', taskName: 'Build check', displayName: 'Builder' } },
+    })
+    const frames = await inbox.until((f) => types(f).includes('councilor_error'))
+    const error = frames.find((f) => f.type === 'councilor_error')!.data
+    assert.deepEqual([error.councilor_id, error.execution_id, error.status, error.severity], ['councilor_X_2', run.id, 'error', 'error'])
+    assert.match(String(error.error), /OPENAI_API_KEY is not configured/)
+  })
+
   it('drops a client that stops reading while the others keep receiving everything', async (t) => {
     const { app, deps } = await buildTestApp(t, { env: { SSE_MAX_BUFFERED_BYTES: '65536' } })
     const base = (await listen(app)).replace('http', 'ws')
@@ -166,6 +221,16 @@ describe('POST /api/internal/task-event', () => {
     assert.match(unknown.json().detail, /body\.type: must be one of: task_inputted/)
     const missing = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { data: {} } })
     assert.equal(missing.statusCode, 422)
+  })
+
+  it('accepts only local callers when no token is configured', async (t) => {
+    const { app } = await buildTestApp(t)
+    const payload = { type: 'task_picked', data: {} }
+    const remote = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3' })
+    assert.equal(remote.statusCode, 403)
+    assert.match(remote.json().detail, /only local callers/)
+    const forwarded = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '127.0.0.1' } })
+    assert.equal(forwarded.statusCode, 403, 'a forwarded address does not make a caller local')
   })
 
   it('requires the shared token when one is configured', async (t) => {

@@ -58,6 +58,8 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
   const who = { ...ids, agent_name: ctx.agentName ?? ctx.agentId ?? 'agent', agent_emoji: ctx.agentEmoji ?? '🤖' }
   switch (event.type) {
     case 'run.queued':
+      // compat: §4.1: the streamed path (stream-execute) announced its task as task_started.
+      if (ctx.source === 'stream') return [{ type: 'task_started', data: { ...who, status: 'processing', level: 'debug' } }]
       return [{ type: 'task_submitted', data: { ...who, status: 'pending', started_at: iso(event.at), level: 'info' } }]
     case 'run.started':
       return [

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
 import { buildTestApp } from '../../test/helpers/build-test-app.js'
 import { createAgent, PERSONA } from '../../test/helpers/agent-factories.js'
 import { createConversation, getConversation, postMessages } from '../../test/helpers/conversations.js'
@@ -58,22 +59,40 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const run = (await app.inject({ url: `/api/runs/${body.task_id}` })).json()
     assert.equal(run.cwd, '/srv/play', 'the working directory comes from the screenplay')
     assert.equal(run.persona_version, 1)
+    assert.deepEqual([run.agent_id, run.screenplay_id, run.instance_id, run.provider, run.source], [agentId, screenplay.id, 'instance-1700000000000-abc123def', 'echo', 'chat'])
+    assert.ok(run.started_at && run.ended_at && run.usage.tokens_out === 3, 'timing and token usage are recorded')
     const details = (await app.inject({ url: `/api/tasks/${body.task_id}/details` })).json().task
     assert.ok(details.prompt.includes(PERSONA), 'the prompt carries the persona')
     assert.ok(details.prompt.includes('Ship it.'), 'and the screenplay')
   })
 
-  it('gives the next run the conversation so far as history', async (t) => {
+  it('gives the next run the conversation so far as history and its context, as the web client sends it (no context_mode)', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
-    const first = (await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
-    const second = (await execute(app, agentId, { input_text: 'what was the word?', conversation_id: conversation.conversation_id, save_to_conversation: true, context_mode: 'stateful' })).json()
+    const context = await app.inject({ method: 'PATCH', url: `/api/conversations/${conversation.conversation_id}/context`, payload: { context: 'We are planning a picnic.' } })
+    assert.equal(context.statusCode, 200, context.body)
+    const send = { conversation_id: conversation.conversation_id, instance_id: 'inst-h', save_to_conversation: true }
+    const first = (await execute(app, agentId, { input_text: 'remember the word banana', ...send })).json()
+    const second = (await execute(app, agentId, { input_text: 'what was the word?', ...send })).json()
     const firstPrompt = (await app.inject({ url: `/api/tasks/${first.task_id}/details` })).json().task.prompt
     const secondPrompt = (await app.inject({ url: `/api/tasks/${second.task_id}/details` })).json().task.prompt
     assert.ok(!firstPrompt.includes('<conversation_history>'))
+    assert.ok(firstPrompt.includes('We are planning a picnic.'), 'the conversation context is in the prompt')
     assert.ok(secondPrompt.includes('remember the word banana'), 'earlier turns are history')
     assert.equal(secondPrompt.split('what was the word?').length - 1, 1, 'the current question appears once, as the request')
+  })
+
+  it('gives a councilor run no conversation history (conductor-backend.md §2.3)', async (t) => {
+    const { app, deps } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    const run = await deps.engine.runs.create({ source: 'councilor', input: 'report', agentId, conversationId: conversation.conversation_id, options: { isCouncilor: true } })
+    await deps.engine.runs.waitForEnd(run.id, 10_000)
+    const prompt = (await app.inject({ url: `/api/tasks/${run.id}/details` })).json().task.prompt
+    assert.ok(prompt.includes('<user_request><![CDATA[report]]></user_request>'))
+    assert.ok(!prompt.includes('banana'))
   })
 
   it('reports a failed run as status error and says so in the bot message', async (t) => {
@@ -88,6 +107,69 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
     assert.equal(bot.status, 'error')
     assert.match(bot.content, /^Erro: /)
+  })
+
+  it('shows the exchange as pending while the run works, and tells the feed when it was submitted and completed', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0' } })
+    const frames: Array<{ type: string; data: Record<string, unknown> }> = []
+    const ws = await app.injectWS('/ws/gamification', {}, { onInit: (socket: WebSocket) => socket.on('message', (raw) => frames.push(JSON.parse(raw.toString()))) })
+    t.after(() => ws.terminate())
+    const agentId = await createAgent(app, { ai_provider: 'echo', emoji: '🦊' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    const conversation = await createConversation(app, { screenplay_id: screenplay.id })
+    const body = { input_text: 'slow words come here', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id, save_to_conversation: true }
+    const pending = execute(app, agentId, body)
+
+    let messages: Array<Record<string, unknown>> = []
+    for (let i = 0; i < 500 && messages.length < 2; i++) {
+      messages = (await getConversation(app, conversation.conversation_id)).messages
+      if (messages.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    assert.deepEqual(messages.map((m) => [m.type, m.content, m.status ?? null]), [
+      ['user', 'slow words come here', null],
+      ['bot', 'Aguardando processamento...', 'pending'],
+    ])
+    const res = await pending
+    assert.equal(res.json().status, 'success')
+    const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
+    assert.deepEqual([bot.content, bot.status, bot.task_id], ['slow words come here', 'completed', res.json().task_id])
+
+    for (let i = 0; i < 500 && !frames.some((f) => f.type === 'task_completed'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const who = { task_id: res.json().task_id, agent_id: agentId, agent_emoji: '🦊', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id }
+    const submitted = frames.find((f) => f.type === 'task_submitted')!.data
+    assert.deepEqual({ ...submitted, started_at: typeof submitted.started_at }, { ...who, agent_name: submitted.agent_name, status: 'pending', started_at: 'string', level: 'info' })
+    const completed = frames.find((f) => f.type === 'task_completed')!.data
+    const expected = { ...who, status: 'completed', severity: 'success', result_summary: 'slow words come here', level: 'result' }
+    assert.deepEqual(Object.fromEntries(Object.keys(expected).map((key) => [key, completed[key]])), expected)
+    assert.equal(typeof completed.duration_ms, 'number')
+  })
+
+  it('works in the request’s cwd, else the instance’s, else the screenplay’s', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    await createInstance(app, { instance_id: 'inst-cwd', agent_id: agentId, screenplay_id: screenplay.id, conversation_id: 'c', cwd: '/srv/instance' })
+    const cwdOf = async (body: Record<string, unknown>) => {
+      const res = await execute(app, agentId, { input_text: 'where am I', screenplay_id: screenplay.id, ...body })
+      assert.equal(res.statusCode, 200, res.body)
+      return (await app.inject({ url: `/api/runs/${res.json().task_id}` })).json().cwd
+    }
+    assert.equal(await cwdOf({ instance_id: 'inst-cwd', cwd: '/srv/request' }), '/srv/request')
+    assert.equal(await cwdOf({ instance_id: 'inst-cwd' }), '/srv/instance')
+    assert.equal(await cwdOf({ instance_id: 'inst-new' }), '/srv/play')
+  })
+
+  it('refuses a second message while the conversation’s run is going (409), leaving the conversation and instances as they were', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '100', RUN_CONVERSATION_POLICY: 'reject' } })
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const conversation = await createConversation(app)
+    const first = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'one two three four five six', ai_provider: 'echo', conversation_id: conversation.conversation_id } })).json()
+    const second = await execute(app, agentId, { input_text: 'me too', instance_id: 'inst-refused', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    assert.equal(second.statusCode, 409)
+    assert.match(second.json().detail, /already in progress/)
+    assert.equal((await getConversation(app, conversation.conversation_id)).messages.length, 0, 'no message written')
+    assert.equal((await app.inject({ url: '/api/agents/instances/inst-refused' })).statusCode, 404, 'no instance created')
+    await app.inject({ method: 'POST', url: `/api/runs/${first.run_id}/cancel` })
   })
 
   it('answers clear 4xx errors', async (t) => {

@@ -1,7 +1,8 @@
 // A local HTTP server that answers like an LLM provider, streaming what the test scripted: the
 // OpenAI chat completions protocol (any path ending in /chat/completions: OpenAI, Groq,
 // Fireworks and other compatible servers), OpenAI's Responses API (/responses, text only), the
-// Anthropic messages protocol (/messages) and Ollama's NDJSON chat (/api/chat).
+// Anthropic messages protocol (/messages), Google's streamGenerateContent (text only) and
+// Ollama's NDJSON chat (/api/chat).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
@@ -52,6 +53,7 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
       const anthropic = url.endsWith('/messages')
       const ollama = url.endsWith('/api/chat')
       const responses = url.endsWith('/responses')
+      const google = url.includes(':streamGenerateContent')
       if (!turn) return sendJson(res, 500, { error: { message: 'the test scripted no response for this request' } })
       if (turn.status) {
         const message = turn.errorMessage ?? 'scripted failure'
@@ -60,7 +62,15 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
       }
       res.writeHead(200, { 'content-type': ollama ? 'application/x-ndjson' : 'text/event-stream', 'cache-control': 'no-cache' })
       const model = String(body.model)
-      const frames = anthropic ? anthropicFrames(turn) : ollama ? ollamaFrames(turn, model) : responses ? responsesFrames(turn, model) : openAiFrames(turn, model)
+      const frames = anthropic
+        ? anthropicFrames(turn)
+        : ollama
+          ? ollamaFrames(turn, model)
+          : responses
+            ? responsesFrames(turn, model)
+            : google
+              ? googleFrames(turn)
+              : openAiFrames(turn, model)
       for (const frame of frames) {
         if (turn.chunkDelayMs) await sleep(turn.chunkDelayMs)
         if (res.destroyed) return
@@ -129,6 +139,17 @@ function responsesFrames(turn: ScriptedTurn, model: string): string[] {
   if (!turn.hang) {
     frames.push(sse({ type: 'response.output_item.done', output_index: 0, item }))
     frames.push(sse({ type: 'response.completed', response: { usage: { input_tokens: usage.input, output_tokens: usage.output } } }))
+  }
+  return frames
+}
+
+function googleFrames(turn: ScriptedTurn): string[] {
+  const candidate = (text: string, extra: Record<string, unknown> = {}) => ({ content: { role: 'model', parts: [{ text }] }, index: 0, ...extra })
+  const frames = (turn.text ?? []).map((text) => sse({ candidates: [candidate(text)] }))
+  const usage = turn.usage ?? { input: 0, output: 0 }
+  if (!turn.hang) {
+    const usageMetadata = { promptTokenCount: usage.input, candidatesTokenCount: usage.output, totalTokenCount: usage.input + usage.output }
+    frames.push(sse({ candidates: [candidate('', { finishReason: 'STOP' })], usageMetadata }))
   }
   return frames
 }

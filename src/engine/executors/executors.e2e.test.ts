@@ -52,6 +52,17 @@ describe('llm executor end to end', () => {
     assert.equal(events.at(-1)?.event, 'run.completed')
   })
 
+  it('stores the model’s token deltas coalesced, not one event per token', async (t) => {
+    const server = await startFakeLlmServer(t)
+    const tokens = ['one', ' two', ' three', ' four', ' five', ' six']
+    server.script({ text: tokens, chunkDelayMs: 10 })
+    const { app } = await buildTestApp(t, { env: { OPENAI_API_KEY: 'sk-e2e', OPENAI_BASE_URL: server.baseUrl, RUN_COALESCE_MS: '60000' } })
+    const run = await createRun(app, { input: 'count', ai_provider: 'openai', wait: true })
+    assert.equal(run.status, 'completed', run.error)
+    const deltas = (await eventsOf(app, run.run_id)).filter((e) => e.event === 'text.delta')
+    assert.deepEqual(deltas.map((e) => e.data.text), [tokens.join('')], 'six tokens, one stored event')
+  })
+
   it('fails the run with a readable error when the key is missing', async (t) => {
     const { app } = await buildTestApp(t)
     const run = await createRun(app, { input: 'greet me', ai_provider: 'openai', wait: true })

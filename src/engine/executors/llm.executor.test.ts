@@ -268,6 +268,30 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
     assert.deepEqual(request?.body.system, [{ type: 'text', text: 'French only.' }])
   })
 
+  it('wires Fireworks’ key and base URL to the Fireworks package', async (t) => {
+    const server = await startFakeLlmServer(t)
+    server.script({ text: ['from ', 'fireworks'], usage: { input: 5, output: 2 } })
+    const executor = realExecutor({ FIREWORKS_API_KEY: 'fw-test', FIREWORKS_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'not-this-one' })
+    const run = await execute(executor, executionRequest({ provider: 'fireworks' }))
+    assert.deepEqual(run.result, { output: 'from fireworks', exitCode: 0, usage: { tokensIn: 5, tokensOut: 2 } })
+    assert.equal(server.requests[0]?.path, '/v1/chat/completions')
+    assert.equal(server.requests[0]?.headers.authorization, 'Bearer fw-test')
+    assert.equal(server.requests[0]?.body.model, 'accounts/fireworks/models/llama-v3p3-70b-instruct')
+  })
+
+  it('wires Google Gemini’s key and base URL to the Google package (streamGenerateContent)', async (t) => {
+    const server = await startFakeLlmServer(t)
+    server.script({ text: ['Olá', ' mundo'], usage: { input: 7, output: 2 } })
+    const executor = realExecutor({ GOOGLE_GENERATIVE_AI_API_KEY: 'g-test', GOOGLE_BASE_URL: server.baseUrl })
+    const run = await execute(executor, executionRequest({ provider: 'google', system: 'Portuguese only.', input: 'hello' }))
+    assert.deepEqual(run.result, { output: 'Olá mundo', exitCode: 0, usage: { tokensIn: 7, tokensOut: 2 } })
+    const [request] = server.requests
+    assert.equal(request?.path, '/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse')
+    assert.equal(request?.headers['x-goog-api-key'], 'g-test')
+    assert.deepEqual(request?.body.systemInstruction, { parts: [{ text: 'Portuguese only.' }] })
+    assert.deepEqual(request?.body.contents, [{ role: 'user', parts: [{ text: 'hello' }] }])
+  })
+
   it('wires Ollama’s base URL (and an optional key) to the Ollama package', async (t) => {
     const server = await startFakeLlmServer(t)
     server.script({ text: ['local ', 'answer'], usage: { input: 6, output: 2 } }, { text: ['again'] })

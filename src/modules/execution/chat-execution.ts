@@ -8,7 +8,6 @@ import { newUuid } from '../../platform/ids.js'
 import type { AgentsService } from '../agents/agents.service.js'
 import type { ConversationsService } from '../conversations/conversations.service.js'
 import type { InstancesService } from '../instances/instances.service.js'
-import type { ScreenplaysService } from '../screenplays/screenplays.service.js'
 
 export interface ChatRequest {
   agentId: string
@@ -36,7 +35,6 @@ export class ChatExecution {
       agents: AgentsService
       instances: InstancesService
       conversations: ConversationsService
-      screenplays: ScreenplaysService
     },
   ) {}
 
@@ -48,8 +46,9 @@ export class ChatExecution {
     const agent = await this.deps.agents.find(request.agentId)
     if (!agent) throw new NotFoundError(`Agent '${request.agentId}' not found`)
     if (request.conversationId && request.saveToConversation) await this.deps.conversations.get(request.conversationId)
-    const instance = request.instanceId
-      ? await this.deps.instances.ensure({
+    // A new instance is stored with the run (and its messages), so a refused run leaves no trace.
+    const placed = request.instanceId
+      ? await this.deps.instances.existingOrDraft({
           instanceId: request.instanceId,
           agentId: agent.agentId,
           screenplayId: request.screenplayId,
@@ -57,7 +56,9 @@ export class ChatExecution {
           ...(request.position && { position: request.position }),
         })
       : undefined
-    const cwd = request.cwd || instance?.cwd || (await this.screenplayDirectory(request.screenplayId ?? instance?.screenplayId ?? null))
+    const instance = placed?.instance
+    // Else the run service inherits the screenplay's directory.
+    const cwd = request.cwd || instance?.cwd || null
     const userMessageId = newUuid()
     const botMessageId = newUuid()
     const save = request.saveToConversation && request.conversationId
@@ -72,37 +73,26 @@ export class ChatExecution {
       screenplayId: request.screenplayId ?? instance?.screenplayId ?? null,
       cwd,
       options: { ...(request.contextMode && { contextMode: request.contextMode }), ...(save && { userMessageId, botMessageId }) },
-      alsoWrite: save
-        ? (created, tx) =>
-            this.deps.conversations
-              .addMessages(
-                save,
-                [
-                  { id: userMessageId, type: 'user', content: request.inputText, taskId: created.id },
-                  {
-                    id: botMessageId,
-                    type: 'bot',
-                    content: PENDING_REPLY,
-                    status: 'pending',
-                    taskId: created.id,
-                    agent: { agentId: agent.agentId, instanceId: request.instanceId ?? '', name: agent.name, emoji: agent.emoji },
-                  },
-                ],
-                tx,
-              )
-              .then(() => undefined)
-        : undefined,
+      alsoWrite: async (created, tx) => {
+        if (placed?.isNew) await this.deps.instances.insertDraft(placed.instance, tx)
+        if (!save) return
+        await this.deps.conversations.addMessages(
+          save,
+          [
+            { id: userMessageId, type: 'user', content: request.inputText, taskId: created.id },
+            {
+              id: botMessageId,
+              type: 'bot',
+              content: PENDING_REPLY,
+              status: 'pending',
+              taskId: created.id,
+              agent: { agentId: agent.agentId, instanceId: request.instanceId ?? '', name: agent.name, emoji: agent.emoji },
+            },
+          ],
+          tx,
+        )
+      },
     })
     return this.deps.runs.waitForEnd(run.id, run.timeoutMs + WAIT_GRACE_MS)
-  }
-
-  private async screenplayDirectory(screenplayId: string | null): Promise<string | null> {
-    if (!screenplayId) return null
-    try {
-      return (await this.deps.screenplays.get(screenplayId)).workingDirectory
-    } catch (err) {
-      if (err instanceof NotFoundError) return null
-      throw err
-    }
   }
 }

@@ -41,6 +41,23 @@ describe('POST /api/v1/stream-execute', () => {
     }
   })
 
+  it('inherits the working directory from the screenplay when the body has no cwd (§2.1.1)', async (t) => {
+    const { app } = await buildTestApp(t, { env: { CLAUDE_COMMAND: '/nonexistent/claude' } })
+    const screenplay = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'Play', working_directory: '/srv/play' } })
+    assert.equal(screenplay.statusCode, 201, screenplay.body)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/stream-execute',
+      payload: { input: 'x', ai_provider: 'claude', screenplay_id: screenplay.json().id },
+    })
+    assert.equal(res.statusCode, 200, res.body)
+    const run = (await app.inject({ url: `/api/runs/${res.json().job_id.slice('job_'.length)}` })).json()
+    assert.equal(run.cwd, '/srv/play')
+    assert.equal(run.screenplay_id, screenplay.json().id)
+    const explicit = await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'x', ai_provider: 'echo', screenplay_id: screenplay.json().id, cwd: '/srv/other' } })
+    assert.equal((await app.inject({ url: `/api/runs/${explicit.json().job_id.slice('job_'.length)}` })).json().cwd, '/srv/other', 'the body’s cwd wins')
+  })
+
   it('answers real HTTP errors, not 200 with an error array', async (t) => {
     const { app } = await buildTestApp(t)
     const empty = await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { textEntries: [{ content: '  ' }] } })

@@ -82,6 +82,8 @@ export interface ExecutionRecord {
 
 export interface InstancesRepo {
   insert(instance: Instance, tx?: Kysely<Tables>): Promise<void>
+  /** Like `insert`, but does nothing when an instance with that id exists. */
+  insertIfMissing(instance: Instance, tx?: Kysely<Tables>): Promise<void>
   findById(instanceId: string, options?: { includeDeleted?: boolean }, tx?: Kysely<Tables>): Promise<Instance | undefined>
   list(filter: ListInstancesFilter): Promise<{ items: Instance[]; total: number }>
   /** Applies the changes (bumping the revision); with `expectedRevision`, only if the row still has it. */
@@ -113,6 +115,14 @@ export class KyselyInstancesRepo implements InstancesRepo {
     await tx
       .insertInto('agent_instances')
       .values(rowOf(i))
+      .execute()
+  }
+
+  async insertIfMissing(i: Instance, tx: Kysely<Tables> = this.db) {
+    await tx
+      .insertInto('agent_instances')
+      .values(rowOf(i))
+      .onConflict((oc) => oc.column('instance_id').doNothing())
       .execute()
   }
 

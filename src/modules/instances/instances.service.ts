@@ -107,17 +107,21 @@ export class InstancesService {
     return (await this.named([instance]))[0]!
   }
 
-  /** The instance, created with defaults when missing (the execute endpoint's upsert). */
-  async ensure(input: { instanceId: string; agentId: string; screenplayId?: string | null; conversationId?: string | null; position?: Position }): Promise<Instance> {
+  /**
+   * The execute endpoint's upsert, in two steps so the insert can commit with the run: the stored
+   * instance (deleted ones too), or a new one with defaults that `insertDraft` stores.
+   */
+  async existingOrDraft(input: { instanceId: string; agentId: string; screenplayId?: string | null; conversationId?: string | null; position?: Position }): Promise<{ instance: Instance; isNew: boolean }> {
     const existing = await this.deps.repo.findById(input.instanceId, { includeDeleted: true })
-    if (existing) return existing
-    try {
-      return await this.create(input)
-    } catch (err) {
-      const raced = isAppError(err) && err.status === 409 && (await this.deps.repo.findById(input.instanceId, { includeDeleted: true }))
-      if (raced) return raced
-      throw err
-    }
+    if (existing) return { instance: existing, isNew: false }
+    await this.assertAgentExists(input.agentId)
+    const cwd = input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
+    return { instance: newInstance(input, cwd, this.deps.clock.now()), isNew: true }
+  }
+
+  /** Stores a drafted instance inside `tx`, unless a concurrent request stored that id first. */
+  async insertDraft(instance: Instance, tx: Kysely<Tables>): Promise<void> {
+    await this.deps.repo.insertIfMissing(instance, tx)
   }
 
   /** A live instance; 404 (object detail, as the original answers) when missing or deleted. */

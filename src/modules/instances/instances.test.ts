@@ -473,12 +473,17 @@ describe('cascades', () => {
   })
 })
 
-describe('InstancesService.ensure', () => {
-  it('returns the existing instance or creates it once, even when called concurrently', async (t) => {
+describe('InstancesService.existingOrDraft / insertDraft', () => {
+  it('drafts a missing instance, stores it once even when requests race, and finds it afterwards', async (t) => {
     const { app, deps } = await setup(t)
-    const created = await Promise.all(Array.from({ length: 5 }, () => deps.instances.ensure({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' })))
-    assert.deepEqual(new Set(created.map((i) => i.instanceId)), new Set(['run-1']))
+    const transact = (work: (tx: Kysely<Tables>) => Promise<unknown>) => deps.database.db.transaction().execute(work)
+    const drafts = await Promise.all(Array.from({ length: 5 }, () => deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' })))
+    assert.ok(drafts.every((d) => d.isNew && d.instance.instanceId === 'run-1'))
+    assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 0, 'a draft is not stored')
+    await Promise.all(drafts.map((d) => transact((tx) => deps.instances.insertDraft(d.instance, tx))))
     assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 1)
-    await assert.rejects(deps.instances.ensure({ instanceId: 'run-2', agentId: 'Ghost_Agent' }), { status: 404 })
+    const again = await deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent' })
+    assert.deepEqual([again.isNew, again.instance.conversationId], [false, 'c'])
+    await assert.rejects(deps.instances.existingOrDraft({ instanceId: 'run-2', agentId: 'Ghost_Agent' }), { status: 404 })
   })
 })

@@ -114,6 +114,10 @@ describe('GET /api/runs and /api/runs/:run_id', () => {
     const completed = (await app.inject({ url: '/api/runs?status=completed,failed&limit=1' })).json()
     assert.equal(completed.total, 3)
     assert.equal(completed.runs.length, 1)
+    await create(app, { input: 'd', instance_id: 'i9', screenplay_id: 's9', wait: true })
+    const byInstance = (await app.inject({ url: '/api/runs?instance_id=i9&screenplay_id=s9&source=api' })).json()
+    assert.deepEqual(byInstance.runs.map((r: { input: string }) => r.input), ['d'])
+    assert.equal((await app.inject({ url: '/api/runs?source=councilor' })).json().total, 0)
     assert.equal((await app.inject({ url: '/api/runs?status=done' })).statusCode, 422)
     assert.equal((await app.inject({ url: '/api/runs?limit=0' })).statusCode, 422)
   })
@@ -151,7 +155,19 @@ describe('POST /api/runs/:run_id/cancel', () => {
     assert.equal(res.json().status, 'cancelled')
     assert.equal(res.json().started_at, null)
     assert.equal(res.json().output, '')
+    const again = await app.inject({ method: 'POST', url: `/api/runs/${waiting.run_id}/cancel` })
+    assert.deepEqual([again.statusCode, again.json().status, again.json().ended_at], [200, 'cancelled', res.json().ended_at], 'idempotent')
     await app.inject({ method: 'POST', url: `/api/runs/${busy.run_id}/cancel` })
+  })
+
+  it('leaves a finished run as it is', async (t) => {
+    const { app } = await buildTestApp(t)
+    const done = await create(app, { input: 'all done', wait: true })
+    const res = await app.inject({ method: 'POST', url: `/api/runs/${done.run_id}/cancel` })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual([res.json().status, res.json().output, res.json().ended_at, res.json().last_seq], ['completed', 'all done', done.ended_at, done.last_seq])
+    const bulk = await app.inject({ method: 'POST', url: '/api/runs/cancel', payload: { run_ids: [done.run_id] } })
+    assert.deepEqual(bulk.json().cancelled, [], 'bulk cancel only touches active runs')
   })
 
   it('answers 404 for an unknown run', async (t) => {
