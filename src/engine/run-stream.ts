@@ -118,7 +118,10 @@ class RunStreamReader {
       return
     }
     const stored = await this.deps.log.readAfter(this.runId, this.cursor, 1)
-    if (stored.length === 0) this.deliver([finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run)])
+    if (stored.length > 0) return
+    // The events before the final one are gone for good: the rebuilt final event comes next.
+    this.cursor = run.lastSeq - 1
+    this.deliver([finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run)])
   }
 
   /**
