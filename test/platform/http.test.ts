@@ -37,6 +37,39 @@ describe('unknown routes and errors', () => {
   })
 })
 
+describe('request bodies', () => {
+  const post = (headers: Record<string, string>, payload: string) => ({ method: 'POST' as const, url: '/api/screenplays', headers, payload })
+
+  it('reads JSON under any JSON media type, with parameters, and without a Content-Type', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json', 'application/json;charset=UTF-8']) {
+      const res = await app.inject(post({ 'content-type': type }, JSON.stringify({ name: `as ${type}` })))
+      assert.equal(res.statusCode, 201, `${type}: ${res.body}`)
+      assert.equal(res.json().name, `as ${type}`)
+    }
+    // light-my-request sets no Content-Type for a Buffer payload.
+    const bare = await app.inject({ method: 'POST', url: '/api/screenplays', payload: Buffer.from(JSON.stringify({ name: 'no type' })) })
+    assert.equal(bare.statusCode, 201, bare.body)
+  })
+
+  it('answers 415 naming the content type it refuses', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', 'multipart/form-data; boundary=x']) {
+      const res = await app.inject(post({ 'content-type': type }, 'name=x'))
+      assert.equal(res.statusCode, 415, type)
+      assert.equal(res.json().detail, `Unsupported content type ${type}; send application/json`)
+    }
+    assert.equal((await app.inject({ url: '/api/screenplays' })).json().total, 0, 'nothing was created')
+  })
+
+  it('answers 400 for malformed JSON without a Content-Type too', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ method: 'POST', url: '/api/screenplays', payload: Buffer.from('{"name":') })
+    assert.equal(res.statusCode, 400)
+    assert.match(res.json().detail, /^Request body is not valid JSON/)
+  })
+})
+
 describe('GET /health and /ready', () => {
   it('answers the original health body for GET and OPTIONS', async (t) => {
     const { app } = await buildTestApp(t)

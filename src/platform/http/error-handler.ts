@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { isAppError } from './errors.js'
+import { unsupportedMediaType } from './json-body.js'
 
 export interface FieldError {
   loc: Array<string | number>
@@ -11,10 +12,9 @@ export interface FieldError {
 }
 
 /** Friendlier words for Fastify's own client errors. */
-const FASTIFY_CLIENT_ERRORS: Record<string, (err: FastifyError, limit: number) => string> = {
+const FASTIFY_CLIENT_ERRORS: Record<string, (err: FastifyError, limit: number, req: FastifyRequest) => string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: (_err, limit) => `Request body is too large (limit ${limit} bytes)`,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (err) =>
-    `Unsupported content type ${err.message.split(': ')[1] ?? ''}; send application/json`.replace('  ', ' '),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_err, _limit, req) => unsupportedMediaType(req.headers['content-type']).message,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Request body length does not match Content-Length',
 }
 
@@ -44,7 +44,7 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       const explain = err.code ? FASTIFY_CLIENT_ERRORS[err.code] : undefined
-      return reply.code(status).send({ detail: explain ? explain(err, bodyLimit) : err.message })
+      return reply.code(status).send({ detail: explain ? explain(err, bodyLimit, req) : err.message })
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send({ detail: 'Internal Server Error' })

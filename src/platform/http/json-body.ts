@@ -1,19 +1,35 @@
 // JSON bodies: an empty body with a JSON content type counts as "no body" (clients send bare
-// PATCH/PUT calls that way), and malformed JSON is a 400 that says so.
-import type { FastifyInstance } from 'fastify'
-import { BadRequestError } from './errors.js'
+// PATCH/PUT calls that way), malformed JSON is a 400 that says so, and any other content type is a
+// 415 naming it. A body without any Content-Type is read as JSON, as the original did
+// (original-gateway.md §1.5).
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError, BadRequestError } from './errors.js'
+
+/** application/json and application/<anything>+json, with or without parameters (charset…). */
+const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i
 
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
-  // otherwise arrive as a string and fail validation with a less helpful message.
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string
+  const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void) => {
     if (text.trim() === '') return done(null, undefined)
     parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(new BadRequestError(`Request body is not valid JSON: ${err.message}`), undefined)
       done(null, value)
     })
+  }
+  // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
+  // otherwise arrive as a string and fail validation with a less helpful message.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (req, body, done) => parse(req, body as string, done))
+  // Fastify hands every other content type, and a body without one, to the catch-all parser.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const type = req.headers['content-type']
+    if (type === undefined) return parse(req, body as string, done)
+    done(unsupportedMediaType(type), undefined)
   })
+}
+
+export function unsupportedMediaType(type: string | undefined): AppError {
+  const given = type?.trim() ? `Unsupported content type ${type.trim()}` : 'Unsupported content type'
+  return new AppError('unsupported_media_type', `${given}; send application/json`, 415)
 }
