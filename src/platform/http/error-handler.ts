@@ -2,6 +2,7 @@
 // wrong in words; 5xx are logged with the request id and never leak their message or stack.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { isDatabaseUnavailable } from '../db/errors.js'
 import { isAppError } from './errors.js'
 import { unsupportedMediaType } from './json-body.js'
 
@@ -45,6 +46,10 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
     if (status >= 400 && status < 500) {
       const explain = err.code ? FASTIFY_CLIENT_ERRORS[err.code] : undefined
       return reply.code(status).send({ detail: explain ? explain(err, bodyLimit, req) : err.message })
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.error({ err }, 'database unreachable')
+      return reply.code(503).send({ detail: 'Database is unreachable' })
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send({ detail: 'Internal Server Error' })
