@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { createLogger } from '../../src/platform/logger.js'
 import { installErrorHandlers } from '../../src/platform/http/error-handler.js'
 import { NotFoundError } from '../../src/platform/http/errors.js'
 
@@ -102,6 +104,52 @@ describe('request ids', () => {
     assert.equal(given.headers['x-request-id'], 'abc-123')
     const made = await app.inject({ url: '/health' })
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('request logs', () => {
+  /** A pino logger at `level` whose JSON lines land in the returned array. */
+  function capturingLogger(level: string) {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    return { logger: createLogger(level, sink), lines }
+  }
+
+  it('logs each request as JSON with its request id, never its body or credentials', async (t) => {
+    const { logger, lines } = capturingLogger('info')
+    const { app } = await buildTestApp(t, { logger })
+    const secret = 'body-marker-7f3a'
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays',
+      headers: { 'x-request-id': 'req-42', authorization: 'Bearer token-marker-9c1d' },
+      payload: { name: 'Logged', content: `# ${secret}`, description: secret },
+    })
+    assert.equal(res.statusCode, 201)
+    const mine = lines.filter((line) => line.reqId === 'req-42')
+    assert.deepEqual(mine.map((line) => line.msg), ['incoming request', 'request completed'])
+    assert.equal((mine[0]!.req as { url: string }).url, '/api/screenplays')
+    assert.equal((mine[1]!.res as { statusCode: number }).statusCode, 201)
+    const everything = JSON.stringify(lines)
+    assert.ok(!everything.includes(secret), 'no request body in the logs')
+    assert.ok(!everything.includes('token-marker-9c1d'), 'no credentials in the logs')
+  })
+
+  it('logs a 500 with its request id and the cause, while the client sees no details', async (t) => {
+    const { logger, lines } = capturingLogger('info')
+    const { app, deps } = await buildTestApp(t, { logger })
+    await deps.database.close()
+    const res = await app.inject({ url: '/api/screenplays', headers: { 'x-request-id': 'req-500' } })
+    assert.equal(res.statusCode, 500)
+    assert.deepEqual(res.json(), { detail: 'Internal Server Error' })
+    const failure = lines.find((line) => line.reqId === 'req-500' && line.level === 50)
+    assert.ok(failure, 'the failure is logged at error level with the request id')
+    assert.ok((failure.err as { stack?: string }).stack, 'the log keeps the stack for operators')
   })
 })
 
