@@ -205,12 +205,14 @@ describe('GET /api/screenplays', () => {
 })
 
 describe('GET /api/screenplays/:screenplay_id', () => {
-  it('returns the whole screenplay', async (t) => {
+  it('returns the whole screenplay, also inside a `screenplay` wrapper for the ticker navigation', async (t) => {
     const { app } = await setup(t)
     const created = await createScreenplay(app, { tags: [' a ', '', 'b'] })
     const res = await app.inject({ url: `/api/screenplays/${created.id}` })
     assert.equal(res.statusCode, 200)
-    assert.deepEqual(res.json(), { ...created, tags: ['a', 'b'] })
+    const { screenplay, ...top } = res.json()
+    assert.deepEqual(top, { ...created, tags: ['a', 'b'] })
+    assert.deepEqual(screenplay, top, 'web-client-contract.md §7.9: the ticker reads data.screenplay.content')
   })
 
   it('answers the same 404 for unknown and malformed ids', async (t) => {
@@ -248,6 +250,17 @@ describe('PUT /api/screenplays/:screenplay_id', () => {
     assert.equal(body.workingDirectory, '/srv/a')
     assert.equal(body.version, 2)
     assert.notEqual(body.updatedAt, created.updatedAt)
+  })
+
+  it('accepts a whole GET body sent back, wrapper included, and applies only what it knows', async (t) => {
+    const { app } = await setup(t)
+    const created = await createScreenplay(app)
+    const read = (await app.inject({ url: `/api/screenplays/${created.id}` })).json()
+    const res = await app.inject({ method: 'PUT', url: `/api/screenplays/${created.id}`, payload: { ...read, content: '# Edited' } })
+    assert.equal(res.statusCode, 200, res.body)
+    assert.equal(res.json().content, '# Edited')
+    assert.equal(res.json().version, 2)
+    assert.equal('screenplay' in res.json(), false)
   })
 
   it('clears the working directory with null', async (t) => {
