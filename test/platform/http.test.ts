@@ -195,7 +195,7 @@ describe('API documentation', () => {
     ['get', '/ready', { status: '200' }],
   ]
 
-  it('documents every route with its request and response schemas in /openapi.json', async (t) => {
+  it('documents every route with its request, response and error schemas in /openapi.json', async (t) => {
     const { app } = await buildTestApp(t)
     const doc = (await app.inject({ url: '/openapi.json' })).json()
     assert.equal(doc.openapi, '3.0.3')
@@ -207,6 +207,9 @@ describe('API documentation', () => {
         assert.ok(op.responses[expect.status].content['application/json'].schema, `${method} ${path} response schema`)
       }
       if (expect.body) assert.ok(op.requestBody?.content['application/json'].schema, `${method} ${path} body schema`)
+      const refused = op.responses['4XX']?.content['application/json'].schema
+      assert.deepEqual(Object.keys(refused?.properties ?? {}), ['detail', 'errors'], `${method} ${path} documents its error body`)
+      assert.ok(op.responses['5XX'], `${method} ${path} documents 5XX`)
     }
     const screenplay = doc.paths['/api/screenplays/{screenplay_id}'].get.responses['200'].content['application/json'].schema
     assert.ok(screenplay.properties.workingDirectory && screenplay.properties.lastUsedAt)
