@@ -18,6 +18,7 @@ class Relay {
   constructor(private readonly target: { host: string; port: number }) {}
 
   async up(): Promise<void> {
+    if (this.server) return
     this.server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host)
       for (const socket of [client, upstream]) {
@@ -54,7 +55,7 @@ describe('GET /ready while PostgreSQL is unreachable', { skip: testDialect() !==
     deps.start()
     t.after(async () => {
       await app.close()
-      await relay.up().catch(() => {})
+      await relay.up()
       await deps.close()
       await relay.down()
       await database.drop()
