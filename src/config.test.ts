@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { ConfigError, loadConfig } from './config.js'
+import { parse } from 'yaml'
+import { ConfigError, configEnvironmentVariables, defaultFileConfig, loadConfig } from './config.js'
+
+const EXAMPLE = path.resolve(import.meta.dirname, '../config.yaml.example')
+
+/** Dotted paths of the leaves of a config tree (an empty map or list counts as a leaf). */
+function leafKeys(node: unknown, prefix = ''): string[] {
+  if (typeof node !== 'object' || node === null || Array.isArray(node) || Object.keys(node).length === 0) return [prefix]
+  return Object.entries(node).flatMap(([key, value]) => leafKeys(value, prefix ? `${prefix}.${key}` : key))
+}
 
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'gw-config-'))
@@ -84,5 +93,16 @@ describe('loadConfig', () => {
 
   it('requires allowed roots to be absolute', () => {
     assert.throws(() => loadConfig({ env: { ALLOWED_ROOTS: 'relative/dir' }, cwd: tempDir() }), /workspace\.allowed_roots\.0 .*absolute/)
+  })
+
+  it('config.yaml.example documents every key, with its default and its environment variable', () => {
+    const cwd = tempDir()
+    const example = readFileSync(EXAMPLE, 'utf8')
+    const documented = new Set(leafKeys(parse(example)))
+    const missing = leafKeys(defaultFileConfig()).filter((key) => !documented.has(key))
+    assert.deepEqual(missing, [], 'keys missing from config.yaml.example')
+    assert.deepEqual(loadConfig({ env: {}, configFile: EXAMPLE, cwd }), loadConfig({ env: {}, cwd }), 'the example shows the defaults')
+    const unnamed = configEnvironmentVariables().filter((name) => !example.includes(`[${name}]`))
+    assert.deepEqual(unnamed, [], 'environment variables missing from config.yaml.example')
   })
 })

@@ -170,6 +170,16 @@ const ENV_BINDINGS: readonly EnvBinding[] = [
   ...EXECUTOR_ENV_BINDINGS,
 ]
 
+/** The defaults in the config file's format (snake_case sections), as config.yaml.example lists them. */
+export function defaultFileConfig(): FileConfig {
+  return FileSchema.parse({})
+}
+
+/** Every environment variable the configuration reads (besides CONFIG_FILE). */
+export function configEnvironmentVariables(): string[] {
+  return ENV_BINDINGS.map((binding) => binding.env)
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }

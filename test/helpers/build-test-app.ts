@@ -1,6 +1,7 @@
 // The real app over a fresh database, closed when the test ends.
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
@@ -19,6 +20,8 @@ export interface TestAppOptions {
   env?: Record<string, string>
   clock?: Clock
   instanceHistory?: InstanceHistorySource
+  /** The app's logger (default: none), for tests that read what the gateway logs. */
+  logger?: Logger
 }
 
 export function testConfig(env: Record<string, string> = {}, databaseUrl = 'sqlite::memory:'): Config {
@@ -33,7 +36,7 @@ export async function buildTestApp(t: Pick<TestContext, 'after'>, options: TestA
     ...(options.instanceHistory && { instanceHistory: options.instanceHistory }),
     database: { ...(database.schema && { schema: database.schema }), poolSize: 4 },
   })
-  const app = await buildApp(deps)
+  const app = await buildApp(deps, { logger: options.logger ?? false })
   await app.ready()
   deps.start()
   t.after(async () => {

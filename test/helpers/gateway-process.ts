@@ -51,6 +51,8 @@ export interface RunningGateway {
   logs(): string
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** Resolves with the exit code once the process ends by itself (after a signal already sent). */
+  exited(): Promise<number | null>
 }
 
 /** Starts `serve` and resolves once the gateway answers /ready. */
@@ -82,6 +84,11 @@ export async function startGateway(options: { cwd: string; env?: Record<string, 
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode
       child.kill(signal)
+      const [code] = (await once(child, 'exit')) as [number | null]
+      return code
+    },
+    async exited() {
+      if (child.exitCode !== null) return child.exitCode
       const [code] = (await once(child, 'exit')) as [number | null]
       return code
     },

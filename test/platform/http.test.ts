@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { createLogger } from '../../src/platform/logger.js'
 import { installErrorHandlers } from '../../src/platform/http/error-handler.js'
 import { NotFoundError } from '../../src/platform/http/errors.js'
 
@@ -68,6 +70,39 @@ describe('text no database can store', () => {
     const ok = await app.inject({ method: 'POST', url: '/api/agents', payload: '{"name":"B_Agent","description":"emoji \\ud83e\\udd16 and \\\\u0000 text"}', headers: { 'content-type': 'application/json' } })
     assert.equal(ok.statusCode, 201, ok.body)
     assert.equal((await app.inject({ url: '/api/agents/B_Agent' })).json().description, 'emoji 🤖 and \\u0000 text')
+  })
+})
+
+describe('request bodies', () => {
+  const post = (headers: Record<string, string>, payload: string) => ({ method: 'POST' as const, url: '/api/screenplays', headers, payload })
+
+  it('reads JSON under any JSON media type, with parameters, and without a Content-Type', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json', 'application/json;charset=UTF-8']) {
+      const res = await app.inject(post({ 'content-type': type }, JSON.stringify({ name: `as ${type}` })))
+      assert.equal(res.statusCode, 201, `${type}: ${res.body}`)
+      assert.equal(res.json().name, `as ${type}`)
+    }
+    // light-my-request sets no Content-Type for a Buffer payload.
+    const bare = await app.inject({ method: 'POST', url: '/api/screenplays', payload: Buffer.from(JSON.stringify({ name: 'no type' })) })
+    assert.equal(bare.statusCode, 201, bare.body)
+  })
+
+  it('answers 415 naming the content type it refuses', async (t) => {
+    const { app } = await buildTestApp(t)
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', 'multipart/form-data; boundary=x']) {
+      const res = await app.inject(post({ 'content-type': type }, 'name=x'))
+      assert.equal(res.statusCode, 415, type)
+      assert.equal(res.json().detail, `Unsupported content type '${type}'; send application/json`)
+    }
+    assert.equal((await app.inject({ url: '/api/screenplays' })).json().total, 0, 'nothing was created')
+  })
+
+  it('answers 400 for malformed JSON without a Content-Type too', async (t) => {
+    const { app } = await buildTestApp(t)
+    const res = await app.inject({ method: 'POST', url: '/api/screenplays', payload: Buffer.from('{"name":') })
+    assert.equal(res.statusCode, 400)
+    assert.match(res.json().detail, /^Request body is not valid JSON/)
   })
 })
 
@@ -143,6 +178,52 @@ describe('request ids', () => {
   })
 })
 
+describe('request logs', () => {
+  /** A pino logger at `level` whose JSON lines land in the returned array. */
+  function capturingLogger(level: string) {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    return { logger: createLogger(level, sink), lines }
+  }
+
+  it('logs each request as JSON with its request id, never its body or credentials', async (t) => {
+    const { logger, lines } = capturingLogger('info')
+    const { app } = await buildTestApp(t, { logger })
+    const secret = 'body-marker-7f3a'
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays',
+      headers: { 'x-request-id': 'req-42', authorization: 'Bearer token-marker-9c1d' },
+      payload: { name: 'Logged', content: `# ${secret}`, description: secret },
+    })
+    assert.equal(res.statusCode, 201)
+    const mine = lines.filter((line) => line.reqId === 'req-42')
+    assert.deepEqual(mine.map((line) => line.msg), ['incoming request', 'request completed'])
+    assert.equal((mine[0]!.req as { url: string }).url, '/api/screenplays')
+    assert.equal((mine[1]!.res as { statusCode: number }).statusCode, 201)
+    const everything = JSON.stringify(lines)
+    assert.ok(!everything.includes(secret), 'no request body in the logs')
+    assert.ok(!everything.includes('token-marker-9c1d'), 'no credentials in the logs')
+  })
+
+  it('logs a 500 with its request id and the cause, while the client sees no details', async (t) => {
+    const { logger, lines } = capturingLogger('info')
+    const { app, deps } = await buildTestApp(t, { logger })
+    await deps.database.close()
+    const res = await app.inject({ url: '/api/screenplays', headers: { 'x-request-id': 'req-500' } })
+    assert.equal(res.statusCode, 500)
+    assert.deepEqual(res.json(), { detail: 'Internal Server Error' })
+    const failure = lines.find((line) => line.reqId === 'req-500' && line.level === 50)
+    assert.ok(failure, 'the failure is logged at error level with the request id')
+    assert.ok((failure.err as { stack?: string }).stack, 'the log keeps the stack for operators')
+  })
+})
+
 describe('CORS', () => {
   it('allows no cross-origin callers by default', async (t) => {
     const { app } = await buildTestApp(t)
@@ -185,7 +266,7 @@ describe('API documentation', () => {
     ['get', '/ready', { status: '200' }],
   ]
 
-  it('documents every route with its request and response schemas in /openapi.json', async (t) => {
+  it('documents every route with its request, response and error schemas in /openapi.json', async (t) => {
     const { app } = await buildTestApp(t)
     const doc = (await app.inject({ url: '/openapi.json' })).json()
     assert.equal(doc.openapi, '3.0.3')
@@ -197,6 +278,9 @@ describe('API documentation', () => {
         assert.ok(op.responses[expect.status].content['application/json'].schema, `${method} ${path} response schema`)
       }
       if (expect.body) assert.ok(op.requestBody?.content['application/json'].schema, `${method} ${path} body schema`)
+      const refused = op.responses['4XX']?.content['application/json'].schema
+      assert.deepEqual(Object.keys(refused?.properties ?? {}), ['detail', 'errors'], `${method} ${path} documents its error body`)
+      assert.ok(op.responses['5XX'], `${method} ${path} documents 5XX`)
     }
     const screenplay = doc.paths['/api/screenplays/{screenplay_id}'].get.responses['200'].content['application/json'].schema
     assert.ok(screenplay.properties.workingDirectory && screenplay.properties.lastUsedAt)

@@ -12,6 +12,7 @@ import {
   ScreenplayDto,
   ScreenplayListDto,
   ScreenplayParams,
+  ScreenplayReadDto,
   UpdateScreenplayBody,
   ValidateMarkdownBody,
   WorkingDirectoryBody,
@@ -19,6 +20,7 @@ import {
   toScreenplayDto,
   toScreenplayInput,
   toScreenplayListItemDto,
+  toScreenplayReadDto,
 } from './screenplays.schemas.js'
 import type { ScreenplaysService } from './screenplays.service.js'
 
@@ -59,9 +61,9 @@ export const screenplaysRoutes: FastifyPluginAsyncZod<{ screenplays: Screenplays
   })
 
   app.get('/api/screenplays/:screenplay_id', {
-    schema: { tags, summary: 'Get a screenplay with its content', params: ScreenplayParams, querystring: GetScreenplayQuery, response: { 200: ScreenplayDto } },
+    schema: { tags, summary: 'Get a screenplay with its content', params: ScreenplayParams, querystring: GetScreenplayQuery, response: { 200: ScreenplayReadDto } },
   }, async (req) =>
-    toScreenplayDto(await screenplays.get(req.params.screenplay_id, { includeDeleted: req.query.include_deleted })),
+    toScreenplayReadDto(await screenplays.get(req.params.screenplay_id, { includeDeleted: req.query.include_deleted })),
   )
 
   app.put('/api/screenplays/:screenplay_id', {

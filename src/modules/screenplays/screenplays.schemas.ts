@@ -120,6 +120,14 @@ const listItemShape = {
 
 export const ScreenplayListItemDto = z.object(listItemShape)
 export const ScreenplayDto = z.object({ ...listItemShape, content: z.string() })
+/**
+ * compat: web-client-contract.md §7.9 — the client's ticker navigation reads the screenplay from
+ * a `screenplay` wrapper while every other caller reads the fields at the top level, so
+ * GET /api/screenplays/{id} answers both.
+ */
+export const ScreenplayReadDto = ScreenplayDto.extend({
+  screenplay: ScreenplayDto.describe('The same screenplay again, for clients that read it from a wrapper'),
+})
 export const ScreenplayListDto = z.object({
   items: z.array(ScreenplayListItemDto),
   total: z.number().int(),
@@ -154,6 +162,11 @@ export function toScreenplayListItemDto(s: ScreenplaySummary): z.output<typeof S
 
 export function toScreenplayDto(s: Screenplay): z.output<typeof ScreenplayDto> {
   return { ...toScreenplayListItemDto(s), content: s.content }
+}
+
+export function toScreenplayReadDto(s: Screenplay): z.output<typeof ScreenplayReadDto> {
+  const dto = toScreenplayDto(s)
+  return { ...dto, screenplay: dto }
 }
 
 /** Request body → service input, taking each path from whichever key spelling was sent. */

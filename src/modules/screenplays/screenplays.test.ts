@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, ManualClock } from '../../../test/helpers/build-test-app.js'
@@ -205,12 +208,14 @@ describe('GET /api/screenplays', () => {
 })
 
 describe('GET /api/screenplays/:screenplay_id', () => {
-  it('returns the whole screenplay', async (t) => {
+  it('returns the whole screenplay, also inside a `screenplay` wrapper for the ticker navigation', async (t) => {
     const { app } = await setup(t)
     const created = await createScreenplay(app, { tags: [' a ', '', 'b'] })
     const res = await app.inject({ url: `/api/screenplays/${created.id}` })
     assert.equal(res.statusCode, 200)
-    assert.deepEqual(res.json(), { ...created, tags: ['a', 'b'] })
+    const { screenplay, ...top } = res.json()
+    assert.deepEqual(top, { ...created, tags: ['a', 'b'] })
+    assert.deepEqual(screenplay, top, 'web-client-contract.md §7.9: the ticker reads data.screenplay.content')
   })
 
   it('answers the same 404 for unknown and malformed ids', async (t) => {
@@ -248,6 +253,17 @@ describe('PUT /api/screenplays/:screenplay_id', () => {
     assert.equal(body.workingDirectory, '/srv/a')
     assert.equal(body.version, 2)
     assert.notEqual(body.updatedAt, created.updatedAt)
+  })
+
+  it('accepts a whole GET body sent back, wrapper included, and applies only what it knows', async (t) => {
+    const { app } = await setup(t)
+    const created = await createScreenplay(app)
+    const read = (await app.inject({ url: `/api/screenplays/${created.id}` })).json()
+    const res = await app.inject({ method: 'PUT', url: `/api/screenplays/${created.id}`, payload: { ...read, content: '# Edited' } })
+    assert.equal(res.statusCode, 200, res.body)
+    assert.equal(res.json().content, '# Edited')
+    assert.equal(res.json().version, 2)
+    assert.equal('screenplay' in res.json(), false)
   })
 
   it('clears the working directory with null', async (t) => {
@@ -449,6 +465,31 @@ describe('PATCH /api/screenplays/:screenplay_id/working-directory', () => {
     assert.equal(outside.statusCode, 400)
     const missing = await app.inject({ method: 'PATCH', url, payload: { workingDirectory: '/work' } })
     assert.equal(missing.statusCode, 422)
+  })
+
+  it('refuses a symlink inside an allowed root that leads outside it, and follows one that stays inside', async (t) => {
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'gw-roots-')))
+    const root = path.join(base, 'work')
+    const outside = path.join(base, 'secrets')
+    mkdirSync(path.join(root, 'real'), { recursive: true })
+    mkdirSync(outside)
+    symlinkSync(outside, path.join(root, 'escape'))
+    symlinkSync(path.join(root, 'real'), path.join(root, 'alias'))
+    const { app } = await setup(t, { ALLOWED_ROOTS: root })
+    const created = await createScreenplay(app)
+    const url = `/api/screenplays/${created.id}/working-directory`
+    for (const dir of [path.join(root, 'escape'), path.join(root, 'escape/deeper/not-yet-created')]) {
+      const res = await app.inject({ method: 'PATCH', url, payload: { working_directory: dir } })
+      assert.equal(res.statusCode, 400, dir)
+      assert.match(res.json().detail, /outside the allowed roots/)
+    }
+    const create = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'via link', working_directory: path.join(root, 'escape') } })
+    assert.equal(create.statusCode, 400)
+    for (const dir of [path.join(root, 'alias'), path.join(root, 'new/not-yet-created')]) {
+      const res = await app.inject({ method: 'PATCH', url, payload: { working_directory: dir } })
+      assert.equal(res.statusCode, 200, dir)
+      assert.equal(res.json().working_directory, dir)
+    }
   })
 
   it('answers 404 for an unknown id', async (t) => {

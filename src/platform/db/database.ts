@@ -56,8 +56,11 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   })
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A connection lost while idle (pool 'error') or while a query holds it (client 'error', which
+  // pg emits with no listener attached once the client is checked out) must not crash the
+  // process: the query in flight rejects, the pool drops the client, the next query reconnects.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), plugins: options.plugins })
   return databaseOf(db, 'postgres')
 }

@@ -18,7 +18,7 @@ export interface DocsInfo {
 export async function registerDocs(app: FastifyInstance, info: DocsInfo): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.0.3', info },
-    transform: jsonSchemaTransform,
+    transform: (input) => withErrorResponses(jsonSchemaTransform(input)),
     transformObject: jsonSchemaTransformObject,
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
@@ -33,6 +33,44 @@ export async function registerDocs(app: FastifyInstance, info: DocsInfo): Promis
   app.get('/redoc', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(redocPage(info.title)),
   )
+}
+
+/** The error bodies every route may answer (error-handler.ts), documented once for all routes. */
+const ERROR_RESPONSES = {
+  '4xx': {
+    description: 'The request was refused: {"detail": "<what was wrong, in words>"}. 422 (validation) adds the per-field list under `errors`.',
+    type: 'object',
+    properties: {
+      detail: { description: 'A readable sentence (a few legacy endpoints answer an object here)' },
+      errors: {
+        type: 'array',
+        description: '422 only: one entry per invalid field',
+        items: {
+          type: 'object',
+          properties: {
+            loc: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] }, description: 'e.g. ["body", "name"]' },
+            msg: { type: 'string' },
+            type: { type: 'string' },
+          },
+          required: ['loc', 'msg', 'type'],
+        },
+      },
+    },
+    required: ['detail'],
+  },
+  '5xx': {
+    description: 'Internal Server Error (never with details), or 503 while the database is unreachable',
+    type: 'object',
+    properties: { detail: { type: 'string' } },
+    required: ['detail'],
+  },
+}
+
+function withErrorResponses<T extends { schema: { response?: unknown; hide?: boolean } }>(transformed: T): T {
+  const { schema } = transformed
+  if (!schema || schema.hide) return transformed
+  const response = { ...ERROR_RESPONSES, ...(schema.response as Record<string, unknown> | undefined) }
+  return { ...transformed, schema: { ...schema, response } }
 }
 
 function redocPage(title: string): string {

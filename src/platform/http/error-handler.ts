@@ -2,7 +2,9 @@
 // wrong in words; 5xx are logged with the request id and never leak their message or stack.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { isDatabaseUnavailable } from '../db/errors.js'
 import { isAppError } from './errors.js'
+import { unsupportedMediaType } from './json-body.js'
 
 export interface FieldError {
   loc: Array<string | number>
@@ -11,9 +13,9 @@ export interface FieldError {
 }
 
 /** Friendlier words for Fastify's own client errors. */
-const FASTIFY_CLIENT_ERRORS: Record<string, (req: FastifyRequest, limit: number) => string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (_req, limit) => `Request body is too large (limit ${limit} bytes)`,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (req) => `Unsupported content type '${req.headers['content-type'] ?? ''}'; send application/json`,
+const FASTIFY_CLIENT_ERRORS: Record<string, (err: FastifyError, limit: number, req: FastifyRequest) => string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: (_err, limit) => `Request body is too large (limit ${limit} bytes)`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_err, _limit, req) => unsupportedMediaType(req.headers['content-type']).message,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Request body length does not match Content-Length',
 }
 
@@ -43,7 +45,11 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       const explain = err.code ? FASTIFY_CLIENT_ERRORS[err.code] : undefined
-      return reply.code(status).send({ detail: explain ? explain(req, bodyLimit) : err.message })
+      return reply.code(status).send({ detail: explain ? explain(err, bodyLimit, req) : err.message })
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.error({ err }, 'database unreachable')
+      return reply.code(503).send({ detail: 'Database is unreachable' })
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send({ detail: 'Internal Server Error' })

@@ -1,20 +1,17 @@
 // JSON bodies: an empty body with a JSON content type counts as "no body" (clients send bare
-// PATCH/PUT calls that way), malformed JSON is a 400 that says so, and text no database can
-// store (NUL, unpaired surrogates) is a 422 naming the field.
-import type { FastifyInstance } from 'fastify'
-import { BadRequestError } from './errors.js'
+// PATCH/PUT calls that way), malformed JSON is a 400 that says so, text no database can store
+// (NUL, unpaired surrogates) is a 422 naming the field, and any other content type is a 415
+// naming it. A body without any Content-Type is read as JSON, as the original did (§1.5).
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError, BadRequestError } from './errors.js'
 import { assertStorableJson } from './storable-text.js'
 
-/** application/json or any +json type, with or without parameters (`; charset=utf-8`). */
-const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json(\s*;|$)/i
+/** application/json and application/<anything>+json, with or without parameters (charset…). */
+const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i
 
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
-  // otherwise arrive as a string and fail validation with a less helpful message.
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string
+  const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void) => {
     if (text.trim() === '') return done(null, undefined)
     parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(new BadRequestError(`Request body is not valid JSON: ${err.message}`), undefined)
@@ -25,5 +22,20 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       }
       done(null, value)
     })
+  }
+  // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
+  // otherwise arrive as a string and fail validation with a less helpful message.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (req, body, done) => parse(req, body as string, done))
+  // Fastify hands every other content type, and a body without one, to the catch-all parser.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const type = req.headers['content-type']
+    if (type === undefined) return parse(req, body as string, done)
+    done(unsupportedMediaType(type), undefined)
   })
+}
+
+export function unsupportedMediaType(type: string | undefined): AppError {
+  const given = type?.trim() ? `Unsupported content type '${type.trim()}'` : 'Unsupported content type'
+  return new AppError('unsupported_media_type', `${given}; send application/json`, 415)
 }

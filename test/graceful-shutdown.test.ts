@@ -1,0 +1,110 @@
+// SIGTERM on a real gateway process: it stops accepting, lets the request in flight finish and
+// commit, exits 0; a request that never finishes is cut off after the shutdown timeout.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { mkdtempSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
+import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
+
+async function databaseEnv(t: { after(fn: () => Promise<void>): void }, cwd: string): Promise<Record<string, string>> {
+  if (testDialect() === 'sqlite') return { DATABASE_URL: `sqlite:${path.join(cwd, 'gw.db')}` }
+  const db = await createTestDatabase()
+  t.after(() => db.drop())
+  return { DATABASE_URL: urlWithSchema(db.url, db.schema!) }
+}
+
+/** Resolves once the gateway has logged a line matching `pattern`. */
+async function logged(gateway: RunningGateway, pattern: RegExp): Promise<void> {
+  while (!pattern.test(gateway.logs())) {
+    if (gateway.child.exitCode !== null) throw new Error(`gateway exited before logging ${pattern}: ${gateway.logs()}`)
+    await Promise.race([once(gateway.child.stdout, 'data'), once(gateway.child, 'exit')])
+  }
+}
+
+/** Sends the headers and the first half of a JSON POST; `finish` sends the rest and reads the reply. */
+async function startSlowPost(url: string, pathname: string, body: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
+  const { hostname, port } = new URL(url)
+  const socket = connect(Number(port), hostname)
+  await once(socket, 'connect')
+  let response = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => (response += chunk))
+  const closed = once(socket, 'close')
+  const half = Math.floor(body.length / 2)
+  socket.write(
+    `POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, half)}`,
+  )
+  return {
+    socket,
+    async finish() {
+      socket.write(body.slice(half))
+      await closed
+      return response
+    },
+  }
+}
+
+/** Resolves once a new connection to the gateway is refused. */
+async function refusesConnections(url: string): Promise<void> {
+  for (;;) {
+    try {
+      await fetch(`${url}/health`)
+    } catch {
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('graceful shutdown', () => {
+  it('finishes the request in flight on SIGTERM, then exits 0', async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-shutdown-'))
+    const env = await databaseEnv(t, cwd)
+    const gateway = await startGateway({ cwd, env })
+    try {
+      const slow = await startSlowPost(gateway.url, '/api/screenplays', JSON.stringify({ name: 'Saved while stopping', content: '# Kept' }))
+      await logged(gateway, /"url":"\/api\/screenplays".*"msg":"incoming request"/)
+      gateway.child.kill('SIGTERM')
+      await logged(gateway, /"msg":"shutting down/)
+      await refusesConnections(gateway.url)
+      assert.equal(gateway.child.exitCode, null, 'still running while a request is in flight')
+
+      const response = await slow.finish()
+      assert.match(response, /^HTTP\/1\.1 201 /)
+      assert.match(response, /"name":"Saved while stopping"/)
+      assert.equal(await gateway.exited(), 0)
+    } finally {
+      await gateway.stop('SIGKILL')
+    }
+
+    const again = await startGateway({ cwd, env })
+    try {
+      const list = (await (await fetch(`${again.url}/api/screenplays`)).json()) as { items: Array<{ name: string }> }
+      assert.deepEqual(list.items.map((item) => item.name), ['Saved while stopping'])
+    } finally {
+      assert.equal(await again.stop(), 0)
+    }
+  })
+
+  it('cuts off a request that never finishes once the shutdown timeout passes, and still exits 0', async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-shutdown-'))
+    const env = { ...(await databaseEnv(t, cwd)), SHUTDOWN_TIMEOUT_MS: '300' }
+    const gateway = await startGateway({ cwd, env })
+    try {
+      const stuck = await startSlowPost(gateway.url, '/api/screenplays', JSON.stringify({ name: 'never completed' }))
+      await logged(gateway, /"url":"\/api\/screenplays".*"msg":"incoming request"/)
+      const closed = once(stuck.socket, 'close')
+      gateway.child.kill('SIGTERM')
+      assert.equal(await gateway.exited(), 0)
+      await closed
+      assert.match(gateway.logs(), /requests still in flight after the timeout/)
+    } finally {
+      await gateway.stop('SIGKILL')
+    }
+  })
+})
