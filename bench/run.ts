@@ -81,6 +81,23 @@ Measured ${new Date().toISOString().slice(0, 10)}.
 - **Resume**: a run streams 4,000 events; one reader takes 1–5 events, drops the connection, reconnects with
   \`Last-Event-ID\`, 1,000 times, then reads to the end; the seqs must be exactly 1…N and the text intact.
 - **Memory**: RSS from /proc of the gateway process: at rest 3 s after 300 runs, and the peak while 200 runs of
-  3 s each execute at once.
+  3 s each execute at once. \`npm start\` runs Node with \`--max-semi-space-size=4\` (a smaller young generation):
+  without it the idle figure was 123 MiB, with the same run throughput.
+- **Bare TCP fan-out**: \`bench/lib/raw-fanout-server.mjs\` sends the same frames at the same pace to the same 5,000
+  readers with nothing else (no HTTP framework, no log, no run): the floor of this machine for one write per reader
+  per event, measured in the same run.
+
+## Why the 5,000-reader fan-out misses its target
+
+A CPU profile of the gateway during the fan-out (\`BENCH_GATEWAY_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run
+bench -- fan-out\`) puts about 85 % of the fan-out's time in the socket write itself (libuv \`writeBuffer\`); the
+gateway's own code (hub, reader cursor, frame cache, stall guard) is a few percent. Every event is one write per
+reader, and on loopback the kernel does the receiving side's TCP work on the sending core, so one round of 5,000
+writes costs about 85 ms here while the load generator holds the other core. The bare TCP server above, which does
+only those writes, misses the target by the same margin. A fan-out that serves readers in slices and merges events
+published meanwhile was tried: it keeps the event loop free, but by this measure it is worse (p99 about 550 ms),
+because the run keeps its pace while a round is under way and events wait for the next round. On this machine the
+target needs fewer writes per reader (a larger \`RUN_COALESCE_MS\`) or readers spread over several instances (the
+PostgreSQL profile, where any instance serves any run's stream).
 `
 }

@@ -36,7 +36,8 @@ export function rssOf(pid: number): number {
 export async function startGateway(env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort()
   const cwd = mkdtempSync(path.join(tmpdir(), 'gw-bench-'))
-  const flags = startFlags()
+  // BENCH_GATEWAY_FLAGS adds Node flags for a look inside (e.g. --cpu-prof); figures are taken without it.
+  const flags = [...startFlags(), ...(process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])]
   const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist/main.js'), 'serve', '--port', String(port)], {
     cwd,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
