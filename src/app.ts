@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
+import { clientErrorHandler } from './platform/http/client-errors.js'
 import { registerDocs } from './platform/http/docs.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
@@ -47,6 +48,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     return503OnClosing: true,
     frameworkErrors: answerRouterError,
+    clientErrorHandler,
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { connect } from 'node:net'
+import { buildTestApp, listen } from '../helpers/build-test-app.js'
 import { createLogger } from '../../src/platform/logger.js'
 import { installErrorHandlers } from '../../src/platform/http/error-handler.js'
 import { NotFoundError } from '../../src/platform/http/errors.js'
@@ -106,6 +107,36 @@ describe('request bodies', () => {
   })
 })
 
+describe('requests the HTTP parser refuses', () => {
+  /** Sends raw bytes and reads everything until the server closes the connection. */
+  async function rawExchange(base: string, bytes: string): Promise<string> {
+    const { hostname, port } = new URL(base)
+    const socket = connect(Number(port), hostname)
+    socket.write(bytes)
+    let reply = ''
+    socket.setEncoding('utf8').on('data', (chunk: string) => (reply += chunk))
+    await new Promise((resolve) => socket.on('close', resolve))
+    return reply
+  }
+
+  it('answers a malformed request with a JSON detail and closes the connection', async (t) => {
+    const { app } = await buildTestApp(t)
+    const base = await listen(app)
+    const reply = await rawExchange(base, 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n')
+    assert.match(reply, /^HTTP\/1\.1 400 Bad Request/)
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))
+    assert.match(body.detail, /^Malformed HTTP request/)
+  })
+
+  it('answers 431 with a JSON detail for headers that are too large', async (t) => {
+    const { app } = await buildTestApp(t)
+    const base = await listen(app)
+    const reply = await rawExchange(base, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+    assert.match(reply, /^HTTP\/1\.1 431 /)
+    assert.deepEqual(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)), { detail: 'Request headers are too large' })
+  })
+})
+
 describe('GET /health and /ready', () => {
   it('answers the original health body for GET and OPTIONS', async (t) => {
     const { app } = await buildTestApp(t)
@@ -132,6 +163,17 @@ describe('GET /health and /ready', () => {
 })
 
 describe('JSON request bodies', () => {
+  it('answers 400 for a body that is not valid UTF-8, storing nothing', async (t) => {
+    const { app } = await buildTestApp(t)
+    const payload = Buffer.concat([Buffer.from('{"name":"bad '), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])
+    const res = await app.inject({ method: 'POST', url: '/api/screenplays', headers: { 'content-type': 'application/json' }, payload })
+    assert.deepEqual([res.statusCode, res.json()], [400, { detail: 'Request body is not valid UTF-8' }])
+    assert.equal((await app.inject({ url: '/api/screenplays' })).json().total, 0)
+    const accented = await app.inject({ method: 'POST', url: '/api/screenplays', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: Buffer.from('{"name":"Roteiro ação ✓"}') })
+    assert.equal(accented.statusCode, 201)
+    assert.equal(accented.json().name, 'Roteiro ação ✓')
+  })
+
   it('accepts application/json with parameters such as charset', async (t) => {
     const { app } = await buildTestApp(t)
     for (const type of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/vnd.api+json']) {

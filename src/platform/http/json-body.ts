@@ -9,9 +9,17 @@ import { assertStorableJson } from './storable-text.js'
 /** application/json and application/<anything>+json, with or without parameters (charset…). */
 const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void) => {
+  const parse = (req: FastifyRequest, bytes: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    let text: string
+    try {
+      text = utf8.decode(bytes)
+    } catch {
+      return done(new BadRequestError('Request body is not valid UTF-8'), undefined)
+    }
     if (text.trim() === '') return done(null, undefined)
     parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(new BadRequestError(`Request body is not valid JSON: ${err.message}`), undefined)
@@ -26,11 +34,11 @@ export function installJsonBodyParser(app: FastifyInstance): void {
   // Only JSON is accepted (multipart is added by the routes that take uploads); text/plain would
   // otherwise arrive as a string and fail validation with a less helpful message.
   app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (req, body, done) => parse(req, body as string, done))
+  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer' }, (req, body, done) => parse(req, body as Buffer, done))
   // Fastify hands every other content type, and a body without one, to the catch-all parser.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     const type = req.headers['content-type']
-    if (type === undefined) return parse(req, body as string, done)
+    if (type === undefined) return parse(req, body as Buffer, done)
     done(unsupportedMediaType(type), undefined)
   })
 }
