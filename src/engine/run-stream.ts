@@ -68,16 +68,9 @@ class RunStreamReader {
 
   private receive(events: readonly RunEvent[]): void {
     if (this.done) return
-    // Usually the whole publish is new: keep the very array, so every reader shares one frame.
-    const fresh = events[0]!.seq > this.cursor ? events : events.filter((event) => event.seq > this.cursor)
-    if (fresh.length === 0) return
-    if (this.catchingUp || fresh[0]!.seq > this.cursor + 1) {
-      // Not next in line: keep them and fetch whatever is missing from the log first.
-      this.held.push(...fresh)
-      if (!this.catchingUp) void this.catchUp(false)
-      return
-    }
-    this.deliver(fresh)
+    // While the log is being read, live events wait; the catch-up hands them over after it.
+    if (this.catchingUp) this.held.push(...events)
+    else this.deliver(events)
   }
 
   private async catchUp(first: boolean): Promise<void> {
@@ -100,7 +93,8 @@ class RunStreamReader {
     } finally {
       this.catchingUp = false
     }
-    const held = this.held.sort((a, b) => a.seq - b.seq)
+    // The same event may have been held twice (live, and past a gap); hand each over once.
+    const held = this.held.sort((a, b) => a.seq - b.seq).filter((event, i, all) => i === 0 || event.seq !== all[i - 1]!.seq)
     this.held = []
     if (held.length > 0) this.receive(held)
   }
@@ -125,39 +119,26 @@ class RunStreamReader {
   }
 
   /**
-   * Hands over the events that continue the sequence; stops after the final one. Events past a
-   * gap are held back until the log fills the gap in.
+   * Hands over the events (in ascending seq) that continue the sequence, skipping those already
+   * delivered; stops after the final one. Events past a gap are held back until the log fills the gap in.
    */
   private deliver(events: readonly RunEvent[]): void {
     if (this.done) return
-    if (events.length > 0 && events[0]!.seq === this.cursor + 1 && events.at(-1)!.seq === this.cursor + events.length) {
-      this.cursor += events.length
-      this.handlers.onEvents(events)
-      if (isFinalEvent(events.at(-1)!)) this.finish()
-      return
+    let start = 0
+    while (start < events.length && events[start]!.seq <= this.cursor) start++
+    let end = start
+    while (end < events.length && events[end]!.seq === this.cursor + 1 + (end - start)) {
+      if (isFinalEvent(events[end++]!)) break
     }
-    const next: RunEvent[] = []
-    let final = false
-    let rest: RunEvent[] = []
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!
-      if (event.seq <= this.cursor) continue
-      if (event.seq !== this.cursor + 1) {
-        rest = events.slice(i)
-        break
-      }
-      this.cursor = event.seq
-      next.push(event)
-      if (isFinalEvent(event)) {
-        final = true
-        break
-      }
+    if (end > start) {
+      // Usually the whole publish is next: keep the very array, so every reader shares one frame.
+      const next = start === 0 && end === events.length ? events : events.slice(start, end)
+      this.cursor = next.at(-1)!.seq
+      this.handlers.onEvents(next)
+      if (isFinalEvent(next.at(-1)!)) return this.finish()
     }
-    if (next.length > 0) this.handlers.onEvents(next)
-    if (final) {
-      this.finish()
-    } else if (rest.length > 0) {
-      this.held.push(...rest)
+    if (end < events.length && events[end]!.seq > this.cursor + 1) {
+      this.held.push(...events.slice(end))
       if (!this.catchingUp) void this.catchUp(false)
     }
   }

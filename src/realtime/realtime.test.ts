@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -47,6 +47,20 @@ async function connect(app: FastifyInstance, path: string, context: Record<strin
   let inbox: ReturnType<typeof collect> | undefined
   const socket = await app.injectWS(path, context, { onInit: (ws: WebSocket) => (inbox = collect(ws)) })
   return { socket, inbox: inbox! }
+}
+
+/** A browser on the feed, then a run of the councilor scheduler ('check the build'). */
+async function watchCouncilorRun(t: TestContext, provider: string, councilorId: string) {
+  const { app, deps } = await buildTestApp(t)
+  const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+  t.after(() => ws.terminate())
+  const run = await deps.engine.runs.create({
+    source: 'councilor',
+    input: 'check the build',
+    provider,
+    options: { isCouncilor: true, councilor: { councilorId, taskName: 'Build check', displayName: 'Builder' } },
+  })
+  return { run, inbox }
 }
 
 describe('WS /ws/gamification', () => {
@@ -105,15 +119,7 @@ describe('WS /ws/gamification', () => {
   })
 
   it('has the councilor feed ready for runs of the councilor scheduler', async (t) => {
-    const { app, deps } = await buildTestApp(t)
-    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
-    t.after(() => ws.terminate())
-    const run = await deps.engine.runs.create({
-      source: 'councilor',
-      input: 'check the build',
-      provider: 'echo',
-      options: { isCouncilor: true, councilor: { councilorId: 'councilor_X_1', taskName: 'Build check', displayName: 'Builder' } },
-    })
+    const { run, inbox } = await watchCouncilorRun(t, 'echo', 'councilor_X_1')
     const frames = await inbox.until((f) => types(f).includes('councilor_completed'))
     const started = frames.find((f) => f.type === 'councilor_started')!.data
     const completed = frames.find((f) => f.type === 'councilor_completed')!.data
@@ -157,15 +163,7 @@ describe('WS /ws/gamification', () => {
   })
 
   it('reports a failed councilor run as councilor_error', async (t) => {
-    const { app, deps } = await buildTestApp(t)
-    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
-    t.after(() => ws.terminate())
-    const run = await deps.engine.runs.create({
-      source: 'councilor',
-      input: 'check the build',
-      provider: 'openai',
-      options: { isCouncilor: true, councilor: { councilorId: 'councilor_X_2', taskName: 'Build check', displayName: 'Builder' } },
-    })
+    const { run, inbox } = await watchCouncilorRun(t, 'openai', 'councilor_X_2')
     const frames = await inbox.until((f) => types(f).includes('councilor_error'))
     const error = frames.find((f) => f.type === 'councilor_error')!.data
     assert.deepEqual([error.councilor_id, error.execution_id, error.status, error.severity], ['councilor_X_2', run.id, 'error', 'error'])

@@ -5,8 +5,10 @@ import type { RunStreams } from '../engine/run-stream.js'
 import type { RunEvent } from '../engine/run-events.js'
 import { SseStream, type SseHeartbeat, type SseOptions } from './sse.js'
 
-/** Turns an event into its frame, or null to skip it in this format. */
-export type FrameFormat = (event: RunEvent) => string | Buffer | null
+/** How a stream format writes a run's events: the bytes for a batch of them, or null to skip it. */
+export interface FrameFormat {
+  framesOf(events: readonly RunEvent[]): Buffer | null
+}
 
 export interface RunSseDeps {
   streams: RunStreams
@@ -14,36 +16,36 @@ export interface RunSseDeps {
   options: SseOptions
 }
 
-/** Builds each event's frame once, as bytes, however many readers it goes to. */
+/**
+ * A format from a per-event frame function (null skips the event). Each event's frame is built
+ * once, however many readers it goes to; readers that are caught up all receive the same events
+ * array, so the bytes of a batch are joined once per publish, not once per reader.
+ */
 export function cachedFormat(format: (event: RunEvent) => string | null): FrameFormat {
-  const cache = new WeakMap<RunEvent, Buffer | null>()
-  return (event) => {
-    let frame = cache.get(event)
+  const byEvent = new WeakMap<RunEvent, Buffer | null>()
+  const byBatch = new WeakMap<readonly RunEvent[], Buffer | null>()
+  const frameOf = (event: RunEvent): Buffer | null => {
+    let frame = byEvent.get(event)
     if (frame === undefined) {
       const text = format(event)
       frame = text === null ? null : Buffer.from(text)
-      cache.set(event, frame)
+      byEvent.set(event, frame)
     }
     return frame
   }
-}
-
-/**
- * The frames of one delivery as one buffer. Readers that are caught up all receive the same
- * events array, so the buffer is built once per publish, not once per reader.
- */
-function framesOf(events: readonly RunEvent[], format: FrameFormat, cache: WeakMap<readonly RunEvent[], Buffer | null>): Buffer | string | null {
-  if (events.length === 1) return format(events[0]!)
-  let joined = cache.get(events)
-  if (joined === undefined) {
-    const frames = events.map(format).filter((frame): frame is string | Buffer => frame !== null)
-    joined = frames.length === 0 ? null : Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)))
-    cache.set(events, joined)
+  return {
+    framesOf(events) {
+      if (events.length === 1) return frameOf(events[0]!)
+      let joined = byBatch.get(events)
+      if (joined === undefined) {
+        const frames = events.map(frameOf).filter((frame): frame is Buffer => frame !== null)
+        joined = frames.length === 0 ? null : Buffer.concat(frames)
+        byBatch.set(events, joined)
+      }
+      return joined
+    },
   }
-  return joined
 }
-
-const joinedFrames = new WeakMap<FrameFormat, WeakMap<readonly RunEvent[], Buffer | null>>()
 
 export function streamRun(
   reply: FastifyReply,
@@ -55,11 +57,9 @@ export function streamRun(
   trailer?: string,
 ): void {
   const stream = SseStream.open(reply, deps.options, deps.heartbeat)
-  let cache = joinedFrames.get(format)
-  if (!cache) joinedFrames.set(format, (cache = new WeakMap()))
   const stop = deps.streams.open(runId, afterSeq, {
     onEvents: (events) => {
-      const frame = framesOf(events, format, cache)
+      const frame = format.framesOf(events)
       if (frame !== null) stream.write(frame)
     },
     onEnd: () => {

@@ -89,10 +89,7 @@ export class InstancesService {
   ) {}
 
   async create(input: CreateInstanceInput): Promise<NamedInstance> {
-    await this.assertAgentExists(input.agentId)
-    const cwd = input.cwd ? this.normalizeCwd(input.cwd) : input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
-    const now = this.deps.clock.now()
-    const instance = newInstance(input, cwd, now)
+    const instance = await this.draft(input)
     try {
       await this.deps.repo.insert(instance)
     } catch (err) {
@@ -114,9 +111,7 @@ export class InstancesService {
   async existingOrDraft(input: { instanceId: string; agentId: string; screenplayId?: string | null; conversationId?: string | null; position?: Position }): Promise<{ instance: Instance; isNew: boolean }> {
     const existing = await this.deps.repo.findById(input.instanceId, { includeDeleted: true })
     if (existing) return { instance: existing, isNew: false }
-    await this.assertAgentExists(input.agentId)
-    const cwd = input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
-    return { instance: newInstance(input, cwd, this.deps.clock.now()), isNew: true }
+    return { instance: await this.draft(input), isNew: true }
   }
 
   /** Stores a drafted instance inside `tx`, unless a concurrent request stored that id first. */
@@ -245,6 +240,13 @@ export class InstancesService {
       ids[source.instanceId] = copy.instanceId
     }
     return ids
+  }
+
+  /** A new instance of a known agent, working where asked or else in its screenplay's directory. */
+  private async draft(input: CreateInstanceInput): Promise<Instance> {
+    await this.assertAgentExists(input.agentId)
+    const cwd = input.cwd ? this.normalizeCwd(input.cwd) : input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
+    return newInstance(input, cwd, this.deps.clock.now())
   }
 
   private async findLive(instanceId: string): Promise<Instance> {
