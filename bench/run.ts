@@ -46,16 +46,68 @@ function report(r: Results): string {
   const b = r.baseline
   const ok = (pass: boolean) => (pass ? 'met' : '**missed**')
   const rows = [
-    ['Runs created and completed end to end (echo, 32 clients)', `${round(r.runs.runsPerSecond, 0)} runs/s`, '≥ 1,000 runs/s', ok(r.runs.runsPerSecond >= 1000), `${round(r.runs.runsPerSecond / b.rps, 3)} × hello req/s (${round(b.rps, 0)})`],
-    ['Run latency p50, concurrency 1', `${round(r.runs.p50Ms)} ms (p99 ${round(r.runs.p99Ms)})`, '≤ 5 ms', ok(r.runs.p50Ms <= 5), `${round(r.runs.p50Ms / b.p50Ms, 1)} × hello p50 (${round(b.p50Ms, 3)} ms)`],
-    ['First SSE event after creating a run, p50', `${round(r.firstEvent.p50Ms)} ms (p99 ${round(r.firstEvent.p99Ms)})`, '≤ 5 ms', ok(r.firstEvent.p50Ms <= 5), `${round(r.firstEvent.p50Ms / b.p50Ms, 1)} × hello p50`],
-    [`Delivery to ${r.fanOut.subscribers} SSE subscribers of a live run, p99`, `${r.fanOut.deliveryP99Ms} ms (p50 ${r.fanOut.deliveryP50Ms})`, '< 100 ms', ok(r.fanOut.deliveryP99Ms < 100), `bare TCP server, same frames: p99 ${r.rawFanOut.deliveryP99Ms} ms (p50 ${r.rawFanOut.deliveryP50Ms}); every reader got ${r.fanOut.eventsPerReader.join('–')} events`],
-    ['Memory per SSE subscriber', `${round(r.fanOut.kibPerSubscriber, 1)} KiB`, '< 50 KB', ok(r.fanOut.kibPerSubscriber * 1.024 < 50), `peak RSS ${round(r.fanOut.peakRssMiB, 0)} MiB`],
-    [`Resume after ${r.resume.disconnects} forced disconnects`, `${r.resume.lost} lost, ${r.resume.duplicated} duplicated of ${r.resume.events}`, '0 lost, 0 duplicated', ok(r.resume.lost === 0 && r.resume.duplicated === 0 && r.resume.inOrder && r.resume.textIntact), r.resume.inOrder && r.resume.textIntact ? 'in order, text intact' : 'ORDER OR TEXT BROKEN'],
-    ['RSS idle (after 300 runs)', `${round(r.memory.idleRssMiB, 0)} MiB`, '≤ 120 MiB', ok(r.memory.idleRssMiB <= 120), `${round(r.memory.idleRssMiB / b.idleRssMiB, 2)} × hello RSS (${round(b.idleRssMiB, 0)} MiB)`],
-    [`RSS peak with ${r.memory.inFlight} runs in flight`, `${round(r.memory.peakRssMiB, 0)} MiB`, '≤ 250 MiB', ok(r.memory.peakRssMiB <= 250), `${r.memory.completed} runs completed`],
+    [
+      'Runs created and completed end to end (echo, 32 clients)',
+      `${round(r.runs.runsPerSecond, 0)} runs/s`,
+      '≥ 1,000 runs/s',
+      ok(r.runs.runsPerSecond >= 1000),
+      `${round(r.runs.runsPerSecond / b.rps, 3)} × hello req/s (${round(b.rps, 0)})`,
+    ],
+    [
+      'Run latency p50, concurrency 1',
+      `${round(r.runs.p50Ms)} ms (p99 ${round(r.runs.p99Ms)})`,
+      '≤ 5 ms',
+      ok(r.runs.p50Ms <= 5),
+      `${round(r.runs.p50Ms / b.p50Ms, 1)} × hello p50 (${round(b.p50Ms, 3)} ms)`,
+    ],
+    [
+      'First SSE event after creating a run, p50',
+      `${round(r.firstEvent.p50Ms)} ms (p99 ${round(r.firstEvent.p99Ms)})`,
+      '≤ 5 ms',
+      ok(r.firstEvent.p50Ms <= 5),
+      `${round(r.firstEvent.p50Ms / b.p50Ms, 1)} × hello p50`,
+    ],
+    [
+      `Delivery to ${r.fanOut.subscribers} SSE subscribers of a live run, p99`,
+      `${r.fanOut.deliveryP99Ms} ms (p50 ${r.fanOut.deliveryP50Ms})`,
+      '< 100 ms',
+      ok(r.fanOut.deliveryP99Ms < 100),
+      `bare TCP server, same frames: p99 ${r.rawFanOut.deliveryP99Ms} ms (p50 ${r.rawFanOut.deliveryP50Ms}); every reader got ${r.fanOut.eventsPerReader.join('–')} events`,
+    ],
+    [
+      'Memory per SSE subscriber',
+      `${round(r.fanOut.kibPerSubscriber, 1)} KiB`,
+      '< 50 KB',
+      ok(r.fanOut.kibPerSubscriber * 1.024 < 50),
+      `peak RSS ${round(r.fanOut.peakRssMiB, 0)} MiB`,
+    ],
+    [
+      `Resume after ${r.resume.disconnects} forced disconnects`,
+      `${r.resume.lost} lost, ${r.resume.duplicated} duplicated of ${r.resume.events}`,
+      '0 lost, 0 duplicated',
+      ok(r.resume.lost === 0 && r.resume.duplicated === 0 && r.resume.inOrder && r.resume.textIntact),
+      r.resume.inOrder && r.resume.textIntact ? 'in order, text intact' : 'ORDER OR TEXT BROKEN',
+    ],
+    [
+      'RSS idle (after 300 runs)',
+      `${round(r.memory.idleRssMiB, 0)} MiB`,
+      '≤ 120 MiB',
+      ok(r.memory.idleRssMiB <= 120),
+      `${round(r.memory.idleRssMiB / b.idleRssMiB, 2)} × hello RSS (${round(b.idleRssMiB, 0)} MiB)`,
+    ],
+    [
+      `RSS peak with ${r.memory.inFlight} runs in flight`,
+      `${round(r.memory.peakRssMiB, 0)} MiB`,
+      '≤ 250 MiB',
+      ok(r.memory.peakRssMiB <= 250),
+      `${r.memory.completed} runs completed`,
+    ],
   ]
-  const table = ['| measure | result | target | | relative to the baseline |', '|---|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')
+  const table = [
+    '| measure | result | target | | relative to the baseline |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n')
   return `# Benchmarks
 
 Measured by \`npm run bench\` (\`bench/run.ts\`) on ${cpus().length} cores and ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version},

@@ -85,16 +85,20 @@ export async function firstEvent() {
         const body = JSON.stringify({ input: 'first event please', ai_provider: 'echo', stream: true })
         const started = process.hrtime.bigint()
         let seen = false
-        const req = http.request(`${gw.url}/api/runs`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.setEncoding('utf8')
-          res.on('data', (chunk: string) => {
-            if (!seen && chunk.includes('event: ')) {
-              seen = true
-              resolve(Number(process.hrtime.bigint() - started) / 1e6)
-            }
-          })
-          res.on('end', () => (seen ? undefined : reject(new Error('no event'))))
-        })
+        const req = http.request(
+          `${gw.url}/api/runs`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            res.setEncoding('utf8')
+            res.on('data', (chunk: string) => {
+              if (!seen && chunk.includes('event: ')) {
+                seen = true
+                resolve(Number(process.hrtime.bigint() - started) / 1e6)
+              }
+            })
+            res.on('end', () => (seen ? undefined : reject(new Error('no event'))))
+          },
+        )
         req.on('error', reject)
         req.end(body)
       })
@@ -118,9 +122,13 @@ export async function fanOut(subscribers: number) {
     await new Promise((resolve) => setTimeout(resolve, 500))
     const rssBefore = gw.rssMiB()
     const { hostname, port } = new URL(gw.url)
-    const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), hostname, port, `/api/runs/${target.run_id}/events`, String(subscribers)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const swarm = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), hostname, port, `/api/runs/${target.run_id}/events`, String(subscribers)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     const lines = createInterface({ input: swarm.stdout! })
     let rssConnected = 0
     let peakRss = 0
@@ -155,11 +163,17 @@ export async function fanOut(subscribers: number) {
 /** The same fan-out from a bare TCP server: what this machine's loopback sockets allow. */
 export async function rawFanOut(subscribers: number) {
   const port = await freePort()
-  const server = spawn(process.execPath, [path.join(HERE, 'lib/raw-fanout-server.mjs'), String(port), String(subscribers), '54', '25'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  for await (const line of createInterface({ input: server.stdout! })) if (line === 'listening') break
-  const swarm = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), '127.0.0.1', String(port), '/raw', String(subscribers)], {
+  const server = spawn(process.execPath, [path.join(HERE, 'lib/raw-fanout-server.mjs'), String(port), String(subscribers), '54', '25'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  for await (const line of createInterface({ input: server.stdout! })) if (line === 'listening') break
+  const swarm = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(HERE, 'lib/sse-swarm.ts'), '127.0.0.1', String(port), '/raw', String(subscribers)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   try {
     for await (const line of createInterface({ input: swarm.stdout! })) {
       const message = JSON.parse(line) as { done?: { p50: number; p99: number } }
@@ -207,7 +221,12 @@ export async function resume(disconnects: number) {
   })
 }
 
-function readSome(url: string, lastId: number | undefined, take: number, onEvent: (seq: number, type: string, data: string) => void): Promise<'dropped' | 'ended'> {
+function readSome(
+  url: string,
+  lastId: number | undefined,
+  take: number,
+  onEvent: (seq: number, type: string, data: string) => void,
+): Promise<'dropped' | 'ended'> {
   return new Promise((resolve, reject) => {
     let got = 0
     const req = http.get(url, { headers: lastId === undefined ? {} : { 'last-event-id': String(lastId) } }, (res) => {

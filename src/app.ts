@@ -62,7 +62,17 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(cors, {
     origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'Accept', 'X-Requested-With', 'X-API-Key', 'X-User-Id', 'X-Session-Id', 'Last-Event-ID', 'Idempotency-Key'],
+    allowedHeaders: [
+      'Content-Type',
+      'Authorization',
+      'Accept',
+      'X-Requested-With',
+      'X-API-Key',
+      'X-User-Id',
+      'X-Session-Id',
+      'Last-Event-ID',
+      'Idempotency-Key',
+    ],
     exposedHeaders: ['X-Request-Id'],
     maxAge: 600,
   })
@@ -82,7 +92,12 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const { retryMs, maxBufferedBytes, stallMs } = deps.config.streams
   const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
 
-  await app.register(healthRoutes, { host: server.host, port: server.port, mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded', database: deps.database })
+  await app.register(healthRoutes, {
+    host: server.host,
+    port: server.port,
+    mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded',
+    database: deps.database,
+  })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(agentsRoutes, { agents: deps.agents })

@@ -56,12 +56,15 @@ describe('loadConfig', () => {
 
   it('names the key and its source in one line when a value is invalid', () => {
     const cwd = tempDir()
-    assert.throws(() => loadConfig({ env: { PORT: 'eighty' }, cwd }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError)
-      assert.match(err.message, /^invalid configuration: server\.port \(from environment variable PORT\): /)
-      assert.equal(err.message.includes('\n'), false)
-      return true
-    })
+    assert.throws(
+      () => loadConfig({ env: { PORT: 'eighty' }, cwd }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError)
+        assert.match(err.message, /^invalid configuration: server\.port \(from environment variable PORT\): /)
+        assert.equal(err.message.includes('\n'), false)
+        return true
+      },
+    )
     assert.throws(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, cwd }), /database\.url .*must start with sqlite: or postgres:\/\//)
     assert.throws(() => loadConfig({ env: { LOG_LEVEL: 'loud' }, cwd }), /log\.level/)
   })
@@ -88,7 +91,10 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: { DEFAULT_AI_PROVIDER: 'skynet' }, cwd: tempDir() }), /runs\.default_provider .*must be one of: openai/)
     // A longer timer would fire at once (Node clamps setTimeout delays over 2^31−1 ms to 1 ms).
     assert.throws(() => loadConfig({ env: { RUN_MAX_TIMEOUT_MS: '3000000000' }, cwd: tempDir() }), /runs\.max_timeout_ms .*at most 2073600000/)
-    assert.equal(loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs, 60_000)
+    assert.equal(
+      loadConfig({ env: { RUN_EVENT_RETENTION_MS: '60000', RUN_CONVERSATION_POLICY: 'enqueue' }, cwd: tempDir() }).runs.eventRetentionMs,
+      60_000,
+    )
   })
 
   it('requires allowed roots to be absolute', () => {

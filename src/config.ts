@@ -87,9 +87,7 @@ const FileSchema = z
       .prefault({}),
     workspace: z
       .object({
-        allowed_roots: z
-          .array(z.string().refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' }))
-          .default([]),
+        allowed_roots: z.array(z.string().refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' })).default([]),
       })
       .strict()
       .prefault({}),
@@ -252,7 +250,10 @@ function parseEnvValue(value: string, kind: EnvKind): unknown {
     case 'int':
       return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value
     case 'list':
-      return value.split(',').map((item) => item.trim()).filter(Boolean)
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
     case 'bool':
       return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase())
         ? true

@@ -112,7 +112,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   // Soft-delete cascades, each inside the deleting transaction.
   screenplays.onDelete((id, _now, tx) => navigation.forgetScreenplay(id, tx))
   // A screenplay takes its instances and their conversations along (read before either is hidden).
-  screenplays.onDelete(async (id, now, tx) => void (await conversations.hideForScreenplay(id, now, tx, await instances.conversationsOfScreenplay(id, tx))))
+  screenplays.onDelete(
+    async (id, now, tx) => void (await conversations.hideForScreenplay(id, now, tx, await instances.conversationsOfScreenplay(id, tx))),
+  )
   screenplays.onDelete(async (id, now, tx) => void (await instances.hideForScreenplay(id, now, tx)))
   conversations.onDelete((id, now, tx) => instances.hideForConversation(id, now, tx))
   applyRunEndEffects(engine.recorder, { conversations, instances })

@@ -69,12 +69,24 @@ describe('conductor-gateway serve', () => {
     const json = { 'content-type': 'application/json' }
     let id: string
     try {
-      const created = await fetch(`${gateway.url}/api/screenplays`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'Over the wire', content: '# Hi' }) })
+      const created = await fetch(`${gateway.url}/api/screenplays`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'Over the wire', content: '# Hi' }),
+      })
       assert.equal(created.status, 201)
       id = (await body(created)).id
-      const updated = await fetch(`${gateway.url}/api/screenplays/${id}`, { method: 'PUT', headers: json, body: JSON.stringify({ description: 'edited' }) })
+      const updated = await fetch(`${gateway.url}/api/screenplays/${id}`, {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ description: 'edited' }),
+      })
       assert.equal((await body(updated)).version, 2)
-      const nav = await fetch(`${gateway.url}/api/navigation`, { method: 'PUT', headers: json, body: JSON.stringify({ screenplay_id: id, conversation_id: 'c1', instance_id: 'i1' }) })
+      const nav = await fetch(`${gateway.url}/api/navigation`, {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ screenplay_id: id, conversation_id: 'c1', instance_id: 'i1' }),
+      })
       assert.equal(nav.status, 200)
     } finally {
       assert.equal(await gateway.stop('SIGINT'), 0)

@@ -47,24 +47,43 @@ describe('conductor-web’s conversation calls over real HTTP', () => {
     const [gateway] = await start(t, 1)
     const base = gateway!.url
     const agent = await call(base, 'POST', '/api/agents', {
-      json: { name: 'Echo_Agent', description: 'Repeats what it is told', persona_content: '# Echo\n\nRepeat the input, word for word, nothing else.', ai_provider: 'echo' },
+      json: {
+        name: 'Echo_Agent',
+        description: 'Repeats what it is told',
+        persona_content: '# Echo\n\nRepeat the input, word for word, nothing else.',
+        ai_provider: 'echo',
+      },
       status: 201,
     })
     const agentInfo = { agent_id: agent.agent_id, instance_id: 'inst-http-1', name: 'Echo', emoji: '🔁' }
 
     // #27 create with the trailing slash, and without one; no redirect either way.
-    const created = await call(base, 'POST', '/api/conversations/', { json: { title: 'Over HTTP', active_agent: agentInfo, screenplay_id: 'sp-http' } })
+    const created = await call(base, 'POST', '/api/conversations/', {
+      json: { title: 'Over HTTP', active_agent: agentInfo, screenplay_id: 'sp-http' },
+    })
     const id: string = created.conversation_id
     assert.equal(created.title, 'Over HTTP')
     const second = await call(base, 'POST', '/api/conversations', { json: { title: 'Second one', screenplay_id: 'sp-http' } })
-    await call(base, 'POST', '/api/agents/instances', { json: { instance_id: 'inst-http-1', agent_id: agent.agent_id, conversation_id: id, position: { x: 1, y: 1 } } })
+    await call(base, 'POST', '/api/agents/instances', {
+      json: { instance_id: 'inst-http-1', agent_id: agent.agent_id, conversation_id: id, position: { x: 1, y: 1 } },
+    })
 
     // #28 list as the sidebar does.
     for (const url of ['/api/conversations/?limit=20&skip=0&screenplay_id=sp-http', '/api/conversations?limit=100&skip=0&screenplay_id=sp-http']) {
       const list = await call(base, 'GET', url)
       assert.equal(list.conversations.length, 2)
       for (const c of list.conversations) {
-        for (const field of ['conversation_id', 'title', 'created_at', 'updated_at', 'screenplay_id', 'context', 'display_order', 'message_count', 'participant_count']) {
+        for (const field of [
+          'conversation_id',
+          'title',
+          'created_at',
+          'updated_at',
+          'screenplay_id',
+          'context',
+          'display_order',
+          'message_count',
+          'participant_count',
+        ]) {
           assert.ok(field in c, `list item has ${field}`)
         }
         assert.ok(!('messages' in c), 'the list carries no messages')
@@ -82,9 +101,19 @@ describe('conductor-web’s conversation calls over real HTTP', () => {
     assert.deepEqual([uploaded.filename, uploaded.size, uploaded.preview], ['context.md', 28, '# Uploaded\n\nFrom the client.'])
     const refused = new FormData()
     refused.append('file', new Blob(['plain']), 'notes.txt')
-    assert.equal((await call(base, 'POST', `/api/conversations/${id}/context/upload`, { body: refused, status: 400 })).detail, 'Apenas arquivos .md são permitidos')
+    assert.equal(
+      (await call(base, 'POST', `/api/conversations/${id}/context/upload`, { body: refused, status: 400 })).detail,
+      'Apenas arquivos .md são permitidos',
+    )
     // #36 drag and drop.
-    await call(base, 'PATCH', '/api/conversations/reorder', { json: { order_updates: [{ conversation_id: second.conversation_id, display_order: 0 }, { conversation_id: id, display_order: 1 }] } })
+    await call(base, 'PATCH', '/api/conversations/reorder', {
+      json: {
+        order_updates: [
+          { conversation_id: second.conversation_id, display_order: 0 },
+          { conversation_id: id, display_order: 1 },
+        ],
+      },
+    })
     // #31 select an agent.
     await call(base, 'PUT', `/api/conversations/${id}/active-agent`, { json: { agent_info: agentInfo } })
 
@@ -101,13 +130,26 @@ describe('conductor-web’s conversation calls over real HTTP', () => {
     assert.deepEqual([read.auto_delegate, read.max_chain_depth], [false, null])
     assert.deepEqual(read.active_agent, agentInfo)
     assert.deepEqual(read.participants, [agentInfo])
-    assert.deepEqual(read.messages.map((m: Json) => [m.type, m.content]), [
-      ['user', 'same words twice'], ['bot', 'same words twice'], ['user', 'same words twice'], ['bot', 'same words twice'], ['user', 'a note without a run'],
-    ])
+    assert.deepEqual(
+      read.messages.map((m: Json) => [m.type, m.content]),
+      [
+        ['user', 'same words twice'],
+        ['bot', 'same words twice'],
+        ['user', 'same words twice'],
+        ['bot', 'same words twice'],
+        ['user', 'a note without a run'],
+      ],
+    )
     const [firstUser, firstBot] = read.messages as Json[]
     assert.deepEqual(
       { task_id: firstBot!.task_id, status: firstBot!.status, agent: firstBot!.agent, isDeleted: firstBot!.isDeleted, isHidden: firstBot!.isHidden },
-      { task_id: first.task_id, status: 'completed', agent: { ...agentInfo, name: firstBot!.agent.name, emoji: firstBot!.agent.emoji }, isDeleted: false, isHidden: false },
+      {
+        task_id: first.task_id,
+        status: 'completed',
+        agent: { ...agentInfo, name: firstBot!.agent.name, emoji: firstBot!.agent.emoji },
+        isDeleted: false,
+        isHidden: false,
+      },
     )
     assert.equal(firstUser!.task_id, first.task_id)
     for (const m of read.messages as Json[]) assert.ok(typeof m.id === 'string' && !Number.isNaN(Date.parse(m.timestamp)))
@@ -116,7 +158,11 @@ describe('conductor-web’s conversation calls over real HTTP', () => {
     assert.equal((await call(base, 'PUT', `/api/conversations/${id}/messages/${firstBot!.id}/toggle`)).isDeleted, true)
     assert.equal((await call(base, 'PUT', `/api/conversations/${id}/messages/${firstUser!.id}/hide`)).isHidden, true)
     const note = (read.messages as Json[])[4]!
-    assert.equal((await call(base, 'PUT', `/api/conversations/${id}/messages/${note.id}/delete`)).details.tasks_updated, 0, 'a message without a run marks no task')
+    assert.equal(
+      (await call(base, 'PUT', `/api/conversations/${id}/messages/${note.id}/delete`)).details.tasks_updated,
+      0,
+      'a message without a run marks no task',
+    )
     assert.equal((await call(base, 'PUT', `/api/conversations/${id}/messages/${firstUser!.id}/delete`)).details.tasks_updated, 1)
     await call(base, 'GET', `/api/tasks/${first.task_id}`, { status: 404 })
     await call(base, 'GET', `/api/tasks/${again.task_id}`)
@@ -127,7 +173,10 @@ describe('conductor-web’s conversation calls over real HTTP', () => {
     assert.notEqual(copy.conversation_id, id)
     const newInstance = cloned.instance_id_map['inst-http-1']
     assert.ok(newInstance && newInstance !== 'inst-http-1')
-    assert.deepEqual(copy.participants.map((p: Json) => p.instance_id), [newInstance])
+    assert.deepEqual(
+      copy.participants.map((p: Json) => p.instance_id),
+      [newInstance],
+    )
     assert.equal(copy.messages.length, 5)
     assert.ok(copy.messages.every((m: Json) => !read.messages.some((o: Json) => o.id === m.id)))
     assert.equal((await call(base, 'GET', `/api/agents/instances/${newInstance}`)).instance.conversation_id, copy.conversation_id)

@@ -85,7 +85,10 @@ describe('graceful shutdown', () => {
     const again = await startGateway({ cwd, env })
     try {
       const list = (await (await fetch(`${again.url}/api/screenplays`)).json()) as { items: Array<{ name: string }> }
-      assert.deepEqual(list.items.map((item) => item.name), ['Saved while stopping'])
+      assert.deepEqual(
+        list.items.map((item) => item.name),
+        ['Saved while stopping'],
+      )
     } finally {
       assert.equal(await again.stop(), 0)
     }

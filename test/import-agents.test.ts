@@ -34,7 +34,8 @@ describe('conductor-gateway import-agents', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-import-'))
     const agents = path.join(cwd, 'agents')
     writeAgent(agents, 'ReadmeResume_Agent', {
-      'definition.yaml': 'name: ReadmeResume_Agent\ndescription: Summarises README files\nemoji: "📘"\ntags: [docs, summary]\nmcp_configs: [git]\nai_provider: claude\nmodel: claude\ngroup: documentation\nversion: "1.2"\ncapabilities: [read]\n',
+      'definition.yaml':
+        'name: ReadmeResume_Agent\ndescription: Summarises README files\nemoji: "📘"\ntags: [docs, summary]\nmcp_configs: [git]\nai_provider: claude\nmodel: claude\ngroup: documentation\nversion: "1.2"\ncapabilities: [read]\n',
       'persona.md': PERSONA,
     })
     writeAgent(agents, 'NoPersona_Agent', { 'definition.yaml': 'description: Works without a persona\nai_provider: mystery\n' })
@@ -51,7 +52,7 @@ describe('conductor-gateway import-agents', () => {
     assert.deepEqual(lines, [
       'skipped   BadTags_Agent: definition.yaml: tags must be an array',
       'skipped   Binary_Agent: persona.md is not valid UTF-8',
-      "skipped   BrokenYaml_Agent: definition.yaml is not valid YAML: " + lines[2]!.split('is not valid YAML: ')[1],
+      'skipped   BrokenYaml_Agent: definition.yaml is not valid YAML: ' + lines[2]!.split('is not valid YAML: ')[1],
       'skipped   Empty_Agent: no definition.yaml',
       "imported  NoPersona_Agent (no persona.md; unknown ai_provider 'mystery' ignored)",
       'imported  ReadmeResume_Agent (persona v1)',
@@ -83,11 +84,15 @@ describe('conductor-gateway import-agents', () => {
   it('prints a progress line every 100 entries', async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-import-'))
     const agents = path.join(cwd, 'agents')
-    for (let i = 0; i < 205; i++) writeAgent(agents, `Bulk${String(i).padStart(3, '0')}_Agent`, { 'definition.yaml': `description: Bulk agent number ${i}\n` })
+    for (let i = 0; i < 205; i++)
+      writeAgent(agents, `Bulk${String(i).padStart(3, '0')}_Agent`, { 'definition.yaml': `description: Bulk agent number ${i}\n` })
     const db = await sharedDatabase(t, cwd)
     const result = await runCli(['import-agents', agents], { cwd, env: db.env })
     assert.equal(result.code, 0, result.stderr)
-    assert.deepEqual(result.stdout.split('\n').filter((line) => line.startsWith('progress')), ['progress: 100/205 entries', 'progress: 200/205 entries'])
+    assert.deepEqual(
+      result.stdout.split('\n').filter((line) => line.startsWith('progress')),
+      ['progress: 100/205 entries', 'progress: 200/205 entries'],
+    )
     assert.match(result.stdout, /done: 205 imported, 0 updated, 0 unchanged, 0 skipped/)
   })
 

@@ -96,7 +96,10 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
       const finished = await startRun(a, { input: 'four words in order' })
       const stream = await openSse(`${b.url}/api/runs/${finished.run_id}/events`)
       await stream.done
-      const text = eventFrames(stream.frames).filter((f) => f.event === 'text.delta').map((f) => JSON.parse(f.data).text).join('')
+      const text = eventFrames(stream.frames)
+        .filter((f) => f.event === 'text.delta')
+        .map((f) => JSON.parse(f.data).text)
+        .join('')
       assert.equal(text, 'four words in order')
 
       const long = await startRun(a, { input: TEN_WORDS })
@@ -129,13 +132,24 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
         body: JSON.stringify({ type: 'task_picked', data: { task_id: 'external-1' } }),
       })
       assert.equal(watcher.status, 200)
-      for (let i = 0; i < 400 && !(frames.some((f) => f.type === 'task_completed') && frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1')); i++) {
+      for (
+        let i = 0;
+        i < 400 &&
+        !(frames.some((f) => f.type === 'task_completed') && frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'));
+        i++
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
       const completed = frames.find((f) => f.type === 'task_completed')
-      assert.deepEqual([completed?.data.task_id, completed?.data.conversation_id, completed?.data.result_summary], [run.run_id, 'c-multi', 'seen elsewhere'])
+      assert.deepEqual(
+        [completed?.data.task_id, completed?.data.conversation_id, completed?.data.result_summary],
+        [run.run_id, 'c-multi', 'seen elsewhere'],
+      )
       assert.equal(frames.filter((f) => f.type === 'task_completed').length, 1, 'once, not once per instance')
-      assert.ok(frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'), 'the watcher event reached the other instance')
+      assert.ok(
+        frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'),
+        'the watcher event reached the other instance',
+      )
     } finally {
       browser.terminate()
       await Promise.all([a.stop(), b.stop()])

@@ -49,7 +49,10 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Se
 /** A bare Fastify hello-world: the yardstick every figure is divided by. */
 export async function startHello(): Promise<Server> {
   const port = await freePort()
-  const child = spawn(process.execPath, [...startFlags(), path.join(ROOT, 'bench/lib/hello-server.mjs'), String(port)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+  const child = spawn(process.execPath, [...startFlags(), path.join(ROOT, 'bench/lib/hello-server.mjs'), String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
   return waitReady(child, `http://127.0.0.1:${port}`, '/')
 }
 

@@ -27,10 +27,11 @@ function stream() {
     const buffer = frame(seq, last ? 'run.completed' : 'text.delta', { text: 'word ' })
     for (const socket of sockets) socket.write(buffer)
     if (!last) setTimeout(tick, interval)
-    else setImmediate(() => {
-      for (const socket of sockets) socket.end()
-      server.close()
-    })
+    else
+      setImmediate(() => {
+        for (const socket of sockets) socket.end()
+        server.close()
+      })
   }
   tick()
 }

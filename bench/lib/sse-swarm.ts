@@ -71,7 +71,16 @@ function subscribe(index: number): void {
     if (++finished < count) return
     const sorted = latencies.sort((a, b) => a - b)
     const pick = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-    send({ done: { samples: sorted.length, p50: pick(50), p99: pick(99), max: sorted.at(-1), minEvents: Math.min(...received), maxEvents: Math.max(...received) } })
+    send({
+      done: {
+        samples: sorted.length,
+        p50: pick(50),
+        p99: pick(99),
+        max: sorted.at(-1),
+        minEvents: Math.min(...received),
+        maxEvents: Math.max(...received),
+      },
+    })
     process.exit(0)
   })
   socket.on('error', (err) => {

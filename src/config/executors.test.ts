@@ -16,7 +16,13 @@ describe('executor settings', () => {
     assert.deepEqual(config.providers.ollama, { apiKey: null, baseUrl: 'http://127.0.0.1:11434/api', defaultModel: 'llama3.2' })
     assert.equal(config.providers.anthropic.apiKey, null)
     assert.deepEqual(config.llm, { maxSteps: 10, maxRetries: 2 })
-    assert.deepEqual(config.cli, { claudeCommand: 'claude', geminiCommand: 'gemini', cursorAgentCommand: 'cursor-agent', skipPermissions: false, killGraceMs: 5000 })
+    assert.deepEqual(config.cli, {
+      claudeCommand: 'claude',
+      geminiCommand: 'gemini',
+      cursorAgentCommand: 'cursor-agent',
+      skipPermissions: false,
+      killGraceMs: 5000,
+    })
     assert.deepEqual(config.conductor, { apiUrl: 'http://localhost:8000' })
     assert.deepEqual(config.mcp.servers, {})
   })
@@ -58,7 +64,10 @@ describe('executor settings', () => {
       crm: { url: 'http://crm:9000/sse', transport: 'sse' },
       docs: { url: 'http://docs:9001/mcp', transport: 'http' },
     })
-    writeFileSync(path.join(cwd, 'config.yaml'), 'mcp:\n  servers:\n    legacy: { url: "http://legacy:1/events", transport: sse }\n    plain: http://plain:2/mcp\n')
+    writeFileSync(
+      path.join(cwd, 'config.yaml'),
+      'mcp:\n  servers:\n    legacy: { url: "http://legacy:1/events", transport: sse }\n    plain: http://plain:2/mcp\n',
+    )
     const fromFile = loadConfig({ cwd, env: {} })
     assert.deepEqual(fromFile.mcp.servers, {
       legacy: { url: 'http://legacy:1/events', transport: 'sse' },
@@ -68,7 +77,10 @@ describe('executor settings', () => {
 
   it('names the key and its source when a URL is invalid', () => {
     const cwd = tempDir()
-    assert.throws(() => loadConfig({ cwd, env: { OPENAI_BASE_URL: 'api.openai.com' } }), /providers\.openai\.base_url \(from environment variable OPENAI_BASE_URL\): must be an http\(s\) URL/)
+    assert.throws(
+      () => loadConfig({ cwd, env: { OPENAI_BASE_URL: 'api.openai.com' } }),
+      /providers\.openai\.base_url \(from environment variable OPENAI_BASE_URL\): must be an http\(s\) URL/,
+    )
     assert.throws(() => loadConfig({ cwd, env: { MCP_SERVERS: 'crm=not-a-url' } }), /mcp\.servers\.crm \(from environment variable MCP_SERVERS\)/)
     assert.throws(() => loadConfig({ cwd, env: { OPENAI_API: 'completions' } }), /providers\.openai\.api/)
   })

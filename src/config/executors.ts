@@ -153,7 +153,10 @@ export function toExecutorsConfig(file: FileSections): ExecutorsConfig {
     conductor: { apiUrl: file.conductor.api_url.replace(/\/+$/, '') },
     mcp: {
       servers: Object.fromEntries(
-        Object.entries(file.mcp.servers).map(([name, server]) => [name, typeof server === 'string' ? { url: server, transport: guessTransport(server) } : server]),
+        Object.entries(file.mcp.servers).map(([name, server]) => [
+          name,
+          typeof server === 'string' ? { url: server, transport: guessTransport(server) } : server,
+        ]),
       ),
     },
   }

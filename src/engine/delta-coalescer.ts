@@ -57,12 +57,14 @@ export class DeltaCoalescer {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
-    this.writing = this.writing.then(() => this.write(batch)).then(
-      () => undefined,
-      (err: unknown) => {
-        this.failure ??= err
-      },
-    )
+    this.writing = this.writing
+      .then(() => this.write(batch))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.failure ??= err
+        },
+      )
   }
 }
 

@@ -76,7 +76,12 @@ export function createEngine(deps: EngineDeps): Engine {
   const conductorCallbacks = new ConductorCallbackRouter(cluster)
   const executors: Record<ExecutorKind, Executor> = {
     echo: new EchoExecutor(config.runs.echoDelayMs),
-    llm: new LlmExecutor({ models: new ProviderModels(config.providers), mcpServers, maxSteps: config.llm.maxSteps, maxRetries: config.llm.maxRetries }),
+    llm: new LlmExecutor({
+      models: new ProviderModels(config.providers),
+      mcpServers,
+      maxSteps: config.llm.maxSteps,
+      maxRetries: config.llm.maxRetries,
+    }),
     cli: new CliExecutor(config.cli, mcpServers),
     conductor: new ConductorExecutor({ apiUrl: config.conductor.apiUrl, callbacks: conductorCallbacks }),
     ...deps.executors,

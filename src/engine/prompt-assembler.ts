@@ -37,7 +37,8 @@ export class PromptAssembler implements RunPreparer {
     // conversation's context is part of the prompt either way.
     const history = run.options.isCouncilor ? [] : (conversation?.history ?? []).slice(-HISTORY_TURNS * 2)
     const system = systemPrompt(persona, screenplay, conversation?.context ?? null)
-    const prompt = system === '' && history.length === 0 ? run.input : promptDocument(persona, screenplay, conversation?.context ?? null, history, run.input)
+    const prompt =
+      system === '' && history.length === 0 ? run.input : promptDocument(persona, screenplay, conversation?.context ?? null, history, run.input)
     if (prompt !== run.input) await this.savePrompt(run.id, prompt)
     return {
       runId: run.id,
@@ -68,7 +69,13 @@ export function systemPrompt(persona: string | null, screenplay: string | null, 
   return parts.join('\n\n')
 }
 
-export function promptDocument(persona: string | null, screenplay: string | null, context: string | null, history: HistoryTurn[], input: string): string {
+export function promptDocument(
+  persona: string | null,
+  screenplay: string | null,
+  context: string | null,
+  history: HistoryTurn[],
+  input: string,
+): string {
   const lines = ['<prompt>', '<system_context>']
   if (persona?.trim()) lines.push(`<persona>${cdata(persona)}</persona>`)
   if (screenplay?.trim()) lines.push(`<screenplay>${cdata(screenplay)}</screenplay>`)

@@ -81,7 +81,10 @@ describe('event retention', () => {
       streams.open(old.run_id, 0, { onEvents: (events) => delivered.push(...events), onEnd: () => resolve('ended'), onError: resolve })
     })
     assert.equal(outcome, 'ended')
-    assert.deepEqual(delivered.map((e) => [e.type, e.seq]), [['run.completed', 5]])
+    assert.deepEqual(
+      delivered.map((e) => [e.type, e.seq]),
+      [['run.completed', 5]],
+    )
   })
 })
 

@@ -63,9 +63,10 @@ export class RunRecorder {
   async start(runId: string | null, workerId: string, leaseExpiresAt: number): Promise<Run | undefined> {
     const now = this.deps.clock.now()
     const result = await this.deps.transact(async (tx) => {
-      const run = runId === null
-        ? await this.deps.repo.claimNext(workerId, leaseExpiresAt, now, tx)
-        : await this.deps.repo.claim(runId, workerId, leaseExpiresAt, now, tx)
+      const run =
+        runId === null
+          ? await this.deps.repo.claimNext(workerId, leaseExpiresAt, now, tx)
+          : await this.deps.repo.claim(runId, workerId, leaseExpiresAt, now, tx)
       if (!run) return undefined
       const events = await this.deps.log.insertAt(run.id, run.lastSeq, [{ type: 'run.started', data: { workerId } }], now, tx)
       return { run, events }

@@ -63,8 +63,7 @@ export interface CreateRunInput {
   alsoWrite?: (run: Run, tx: Kysely<Tables>) => Promise<void>
 }
 
-export const CWD_MISSING =
-  'Diretório de trabalho (CWD) não configurado. Configure o CWD nas propriedades do Roteiro antes de executar o agente.'
+export const CWD_MISSING = 'Diretório de trabalho (CWD) não configurado. Configure o CWD nas propriedades do Roteiro antes de executar o agente.'
 
 export class RunService {
   constructor(

@@ -148,13 +148,26 @@ function finalEventOf(
   runId: string,
   seq: number,
   at: number,
-  run: { status: string; output: string; error: string | null; exitCode: number | null; severity: string | null; startedAt: number | null; createdAt: number; timeoutMs: number },
+  run: {
+    status: string
+    output: string
+    error: string | null
+    exitCode: number | null
+    severity: string | null
+    startedAt: number | null
+    createdAt: number
+    timeoutMs: number
+  },
 ): RunEvent {
   const durationMs = at - (run.startedAt ?? run.createdAt)
   const base = { runId, seq, at }
   switch (run.status) {
     case 'completed':
-      return { ...base, type: 'run.completed', data: { output: run.output, exitCode: 0, durationMs, severity: (run.severity ?? 'success') as 'success' } }
+      return {
+        ...base,
+        type: 'run.completed',
+        data: { output: run.output, exitCode: 0, durationMs, severity: (run.severity ?? 'success') as 'success' },
+      }
     case 'cancelled':
       return { ...base, type: 'run.cancelled', data: { output: run.output, durationMs } }
     case 'timed_out':

@@ -161,14 +161,15 @@ export class RunWorkerPool {
       return
     }
     this.draining = true
-    void this.trackClaim(this.claimWhileRoom().catch((err: unknown) => this.deps.logger.error({ err }, 'claiming queued runs failed')))
-      .finally(() => {
+    void this.trackClaim(this.claimWhileRoom().catch((err: unknown) => this.deps.logger.error({ err }, 'claiming queued runs failed'))).finally(
+      () => {
         this.draining = false
         if (this.drainAgain) {
           this.drainAgain = false
           this.drain()
         }
-      })
+      },
+    )
   }
 
   private async claimWhileRoom(): Promise<void> {
@@ -233,7 +234,10 @@ function endingOf(run: Run, result: ExecutionResult, output: string, reason: Sto
   const base = { output, usage: result.usage ?? null, endedAt: now }
   switch (reason) {
     case 'cancel':
-      return [{ ...base, status: 'cancelled', error: null, exitCode: null, severity: null }, { type: 'run.cancelled', data: { output, durationMs } }]
+      return [
+        { ...base, status: 'cancelled', error: null, exitCode: null, severity: null },
+        { type: 'run.cancelled', data: { output, durationMs } },
+      ]
     case 'timeout':
       return [
         { ...base, status: 'timed_out', error: `timed out after ${run.timeoutMs} ms`, exitCode: 124, severity: 'error' },
@@ -241,7 +245,10 @@ function endingOf(run: Run, result: ExecutionResult, output: string, reason: Sto
       ]
     case 'shutdown': {
       const error = 'the gateway stopped before the run finished'
-      return [{ ...base, status: 'failed', error, exitCode: 1, severity: 'error' }, { type: 'run.failed', data: { error, output, exitCode: 1, durationMs } }]
+      return [
+        { ...base, status: 'failed', error, exitCode: 1, severity: 'error' },
+        { type: 'run.failed', data: { error, output, exitCode: 1, durationMs } },
+      ]
     }
   }
   if (result.exitCode !== 0) {

@@ -120,7 +120,9 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 
   async count(filter: RunFilter): Promise<number> {
-    const row = await this.filtered(filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const row = await this.filtered(filter)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     return Number(row.n)
   }
 

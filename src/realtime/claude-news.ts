@@ -10,14 +10,16 @@ export function claudeNews(event: unknown, context: Json): GamificationMessage[]
   const base = { ...context, level: 'news' }
   if (e.type === 'system' && e.subtype === 'init') {
     const servers = Array.isArray(e.mcp_servers) ? (e.mcp_servers as Json[]) : []
-    return [{
-      type: 'agent_init',
-      data: {
-        ...base,
-        tools_count: Array.isArray(e.tools) ? e.tools.length : 0,
-        mcp_servers: servers.filter((s) => s.status === 'connected').map((s) => String(s.name)),
+    return [
+      {
+        type: 'agent_init',
+        data: {
+          ...base,
+          tools_count: Array.isArray(e.tools) ? e.tools.length : 0,
+          mcp_servers: servers.filter((s) => s.status === 'connected').map((s) => String(s.name)),
+        },
       },
-    }]
+    ]
   }
   if (e.type === 'assistant') {
     const content = ((e.message as Json | undefined)?.content ?? []) as Json[]
@@ -34,16 +36,18 @@ export function claudeNews(event: unknown, context: Json): GamificationMessage[]
       }))
   }
   if (e.type === 'result') {
-    return [{
-      type: 'agent_result',
-      data: {
-        ...base,
-        subtype: e.subtype ?? '?',
-        duration_ms: e.duration_ms ?? 0,
-        num_turns: e.num_turns ?? 0,
-        cost_usd: e.total_cost_usd ?? 0,
+    return [
+      {
+        type: 'agent_result',
+        data: {
+          ...base,
+          subtype: e.subtype ?? '?',
+          duration_ms: e.duration_ms ?? 0,
+          num_turns: e.num_turns ?? 0,
+          cost_usd: e.total_cost_usd ?? 0,
+        },
       },
-    }]
+    ]
   }
   return []
 }

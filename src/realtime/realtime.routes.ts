@@ -22,30 +22,38 @@ export interface RealtimeOptions {
 export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app, { gamification, ingest, internalToken }) => {
   app.get('/ws/gamification', { websocket: true, schema: { hide: true } }, (socket) => gamification.connect(socket))
 
-  app.get('/ws/agent-stream', {
-    websocket: true,
-    schema: { hide: true },
-    preValidation: async (req) => assertInternalCaller(req, internalToken),
-  }, (socket) => {
-    socket.on('message', (raw) => {
-      const frame = parseFrame(raw.toString())
-      if (frame) ingest.streamFrame(frame)
-    })
-  })
-
-  app.post('/api/internal/task-event', {
-    schema: {
-      tags: ['internal'],
-      summary: 'A Conductor watcher reports a task lifecycle event; it is rebroadcast to WebSocket clients',
-      headers: InternalHeaders,
-      body: TaskEventBody,
-      response: { 200: TaskEventDto },
+  app.get(
+    '/ws/agent-stream',
+    {
+      websocket: true,
+      schema: { hide: true },
+      preValidation: async (req) => assertInternalCaller(req, internalToken),
     },
-    preValidation: async (req) => assertInternalCaller(req, internalToken),
-  }, async (req) => {
-    const clients = ingest.taskEvent({ type: req.body.type, data: req.body.data })
-    return { success: true as const, message: `Event ${req.body.type} broadcasted`, clients_count: clients }
-  })
+    (socket) => {
+      socket.on('message', (raw) => {
+        const frame = parseFrame(raw.toString())
+        if (frame) ingest.streamFrame(frame)
+      })
+    },
+  )
+
+  app.post(
+    '/api/internal/task-event',
+    {
+      schema: {
+        tags: ['internal'],
+        summary: 'A Conductor watcher reports a task lifecycle event; it is rebroadcast to WebSocket clients',
+        headers: InternalHeaders,
+        body: TaskEventBody,
+        response: { 200: TaskEventDto },
+      },
+      preValidation: async (req) => assertInternalCaller(req, internalToken),
+    },
+    async (req) => {
+      const clients = ingest.taskEvent({ type: req.body.type, data: req.body.data })
+      return { success: true as const, message: `Event ${req.body.type} broadcasted`, clients_count: clients }
+    },
+  )
 }
 
 /** `{type, data}` frames; anything else is ignored (compat: original-gateway.md §4.2). */

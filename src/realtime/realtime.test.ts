@@ -97,7 +97,13 @@ describe('WS /ws/gamification', () => {
     const { app } = await buildTestApp(t)
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
-    const run = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'all done here', ai_provider: 'echo', conversation_id: 'c7', wait: true } })).json()
+    const run = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        payload: { input: 'all done here', ai_provider: 'echo', conversation_id: 'c7', wait: true },
+      })
+    ).json()
     await inbox.until((f) => types(f).includes('stream_end'))
     assert.deepEqual(types(inbox.frames), ['connected', 'task_submitted', 'task_picked', 'stream_start', 'task_completed', 'stream_end'])
     const completed = inbox.frames.find((f) => f.type === 'task_completed')!.data
@@ -131,11 +137,16 @@ describe('WS /ws/gamification', () => {
     const { app } = await buildTestApp(t)
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
-    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'streamed', ai_provider: 'echo', instance_id: 'inst-s' } })).json()
+    const job = (
+      await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'streamed', ai_provider: 'echo', instance_id: 'inst-s' } })
+    ).json()
     const frames = await inbox.until((f) => types(f).includes('stream_end'))
     assert.deepEqual(types(frames), ['connected', 'task_started', 'task_picked', 'stream_start', 'task_completed', 'stream_end'])
     const started = frames[1]!.data
-    assert.deepEqual([started.task_id, started.instance_id, started.status, started.level], [job.job_id.slice('job_'.length), 'inst-s', 'processing', 'debug'])
+    assert.deepEqual(
+      [started.task_id, started.instance_id, started.status, started.level],
+      [job.job_id.slice('job_'.length), 'inst-s', 'processing', 'debug'],
+    )
     assert.equal(started.agent_emoji, '🤖')
   })
 
@@ -146,19 +157,38 @@ describe('WS /ws/gamification', () => {
     const { app } = await buildTestApp(t, { env: { CLAUDE_COMMAND: claude.command } })
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
-    const run = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'list files', ai_provider: 'claude', cwd, conversation_id: 'c-cli', wait: true } })).json()
+    const run = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        payload: { input: 'list files', ai_provider: 'claude', cwd, conversation_id: 'c-cli', wait: true },
+      })
+    ).json()
     assert.equal(run.status, 'completed', run.error)
     const frames = await inbox.until((f) => types(f).includes('stream_end'))
     const raw = frames.filter((f) => f.type === 'agent_stream')
-    assert.deepEqual(raw.map((f) => f.data.event_type), ['system', 'assistant', 'assistant', 'user', 'stream_event', 'result'])
-    assert.deepEqual(raw[0]!.data.event, { type: 'system', subtype: 'init', session_id: 's-1', tools: ['Bash'], mcp_servers: [] }, 'the CLI’s object, unchanged')
+    assert.deepEqual(
+      raw.map((f) => f.data.event_type),
+      ['system', 'assistant', 'assistant', 'user', 'stream_event', 'result'],
+    )
+    assert.deepEqual(
+      raw[0]!.data.event,
+      { type: 'system', subtype: 'init', session_id: 's-1', tools: ['Bash'], mcp_servers: [] },
+      'the CLI’s object, unchanged',
+    )
     assert.deepEqual([raw[0]!.data.task_id, raw[0]!.data.conversation_id, raw[0]!.data.level], [run.run_id, 'c-cli', 'debug'])
     const news = (type: string) => frames.find((f) => f.type === type)!.data
     assert.deepEqual([news('agent_init').tools_count, news('agent_init').mcp_servers, news('agent_init').level], [1, [], 'news'])
-    assert.deepEqual([news('agent_tool_use').tool, news('agent_tool_use').tool_id, news('agent_tool_use').input_keys], ['Bash', 'toolu_1', ['command']])
+    assert.deepEqual(
+      [news('agent_tool_use').tool, news('agent_tool_use').tool_id, news('agent_tool_use').input_keys],
+      ['Bash', 'toolu_1', ['command']],
+    )
     assert.deepEqual([news('agent_result').subtype, news('agent_result').cost_usd, news('agent_result').num_turns], ['success', 0.0123, 2])
     const calls = frames.filter((f) => f.type === 'tool_call').map((f) => [f.data.phase, f.data.tool, f.data.call_id, f.data.conversation_id])
-    assert.deepEqual(calls, [['start', 'Bash', 'toolu_1', 'c-cli'], ['end', 'Bash', 'toolu_1', 'c-cli']])
+    assert.deepEqual(calls, [
+      ['start', 'Bash', 'toolu_1', 'c-cli'],
+      ['end', 'Bash', 'toolu_1', 'c-cli'],
+    ])
     assert.deepEqual(news('stream_end').stats, { tool_calls: 1 })
   })
 
@@ -227,7 +257,13 @@ describe('POST /api/internal/task-event', () => {
     const remote = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3' })
     assert.equal(remote.statusCode, 403)
     assert.match(remote.json().detail, /only local callers/)
-    const forwarded = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '127.0.0.1' } })
+    const forwarded = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload,
+      remoteAddress: '10.1.2.3',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    })
     assert.equal(forwarded.statusCode, 403, 'a forwarded address does not make a caller local')
   })
 
@@ -261,10 +297,19 @@ describe('WS /ws/agent-stream', () => {
     const context = { task_id: 't9', agent_id: 'X_Agent', instance_id: 'i1', conversation_id: 'c1' }
     watcher.send(JSON.stringify({ type: 'stream_start', data: { ...context, bound_mcps: ['crm'] } }))
     watcher.send('garbage is ignored')
-    watcher.send(JSON.stringify({
-      type: 'agent_stream',
-      data: { ...context, event_type: 'assistant', event: { type: 'assistant', message: { content: [{ type: 'tool_use', id: 'toolu_0123456789ABCDEF', name: 'mcp__crm__list_leads', input: { limit: 10 } }] } } },
-    }))
+    watcher.send(
+      JSON.stringify({
+        type: 'agent_stream',
+        data: {
+          ...context,
+          event_type: 'assistant',
+          event: {
+            type: 'assistant',
+            message: { content: [{ type: 'tool_use', id: 'toolu_0123456789ABCDEF', name: 'mcp__crm__list_leads', input: { limit: 10 } }] },
+          },
+        },
+      }),
+    )
     const frames = await inbox.until((f) => types(f).includes('agent_tool_use'))
     assert.deepEqual(types(frames), ['connected', 'stream_start', 'agent_stream', 'agent_tool_use'])
     assert.equal(frames[1]!.data.level, 'debug')

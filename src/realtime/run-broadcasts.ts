@@ -19,7 +19,12 @@ interface LiveRun {
 /** Looks up a run this instance did not see queued (it started before we were listening). */
 export type RunContextLookup = (runId: string) => Promise<{ context: RunContext; startedAt: number } | undefined>
 
-export function broadcastRuns(hub: RunEventHub, gamification: GamificationHub, lookup: RunContextLookup, onError: (err: unknown) => void): () => void {
+export function broadcastRuns(
+  hub: RunEventHub,
+  gamification: GamificationHub,
+  lookup: RunContextLookup,
+  onError: (err: unknown) => void,
+): () => void {
   const live = new Map<string, LiveRun>()
 
   const handle = async (event: RunEvent): Promise<void> => {
@@ -72,28 +77,55 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
         ...claudeNews(event.data.event, ids),
       ]
     case 'tool.started':
-      return [{ type: 'tool_call', data: { ...ids, call_id: event.data.toolCallId, tool: event.data.name, method: event.data.name, phase: 'start', params: event.data.input, timestamp: iso(event.at), mcp_name: mcpNameOf(event.data.name) } }]
+      return [
+        {
+          type: 'tool_call',
+          data: {
+            ...ids,
+            call_id: event.data.toolCallId,
+            tool: event.data.name,
+            method: event.data.name,
+            phase: 'start',
+            params: event.data.input,
+            timestamp: iso(event.at),
+            mcp_name: mcpNameOf(event.data.name),
+          },
+        },
+      ]
     case 'tool.finished': {
       const started = run.toolStarts.get(event.data.toolCallId) ?? event.at
-      return [{
-        type: 'tool_call',
-        data: {
-          ...ids,
-          call_id: event.data.toolCallId,
-          tool: event.data.name,
-          method: event.data.name,
-          phase: event.data.isError ? 'error' : 'end',
-          duration_ms: event.at - started,
-          response_size: JSON.stringify(event.data.output ?? null).length,
-          error: event.data.isError ? event.data.output : null,
-          timestamp: iso(event.at),
-          mcp_name: mcpNameOf(event.data.name),
+      return [
+        {
+          type: 'tool_call',
+          data: {
+            ...ids,
+            call_id: event.data.toolCallId,
+            tool: event.data.name,
+            method: event.data.name,
+            phase: event.data.isError ? 'error' : 'end',
+            duration_ms: event.at - started,
+            response_size: JSON.stringify(event.data.output ?? null).length,
+            error: event.data.isError ? event.data.output : null,
+            timestamp: iso(event.at),
+            mcp_name: mcpNameOf(event.data.name),
+          },
         },
-      }]
+      ]
     }
     case 'run.completed':
       return [
-        { type: 'task_completed', data: { ...who, status: 'completed', severity: event.data.severity, duration_ms: event.data.durationMs, result_summary: summary(event.data.output), exit_code: 0, level: 'result' } },
+        {
+          type: 'task_completed',
+          data: {
+            ...who,
+            status: 'completed',
+            severity: event.data.severity,
+            duration_ms: event.data.durationMs,
+            result_summary: summary(event.data.output),
+            exit_code: 0,
+            level: 'result',
+          },
+        },
         streamEnd(ids, run),
       ]
     case 'run.failed':
@@ -102,7 +134,18 @@ function messagesFor(event: RunEvent, run: LiveRun): GamificationMessage[] {
       const error = event.type === 'run.failed' ? event.data.error : event.type === 'run.timed_out' ? 'timed out' : 'cancelled'
       const status = event.type === 'run.cancelled' ? 'cancelled' : 'error'
       return [
-        { type: 'task_error', data: { ...who, status, severity: event.type === 'run.cancelled' ? 'warning' : 'error', error, duration_ms: event.data.durationMs, result_summary: summary(event.data.output) || error, level: 'result' } },
+        {
+          type: 'task_error',
+          data: {
+            ...who,
+            status,
+            severity: event.type === 'run.cancelled' ? 'warning' : 'error',
+            error,
+            duration_ms: event.data.durationMs,
+            result_summary: summary(event.data.output) || error,
+            level: 'result',
+          },
+        },
         streamEnd(ids, run),
       ]
     }
@@ -130,17 +173,37 @@ function councilorMessagesFor(event: RunEvent, run: LiveRun): GamificationMessag
     case 'run.started':
       return [{ type: 'councilor_started', data: { ...base, started_at: iso(event.at) } }]
     case 'run.completed':
-      return [{
-        type: 'councilor_completed',
-        data: { ...base, status: 'completed', severity: event.data.severity, started_at: iso(run.startedAt), completed_at: iso(event.at), duration_ms: event.data.durationMs, result: summary(event.data.output), exit_code: 0 },
-      }]
+      return [
+        {
+          type: 'councilor_completed',
+          data: {
+            ...base,
+            status: 'completed',
+            severity: event.data.severity,
+            started_at: iso(run.startedAt),
+            completed_at: iso(event.at),
+            duration_ms: event.data.durationMs,
+            result: summary(event.data.output),
+            exit_code: 0,
+          },
+        },
+      ]
     case 'run.failed':
     case 'run.timed_out':
     case 'run.cancelled':
-      return [{
-        type: 'councilor_error',
-        data: { ...base, status: 'error', severity: 'error', error: event.type === 'run.failed' ? event.data.error : event.type, started_at: iso(run.startedAt), completed_at: iso(event.at) },
-      }]
+      return [
+        {
+          type: 'councilor_error',
+          data: {
+            ...base,
+            status: 'error',
+            severity: 'error',
+            error: event.type === 'run.failed' ? event.data.error : event.type,
+            started_at: iso(run.startedAt),
+            completed_at: iso(event.at),
+          },
+        },
+      ]
     default:
       return []
   }
@@ -165,7 +228,9 @@ function summary(output: string): string {
 }
 
 function eventType(event: unknown): string | null {
-  return typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string' ? (event as { type: string }).type : null
+  return typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string'
+    ? (event as { type: string }).type
+    : null
 }
 
 /** MCP tools reach models as `mcp__<server>__<tool>` (Claude) or `<server>__<tool>`. */

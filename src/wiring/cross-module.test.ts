@@ -45,7 +45,10 @@ describe('POST /api/agents/:agent_id/execute', () => {
     assert.match(body.task_id, /^[0-9a-f]{24}$/)
 
     const messages = (await getConversation(app, conversation.conversation_id)).messages
-    assert.deepEqual(messages.map((m: { type: string }) => m.type), ['user', 'bot'])
+    assert.deepEqual(
+      messages.map((m: { type: string }) => m.type),
+      ['user', 'bot'],
+    )
     assert.equal(messages[0].content, 'please echo this')
     assert.equal(messages[1].content, 'please echo this')
     assert.equal(messages[1].status, 'completed')
@@ -59,7 +62,10 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const run = (await app.inject({ url: `/api/runs/${body.task_id}` })).json()
     assert.equal(run.cwd, '/srv/play', 'the working directory comes from the screenplay')
     assert.equal(run.persona_version, 1)
-    assert.deepEqual([run.agent_id, run.screenplay_id, run.instance_id, run.provider, run.source], [agentId, screenplay.id, 'instance-1700000000000-abc123def', 'echo', 'chat'])
+    assert.deepEqual(
+      [run.agent_id, run.screenplay_id, run.instance_id, run.provider, run.source],
+      [agentId, screenplay.id, 'instance-1700000000000-abc123def', 'echo', 'chat'],
+    )
     assert.ok(run.started_at && run.ended_at && run.usage.tokens_out === 3, 'timing and token usage are recorded')
     const details = (await app.inject({ url: `/api/tasks/${body.task_id}/details` })).json().task
     assert.ok(details.prompt.includes(PERSONA), 'the prompt carries the persona')
@@ -70,7 +76,11 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
-    const context = await app.inject({ method: 'PATCH', url: `/api/conversations/${conversation.conversation_id}/context`, payload: { context: 'We are planning a picnic.' } })
+    const context = await app.inject({
+      method: 'PATCH',
+      url: `/api/conversations/${conversation.conversation_id}/context`,
+      payload: { context: 'We are planning a picnic.' },
+    })
     assert.equal(context.statusCode, 200, context.body)
     const send = { conversation_id: conversation.conversation_id, instance_id: 'inst-h', save_to_conversation: true }
     const first = (await execute(app, agentId, { input_text: 'remember the word banana', ...send })).json()
@@ -88,7 +98,13 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
     await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true })
-    const run = await deps.engine.runs.create({ source: 'councilor', input: 'report', agentId, conversationId: conversation.conversation_id, options: { isCouncilor: true } })
+    const run = await deps.engine.runs.create({
+      source: 'councilor',
+      input: 'report',
+      agentId,
+      conversationId: conversation.conversation_id,
+      options: { isCouncilor: true },
+    })
     await deps.engine.runs.waitForEnd(run.id, 10_000)
     const prompt = (await app.inject({ url: `/api/tasks/${run.id}/details` })).json().task.prompt
     assert.ok(prompt.includes('<user_request><![CDATA[report]]></user_request>'))
@@ -112,12 +128,22 @@ describe('POST /api/agents/:agent_id/execute', () => {
   it('shows the exchange as pending while the run works, and tells the feed when it was submitted and completed', async (t) => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0' } })
     const frames: Array<{ type: string; data: Record<string, unknown> }> = []
-    const ws = await app.injectWS('/ws/gamification', {}, { onInit: (socket: WebSocket) => socket.on('message', (raw) => frames.push(JSON.parse(raw.toString()))) })
+    const ws = await app.injectWS(
+      '/ws/gamification',
+      {},
+      { onInit: (socket: WebSocket) => socket.on('message', (raw) => frames.push(JSON.parse(raw.toString()))) },
+    )
     t.after(() => ws.terminate())
     const agentId = await createAgent(app, { ai_provider: 'echo', emoji: '🦊' })
     const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
     const conversation = await createConversation(app, { screenplay_id: screenplay.id })
-    const body = { input_text: 'slow words come here', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id, save_to_conversation: true }
+    const body = {
+      input_text: 'slow words come here',
+      instance_id: 'inst-live',
+      conversation_id: conversation.conversation_id,
+      screenplay_id: screenplay.id,
+      save_to_conversation: true,
+    }
     const pending = execute(app, agentId, body)
 
     let messages: Array<Record<string, unknown>> = []
@@ -125,19 +151,32 @@ describe('POST /api/agents/:agent_id/execute', () => {
       messages = (await getConversation(app, conversation.conversation_id)).messages
       if (messages.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
     }
-    assert.deepEqual(messages.map((m) => [m.type, m.content, m.status ?? null]), [
-      ['user', 'slow words come here', null],
-      ['bot', 'Aguardando processamento...', 'pending'],
-    ])
+    assert.deepEqual(
+      messages.map((m) => [m.type, m.content, m.status ?? null]),
+      [
+        ['user', 'slow words come here', null],
+        ['bot', 'Aguardando processamento...', 'pending'],
+      ],
+    )
     const res = await pending
     assert.equal(res.json().status, 'success')
     const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
     assert.deepEqual([bot.content, bot.status, bot.task_id], ['slow words come here', 'completed', res.json().task_id])
 
     for (let i = 0; i < 500 && !frames.some((f) => f.type === 'task_completed'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    const who = { task_id: res.json().task_id, agent_id: agentId, agent_emoji: '🦊', instance_id: 'inst-live', conversation_id: conversation.conversation_id, screenplay_id: screenplay.id }
+    const who = {
+      task_id: res.json().task_id,
+      agent_id: agentId,
+      agent_emoji: '🦊',
+      instance_id: 'inst-live',
+      conversation_id: conversation.conversation_id,
+      screenplay_id: screenplay.id,
+    }
     const submitted = frames.find((f) => f.type === 'task_submitted')!.data
-    assert.deepEqual({ ...submitted, started_at: typeof submitted.started_at }, { ...who, agent_name: submitted.agent_name, status: 'pending', started_at: 'string', level: 'info' })
+    assert.deepEqual(
+      { ...submitted, started_at: typeof submitted.started_at },
+      { ...who, agent_name: submitted.agent_name, status: 'pending', started_at: 'string', level: 'info' },
+    )
     const completed = frames.find((f) => f.type === 'task_completed')!.data
     const expected = { ...who, status: 'completed', severity: 'success', result_summary: 'slow words come here', level: 'result' }
     assert.deepEqual(Object.fromEntries(Object.keys(expected).map((key) => [key, completed[key]])), expected)
@@ -148,7 +187,13 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
-    await createInstance(app, { instance_id: 'inst-cwd', agent_id: agentId, screenplay_id: screenplay.id, conversation_id: 'c', cwd: '/srv/instance' })
+    await createInstance(app, {
+      instance_id: 'inst-cwd',
+      agent_id: agentId,
+      screenplay_id: screenplay.id,
+      conversation_id: 'c',
+      cwd: '/srv/instance',
+    })
     const cwdOf = async (body: Record<string, unknown>) => {
       const res = await execute(app, agentId, { input_text: 'where am I', screenplay_id: screenplay.id, ...body })
       assert.equal(res.statusCode, 200, res.body)
@@ -163,8 +208,19 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '100', RUN_CONVERSATION_POLICY: 'reject' } })
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
-    const first = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'one two three four five six', ai_provider: 'echo', conversation_id: conversation.conversation_id } })).json()
-    const second = await execute(app, agentId, { input_text: 'me too', instance_id: 'inst-refused', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    const first = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        payload: { input: 'one two three four five six', ai_provider: 'echo', conversation_id: conversation.conversation_id },
+      })
+    ).json()
+    const second = await execute(app, agentId, {
+      input_text: 'me too',
+      instance_id: 'inst-refused',
+      conversation_id: conversation.conversation_id,
+      save_to_conversation: true,
+    })
     assert.equal(second.statusCode, 409)
     assert.match(second.json().detail, /already in progress/)
     assert.equal((await getConversation(app, conversation.conversation_id)).messages.length, 0, 'no message written')
@@ -215,7 +271,7 @@ describe('cascades across modules', () => {
     assert.equal((await app.inject({ url: '/api/agents/instances/inst-c' })).statusCode, 404)
   })
 
-  it("deleting a screenplay also hides the conversations its instances talk in, unless another screenplay owns them", async (t) => {
+  it('deleting a screenplay also hides the conversations its instances talk in, unless another screenplay owns them', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app)
     const screenplay = await createScreenplay(app)
@@ -248,8 +304,12 @@ describe('cascades across modules', () => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
-    const first = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
-    const second = (await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })).json()
+    const first = (
+      await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    ).json()
+    const second = (
+      await execute(app, agentId, { input_text: 'same words', conversation_id: conversation.conversation_id, save_to_conversation: true })
+    ).json()
     // compat: the original marked every task of the conversation for a message of ≤ 20 characters.
     const [note] = await postMessages(app, conversation.conversation_id, { user_input: 'short' })
     const noRun = await app.inject({ method: 'PUT', url: `/api/conversations/${conversation.conversation_id}/messages/${note}/delete` })

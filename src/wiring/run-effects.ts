@@ -12,7 +12,12 @@ export function applyRunEndEffects(recorder: RunRecorder, deps: { conversations:
     const completedAt = run.endedAt ?? run.updatedAt
     if (run.conversationId && run.options.botMessageId) {
       await ignoreMissing(
-        deps.conversations.updateMessage(run.conversationId, run.options.botMessageId, { content: botReplyOf(run), status: run.status === 'completed' ? 'completed' : 'error', completedAt }, tx),
+        deps.conversations.updateMessage(
+          run.conversationId,
+          run.options.botMessageId,
+          { content: botReplyOf(run), status: run.status === 'completed' ? 'completed' : 'error', completedAt },
+          tx,
+        ),
       )
     }
     if (run.instanceId && run.status !== 'cancelled') {

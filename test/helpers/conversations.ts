@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify'
 
 export const agentInfo = (n = 1) => ({ agent_id: `agent-${n}`, instance_id: `instance-${n}`, name: `Agent ${n}`, emoji: '🤖' })
 
-export async function createConversation(app: FastifyInstance, body: Record<string, unknown> = {}): Promise<{ conversation_id: string; title: string; created_at: string }> {
+export async function createConversation(
+  app: FastifyInstance,
+  body: Record<string, unknown> = {},
+): Promise<{ conversation_id: string; title: string; created_at: string }> {
   const res = await app.inject({ method: 'POST', url: '/api/conversations/', payload: { title: 'Chat one', ...body } })
   assert.equal(res.statusCode, 200, res.body)
   return res.json()

@@ -61,5 +61,8 @@ export async function execute(
 
 /** Joined text of the text deltas. */
 export function streamedText(execution: Execution): string {
-  return execution.of('text.delta').map((e) => e.text).join('')
+  return execution
+    .of('text.delta')
+    .map((e) => e.text)
+    .join('')
 }

@@ -57,7 +57,9 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
       if (!turn) return sendJson(res, 500, { error: { message: 'the test scripted no response for this request' } })
       if (turn.status) {
         const message = turn.errorMessage ?? 'scripted failure'
-        const error = anthropic ? { type: 'error', error: { type: 'authentication_error', message } } : { error: { message, type: 'invalid_request_error', code: null } }
+        const error = anthropic
+          ? { type: 'error', error: { type: 'authentication_error', message } }
+          : { error: { message, type: 'invalid_request_error', code: null } }
         return sendJson(res, turn.status, error)
       }
       res.writeHead(200, { 'content-type': ollama ? 'application/x-ndjson' : 'text/event-stream', 'cache-control': 'no-cache' })
@@ -95,7 +97,8 @@ export async function startFakeLlmServer(t: Pick<TestContext, 'after'>): Promise
 
 function openAiFrames(turn: ScriptedTurn, model: string): string[] {
   const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1767225600, model }
-  const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => sse({ ...base, choices: [{ index: 0, ...choice }], ...extra })
+  const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    sse({ ...base, choices: [{ index: 0, ...choice }], ...extra })
   const frames = [chunk({ delta: { role: 'assistant', content: '' }, finish_reason: null })]
   for (const text of turn.text ?? []) frames.push(chunk({ delta: { content: text }, finish_reason: null }))
   for (const [index, call] of (turn.toolCalls ?? []).entries()) {
@@ -117,7 +120,16 @@ function openAiFrames(turn: ScriptedTurn, model: string): string[] {
 function anthropicFrames(turn: ScriptedTurn): string[] {
   const usage = turn.usage ?? { input: 0, output: 0 }
   const event = (type: string, data: Record<string, unknown>) => `event: ${type}\n${sse({ type, ...data })}`
-  const message = { id: 'msg_fake', type: 'message', role: 'assistant', model: 'fake', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 0 } }
+  const message = {
+    id: 'msg_fake',
+    type: 'message',
+    role: 'assistant',
+    model: 'fake',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: usage.input, output_tokens: 0 },
+  }
   const frames = [event('message_start', { message }), event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })]
   for (const text of turn.text ?? []) frames.push(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }))
   if (!turn.hang) {
@@ -158,7 +170,16 @@ function ollamaFrames(turn: ScriptedTurn, model: string): string[] {
   const line = (fields: Record<string, unknown>) => `${JSON.stringify({ model, created_at: '2026-01-01T00:00:00Z', ...fields })}\n`
   const frames = (turn.text ?? []).map((content) => line({ message: { role: 'assistant', content }, done: false }))
   const usage = turn.usage ?? { input: 0, output: 0 }
-  if (!turn.hang) frames.push(line({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: usage.input, eval_count: usage.output }))
+  if (!turn.hang)
+    frames.push(
+      line({
+        message: { role: 'assistant', content: '' },
+        done: true,
+        done_reason: 'stop',
+        prompt_eval_count: usage.input,
+        eval_count: usage.output,
+      }),
+    )
   return frames
 }
 

@@ -57,9 +57,24 @@ describe('text no database can store', () => {
   it('answers 422 naming the field for a NUL or an unpaired surrogate in a JSON body, and stores nothing', async (t) => {
     const { app } = await buildTestApp(t)
     const cases: Array<[string, string, string, string]> = [
-      ['POST', '/api/agents', '{"name":"A_Agent","description":"a long enough d\\u0000escription"}', 'body.description: contains a NUL character (U+0000)'],
-      ['POST', '/api/agents', '{"name":"A_Agent","description":"long enough text","tags":["ok","b\\ud800"]}', 'body.tags.1: contains an unpaired UTF-16 surrogate (not valid Unicode)'],
-      ['POST', '/api/agents/instances', '{"instance_id":"i1","agent_id":"A_Agent","position":{"x":1,"y":2},"config":{"k\\u0000":1}}', 'body.config: has a key that contains a NUL character (U+0000)'],
+      [
+        'POST',
+        '/api/agents',
+        '{"name":"A_Agent","description":"a long enough d\\u0000escription"}',
+        'body.description: contains a NUL character (U+0000)',
+      ],
+      [
+        'POST',
+        '/api/agents',
+        '{"name":"A_Agent","description":"long enough text","tags":["ok","b\\ud800"]}',
+        'body.tags.1: contains an unpaired UTF-16 surrogate (not valid Unicode)',
+      ],
+      [
+        'POST',
+        '/api/agents/instances',
+        '{"instance_id":"i1","agent_id":"A_Agent","position":{"x":1,"y":2},"config":{"k\\u0000":1}}',
+        'body.config: has a key that contains a NUL character (U+0000)',
+      ],
       ['POST', '/api/agents/suggest', '{"message":"\\udc00 alone"}', 'body.message: contains an unpaired UTF-16 surrogate (not valid Unicode)'],
     ]
     for (const [method, url, payload, detail] of cases) {
@@ -68,7 +83,12 @@ describe('text no database can store', () => {
     }
     assert.deepEqual((await app.inject({ url: '/api/agents' })).json(), [])
     // A paired surrogate (an emoji written as an escape) and an escaped backslash are fine.
-    const ok = await app.inject({ method: 'POST', url: '/api/agents', payload: '{"name":"B_Agent","description":"emoji \\ud83e\\udd16 and \\\\u0000 text"}', headers: { 'content-type': 'application/json' } })
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/agents',
+      payload: '{"name":"B_Agent","description":"emoji \\ud83e\\udd16 and \\\\u0000 text"}',
+      headers: { 'content-type': 'application/json' },
+    })
     assert.equal(ok.statusCode, 201, ok.body)
     assert.equal((await app.inject({ url: '/api/agents/B_Agent' })).json().description, 'emoji 🤖 and \\u0000 text')
   })
@@ -169,7 +189,12 @@ describe('JSON request bodies', () => {
     const res = await app.inject({ method: 'POST', url: '/api/screenplays', headers: { 'content-type': 'application/json' }, payload })
     assert.deepEqual([res.statusCode, res.json()], [400, { detail: 'Request body is not valid UTF-8' }])
     assert.equal((await app.inject({ url: '/api/screenplays' })).json().total, 0)
-    const accented = await app.inject({ method: 'POST', url: '/api/screenplays', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: Buffer.from('{"name":"Roteiro ação ✓"}') })
+    const accented = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      payload: Buffer.from('{"name":"Roteiro ação ✓"}'),
+    })
     assert.equal(accented.statusCode, 201)
     assert.equal(accented.json().name, 'Roteiro ação ✓')
   })
@@ -177,7 +202,12 @@ describe('JSON request bodies', () => {
   it('accepts application/json with parameters such as charset', async (t) => {
     const { app } = await buildTestApp(t)
     for (const type of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/vnd.api+json']) {
-      const res = await app.inject({ method: 'POST', url: '/api/conversations/', headers: { 'content-type': type }, payload: '{"title":"With charset"}' })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/conversations/',
+        headers: { 'content-type': type },
+        payload: '{"title":"With charset"}',
+      })
       assert.equal(res.statusCode, 200, `${type}: ${res.body}`)
       assert.equal(res.json().title, 'With charset')
     }
@@ -245,7 +275,10 @@ describe('request logs', () => {
     })
     assert.equal(res.statusCode, 201)
     const mine = lines.filter((line) => line.reqId === 'req-42')
-    assert.deepEqual(mine.map((line) => line.msg), ['incoming request', 'request completed'])
+    assert.deepEqual(
+      mine.map((line) => line.msg),
+      ['incoming request', 'request completed'],
+    )
     assert.equal((mine[0]!.req as { url: string }).url, '/api/screenplays')
     assert.equal((mine[1]!.res as { statusCode: number }).statusCode, 201)
     const everything = JSON.stringify(lines)
@@ -269,7 +302,11 @@ describe('request logs', () => {
 describe('CORS', () => {
   it('allows no cross-origin callers by default', async (t) => {
     const { app } = await buildTestApp(t)
-    const res = await app.inject({ method: 'OPTIONS', url: '/api/screenplays', headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' } })
+    const res = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/screenplays',
+      headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
+    })
     assert.equal(res.headers['access-control-allow-origin'], undefined)
   })
 

@@ -77,6 +77,9 @@ describe('GET /ready while PostgreSQL is unreachable', { skip: testDialect() !==
     const created = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'after the outage' } })
     assert.equal(created.statusCode, 201)
     const list = (await app.inject({ url: '/api/screenplays' })).json()
-    assert.deepEqual(list.items.map((item: { name: string }) => item.name), ['after the outage'])
+    assert.deepEqual(
+      list.items.map((item: { name: string }) => item.name),
+      ['after the outage'],
+    )
   })
 })

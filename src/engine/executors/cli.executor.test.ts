@@ -50,7 +50,10 @@ describe('CliExecutor: claude', () => {
 
     const raw = run.of('provider.event')
     assert.ok(raw.every((e) => e.provider === 'claude'))
-    assert.deepEqual(raw.map((e) => (e.event as { type: string }).type), ['system', 'assistant', 'assistant', 'user', 'stream_event', 'result'])
+    assert.deepEqual(
+      raw.map((e) => (e.event as { type: string }).type),
+      ['system', 'assistant', 'assistant', 'user', 'stream_event', 'result'],
+    )
     assert.equal(streamedText(run), 'I will list the files.\nThere is a.txt.')
     assert.deepEqual(run.of('tool.started'), [{ type: 'tool.started', toolCallId: 'toolu_1', name: 'Bash', input: { command: 'ls' } }])
     assert.deepEqual(run.of('tool.finished'), [{ type: 'tool.finished', toolCallId: 'toolu_1', name: 'Bash', output: 'a.txt', isError: false }])
@@ -60,7 +63,15 @@ describe('CliExecutor: claude', () => {
   it('passes the model and, when configured, --dangerously-skip-permissions', async (t) => {
     const claude = fakeCliDir(t).claude()
     await execute(executorFor({ claude }, { CLI_SKIP_PERMISSIONS: 'true' }), cliRequest(workDir(t), { model: 'opus' }))
-    assert.deepEqual(claude.invocation()!.argv, ['--print', '--verbose', '--output-format', 'stream-json', '--dangerously-skip-permissions', '--model', 'opus'])
+    assert.deepEqual(claude.invocation()!.argv, [
+      '--print',
+      '--verbose',
+      '--output-format',
+      'stream-json',
+      '--dangerously-skip-permissions',
+      '--model',
+      'opus',
+    ])
   })
 
   it('writes the agent’s MCP servers to a temp --mcp-config file and removes it afterwards', async (t) => {
@@ -78,11 +89,14 @@ describe('CliExecutor: claude', () => {
     const copyTo = path.join(dir.dir, 'mcp-copy.json')
     const claude = dir.claude()
     const reader = `${claude.command}-reader`
-    writeFileSync(reader, `#!/usr/bin/env node
+    writeFileSync(
+      reader,
+      `#!/usr/bin/env node
 const fs = require('node:fs'); fs.readFileSync(0)
 const argv = process.argv.slice(2)
 fs.copyFileSync(argv[argv.indexOf('--mcp-config') + 1], ${JSON.stringify(copyTo)})
-`)
+`,
+    )
     chmodSync(reader, 0o755)
     const executor = executorFor({ claude: reader }, { MCP_SERVERS: 'crm=http://127.0.0.1:9001/sse,docs=http://127.0.0.1:9002/mcp' })
     const run = await execute(executor, cliRequest(workDir(t), { mcpServers: ['crm', 'docs'] }))

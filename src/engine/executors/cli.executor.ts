@@ -110,7 +110,13 @@ export class CliExecutor implements Executor {
   }
 }
 
-function resultOf(outcome: ProcessOutcome, provider: CliProvider, command: string, stderr: string, signal: AbortSignal): Omit<ExecutionResult, 'output'> {
+function resultOf(
+  outcome: ProcessOutcome,
+  provider: CliProvider,
+  command: string,
+  stderr: string,
+  signal: AbortSignal,
+): Omit<ExecutionResult, 'output'> {
   if (outcome.kind === 'not-started') {
     if (outcome.error.code === 'ENOENT') {
       return { exitCode: 127, error: `command not found: ${command} (set ${COMMAND_SETTING[provider].env})` }

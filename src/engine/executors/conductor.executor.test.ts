@@ -61,7 +61,15 @@ describe('ConductorExecutor', () => {
     const running = execute(executor, conductorRequest())
 
     const call = await conductor.nextCall()
-    const assistant = { type: 'assistant', message: { content: [{ type: 'text', text: 'Autumn wind' }, { type: 'tool_use', id: 'tu1', name: 'Read', input: { file_path: 'a.md' } }] } }
+    const assistant = {
+      type: 'assistant',
+      message: {
+        content: [
+          { type: 'text', text: 'Autumn wind' },
+          { type: 'tool_use', id: 'tu1', name: 'Read', input: { file_path: 'a.md' } },
+        ],
+      },
+    }
     const toolResult = { type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 'tu1', content: 'notes' }] } }
     const result = { type: 'result', subtype: 'success', result: 'Autumn wind', total_cost_usd: 0.5, usage: { input_tokens: 7, output_tokens: 3 } }
     assert.equal(router.dispatch(frame('stream_start', { bound_mcps: [] })), true)
@@ -92,7 +100,10 @@ describe('ConductorExecutor', () => {
   it('reports a Conductor HTTP error with its detail and does not retry it', async (t) => {
     const conductor = await startFakeConductor(t)
     conductor.answer(() => ({ status: 500, body: { detail: 'Tempo de espera excedido' } }))
-    const run = await execute(new ConductorExecutor({ apiUrl: conductor.url, callbacks: new ConductorCallbackRouter(), retryDelaysMs: [1, 1] }), conductorRequest())
+    const run = await execute(
+      new ConductorExecutor({ apiUrl: conductor.url, callbacks: new ConductorCallbackRouter(), retryDelaysMs: [1, 1] }),
+      conductorRequest(),
+    )
     assert.deepEqual(run.result, { output: '', exitCode: 1, error: 'Conductor API error (HTTP 500): Tempo de espera excedido' })
     assert.equal(conductor.calls.length, 1)
   })
@@ -100,7 +111,10 @@ describe('ConductorExecutor', () => {
   it('does not retry once the Conductor may have accepted the request (connection dropped)', async (t) => {
     const conductor = await startFakeConductor(t)
     conductor.answer(() => 'drop-connection')
-    const run = await execute(new ConductorExecutor({ apiUrl: conductor.url, callbacks: new ConductorCallbackRouter(), retryDelaysMs: [1, 1] }), conductorRequest())
+    const run = await execute(
+      new ConductorExecutor({ apiUrl: conductor.url, callbacks: new ConductorCallbackRouter(), retryDelaysMs: [1, 1] }),
+      conductorRequest(),
+    )
     assert.equal(run.result.exitCode, 1)
     assert.match(run.result.error ?? '', /^the Conductor call failed: /)
     assert.equal(conductor.calls.length, 1)
@@ -130,7 +144,12 @@ describe('ConductorExecutor', () => {
         if (attempts === 1) await startFakeConductor(t, port)
       }
     }
-    const executor = new ConductorExecutor({ apiUrl: `http://127.0.0.1:${port}`, callbacks: new ConductorCallbackRouter(), retryDelaysMs: [5, 5], fetch: startingLate })
+    const executor = new ConductorExecutor({
+      apiUrl: `http://127.0.0.1:${port}`,
+      callbacks: new ConductorCallbackRouter(),
+      retryDelaysMs: [5, 5],
+      fetch: startingLate,
+    })
     const run = await execute(executor, conductorRequest())
     assert.equal(attempts, 2)
     assert.deepEqual(run.result, { output: 'done: write a haiku', exitCode: 0 })
@@ -150,7 +169,10 @@ describe('ConductorExecutor', () => {
   })
 
   it('refuses a run that names no agent', async () => {
-    const run = await execute(new ConductorExecutor({ apiUrl: 'http://127.0.0.1:1', callbacks: new ConductorCallbackRouter() }), conductorRequest({ agentId: null }))
+    const run = await execute(
+      new ConductorExecutor({ apiUrl: 'http://127.0.0.1:1', callbacks: new ConductorCallbackRouter() }),
+      conductorRequest({ agentId: null }),
+    )
     assert.equal(run.result.exitCode, 1)
     assert.match(run.result.error ?? '', /names no agent/)
   })

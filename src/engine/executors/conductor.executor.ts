@@ -49,7 +49,11 @@ export class ConductorExecutor implements Executor {
       }
       if ('notConnected' in attempt) {
         const tries = this.retryDelaysMs.length + 1
-        return { ...partial, exitCode: 1, error: `cannot connect to the Conductor at ${this.options.apiUrl} after ${tries} attempts: ${attempt.notConnected}` }
+        return {
+          ...partial,
+          exitCode: 1,
+          error: `cannot connect to the Conductor at ${this.options.apiUrl} after ${tries} attempts: ${attempt.notConnected}`,
+        }
       }
       return { ...partial, exitCode: 1, error: `the Conductor call failed: ${attempt.failed}` }
     } finally {

@@ -48,7 +48,13 @@ describe('llm executor end to end', () => {
     assert.deepEqual(run.usage, { tokens_in: 11, tokens_out: 3 })
     assert.equal(server.requests[0]?.body.model, 'gpt-e2e')
     const events = await eventsOf(app, run.run_id)
-    assert.equal(events.filter((e) => e.event === 'text.delta').map((e) => e.data.text).join(''), 'Hello from the model')
+    assert.equal(
+      events
+        .filter((e) => e.event === 'text.delta')
+        .map((e) => e.data.text)
+        .join(''),
+      'Hello from the model',
+    )
     assert.equal(events.at(-1)?.event, 'run.completed')
   })
 
@@ -60,7 +66,11 @@ describe('llm executor end to end', () => {
     const run = await createRun(app, { input: 'count', ai_provider: 'openai', wait: true })
     assert.equal(run.status, 'completed', run.error)
     const deltas = (await eventsOf(app, run.run_id)).filter((e) => e.event === 'text.delta')
-    assert.deepEqual(deltas.map((e) => e.data.text), [tokens.join('')], 'six tokens, one stored event')
+    assert.deepEqual(
+      deltas.map((e) => e.data.text),
+      [tokens.join('')],
+      'six tokens, one stored event',
+    )
   })
 
   it('fails the run with a readable error when the key is missing', async (t) => {
@@ -88,7 +98,13 @@ describe('llm executor end to end with an agent', () => {
     assert.equal(messages[0]?.role, 'system')
     assert.ok(messages[0]?.content.includes(PERSONA.trim()))
     const events = await eventsOf(app, run.run_id)
-    assert.deepEqual(events.filter((e) => e.event.startsWith('tool.')).map((e) => [e.event, e.data.name]), [['tool.started', 'add'], ['tool.finished', 'add']])
+    assert.deepEqual(
+      events.filter((e) => e.event.startsWith('tool.')).map((e) => [e.event, e.data.name]),
+      [
+        ['tool.started', 'add'],
+        ['tool.finished', 'add'],
+      ],
+    )
   })
 
   it('fails the run naming the agent’s MCP server that is not configured', async (t) => {
@@ -119,7 +135,10 @@ describe('cli executor end to end', () => {
     assert.equal(raw.length, 6)
     assert.deepEqual(raw[0]?.data.provider, 'claude')
     assert.deepEqual((raw[0]?.data.event as { type: string }).type, 'system')
-    assert.deepEqual(events.filter((e) => e.event.startsWith('tool.')).map((e) => e.event), ['tool.started', 'tool.finished'])
+    assert.deepEqual(
+      events.filter((e) => e.event.startsWith('tool.')).map((e) => e.event),
+      ['tool.started', 'tool.finished'],
+    )
   })
 
   it('cancels a running claude run: status cancelled, partial output kept, process killed', async (t) => {
@@ -166,7 +185,14 @@ describe('conductor executor end to end', () => {
     const token = 'a-long-shared-secret-for-e2e'
     const { app, deps } = await buildTestApp(t, { env: { CONDUCTOR_API_URL: conductor.url, INTERNAL_TOKEN: token } })
     const agentId = await createAgent(app, { name: 'Writer_Agent' })
-    const created = await createRun(app, { input: 'write a haiku', agent_id: agentId, ai_provider: 'conductor', cwd: workDir(t), context_mode: 'stateless', timeout_ms: 60_000 })
+    const created = await createRun(app, {
+      input: 'write a haiku',
+      agent_id: agentId,
+      ai_provider: 'conductor',
+      cwd: workDir(t),
+      context_mode: 'stateless',
+      timeout_ms: 60_000,
+    })
     const call = await conductor.nextCall()
     assert.equal(call.path, '/agents/Writer_Agent/execute')
     assert.equal(call.body.task_id, created.run_id)
@@ -176,7 +202,9 @@ describe('conductor executor end to end', () => {
     const watcher = await app.injectWS('/ws/agent-stream', { headers: { 'x-internal-token': token } })
     t.after(() => watcher.terminate())
     const event = { type: 'assistant', message: { content: [{ type: 'text', text: 'Autumn wind' }] } }
-    watcher.send(JSON.stringify({ type: 'agent_stream', data: { task_id: created.run_id, agent_id: 'Writer_Agent', event_type: 'assistant', event } }))
+    watcher.send(
+      JSON.stringify({ type: 'agent_stream', data: { task_id: created.run_id, agent_id: 'Writer_Agent', event_type: 'assistant', event } }),
+    )
     // queued, started, then the raw event and its text.
     const lastSeq = async () => (await app.inject({ method: 'GET', url: `/api/runs/${created.run_id}` })).json().last_seq as number
     await waitUntil(async () => (await lastSeq()) >= 4, 15_000, 'the watcher frame reached the run')
@@ -189,7 +217,10 @@ describe('conductor executor end to end', () => {
     assert.equal(run.output, 'Autumn wind, final')
     const events = await eventsOf(app, created.run_id)
     const streamed = events.filter((e) => e.event === 'provider.event' || e.event === 'text.delta')
-    assert.deepEqual(streamed.map((e) => e.event), ['provider.event', 'text.delta'])
+    assert.deepEqual(
+      streamed.map((e) => e.event),
+      ['provider.event', 'text.delta'],
+    )
     assert.deepEqual(streamed[0]?.data.event, event)
     assert.equal(streamed[1]?.data.text, 'Autumn wind')
   })

@@ -47,7 +47,12 @@ function mockExecutor(model: MockLanguageModelV3, servers: Record<string, McpSer
 
 function realExecutor(env: Record<string, string>, servers: Record<string, McpServerAddress> = {}): LlmExecutor {
   const config = testConfig(env)
-  return new LlmExecutor({ models: new ProviderModels(config.providers), mcpServers: new ConfigMcpServerResolver(servers), maxSteps: 5, maxRetries: 0 })
+  return new LlmExecutor({
+    models: new ProviderModels(config.providers),
+    mcpServers: new ConfigMcpServerResolver(servers),
+    maxSteps: 5,
+    maxRetries: 0,
+  })
 }
 
 describe('LlmExecutor with the AI SDK mock model', () => {
@@ -55,16 +60,25 @@ describe('LlmExecutor with the AI SDK mock model', () => {
     const model = new MockLanguageModelV3({ doStream: textTurn(['Hel', 'lo', '!'], usage(12, 3)) })
     const request = executionRequest({
       system: 'You are terse.',
-      history: [{ role: 'user', content: 'earlier question' }, { role: 'assistant', content: 'earlier answer' }],
+      history: [
+        { role: 'user', content: 'earlier question' },
+        { role: 'assistant', content: 'earlier answer' },
+      ],
       input: 'say hello',
     })
     const run = await execute(mockExecutor(model), request)
 
     assert.deepEqual(run.result, { output: 'Hello!', exitCode: 0, usage: { tokensIn: 12, tokensOut: 3 } })
-    assert.deepEqual(run.of('text.delta').map((e) => e.text), ['Hel', 'lo', '!'])
+    assert.deepEqual(
+      run.of('text.delta').map((e) => e.text),
+      ['Hel', 'lo', '!'],
+    )
     assert.deepEqual(run.of('usage'), [{ type: 'usage', usage: { tokensIn: 12, tokensOut: 3 } }])
     const prompt = model.doStreamCalls[0]!.prompt
-    assert.deepEqual(prompt.map((m) => m.role), ['system', 'user', 'assistant', 'user'])
+    assert.deepEqual(
+      prompt.map((m) => m.role),
+      ['system', 'user', 'assistant', 'user'],
+    )
     assert.deepEqual(prompt[0], { role: 'system', content: 'You are terse.' })
     assert.deepEqual(prompt[3]!.content, [{ type: 'text', text: 'say hello' }])
   })
@@ -163,7 +177,10 @@ describe('LlmExecutor with MCP tools', () => {
     })
     const run = await execute(mockExecutor(model, { calc: { url: mcp.url, transport: 'http' } }, 2), executionRequest({ mcpServers: ['calc'] }))
     assert.equal(model.doStreamCalls.length, 2)
-    assert.deepEqual(mcp.calls, [{ a: 1, b: 1 }, { a: 2, b: 2 }])
+    assert.deepEqual(mcp.calls, [
+      { a: 1, b: 1 },
+      { a: 2, b: 2 },
+    ])
     assert.equal(run.result.exitCode, 0)
   })
 
@@ -193,7 +210,10 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
     const run = await execute(executor, executionRequest({ system: 'Be nice.', input: 'hello', model: 'gpt-test' }))
 
     assert.deepEqual(run.result, { output: 'Hi there', exitCode: 0, usage: { tokensIn: 21, tokensOut: 2 } })
-    assert.deepEqual(run.of('text.delta').map((e) => e.text), ['Hi', ' there'])
+    assert.deepEqual(
+      run.of('text.delta').map((e) => e.text),
+      ['Hi', ' there'],
+    )
     const [request] = server.requests
     assert.equal(request?.path, '/v1/chat/completions')
     assert.equal(request?.headers.authorization, 'Bearer sk-test-openai')

@@ -54,10 +54,7 @@ export class LlmExecutor implements Executor {
 }
 
 function messagesOf(request: ExecutionRequest): ModelMessage[] {
-  return [
-    ...request.history.map((turn): ModelMessage => ({ role: turn.role, content: turn.content })),
-    { role: 'user', content: request.input },
-  ]
+  return [...request.history.map((turn): ModelMessage => ({ role: turn.role, content: turn.content })), { role: 'user', content: request.input }]
 }
 
 async function consume(

@@ -6,12 +6,42 @@ import { createAgent } from '../../../test/helpers/agent-factories.js'
 import { AgentRanker, tokenize } from './agent-suggest.js'
 
 const CATALOG = [
-  { name: 'ReadmeResume_Agent', description: 'Summarises README files of repositories', tags: ['docs', 'summary'], persona_content: '# Persona\n\nYou read README.md files and write a short summary of what the project does and how to run it.' },
-  { name: 'SqlTuner_Agent', description: 'Speeds up slow PostgreSQL queries', tags: ['database', 'performance'], persona_content: '# Persona\n\nYou read EXPLAIN ANALYZE plans, propose indexes and rewrite slow SQL queries for PostgreSQL.' },
-  { name: 'UnitTest_Agent', description: 'Writes unit tests for TypeScript code', tags: ['testing', 'typescript'], persona_content: '# Persona\n\nYou write focused unit tests with node:test, cover edge cases and error paths of functions.' },
-  { name: 'K8sDeploy_Agent', description: 'Deploys services to Kubernetes clusters', tags: ['devops', 'kubernetes'], persona_content: '# Persona\n\nYou write Helm charts and kubectl manifests, set up rollouts, probes and autoscaling for deployments.' },
-  { name: 'Tradutor_Agent', description: 'Traduz textos do inglês para português', tags: ['tradução', 'idiomas'], persona_content: '# Persona\n\nVocê traduz documentos técnicos do inglês para o português do Brasil mantendo a terminologia.' },
-  { name: 'SecurityReview_Agent', description: 'Reviews code for security vulnerabilities', tags: ['security', 'audit'], persona_content: '# Persona\n\nYou audit code for injection, authentication flaws, secrets in repositories and unsafe dependencies.' },
+  {
+    name: 'ReadmeResume_Agent',
+    description: 'Summarises README files of repositories',
+    tags: ['docs', 'summary'],
+    persona_content: '# Persona\n\nYou read README.md files and write a short summary of what the project does and how to run it.',
+  },
+  {
+    name: 'SqlTuner_Agent',
+    description: 'Speeds up slow PostgreSQL queries',
+    tags: ['database', 'performance'],
+    persona_content: '# Persona\n\nYou read EXPLAIN ANALYZE plans, propose indexes and rewrite slow SQL queries for PostgreSQL.',
+  },
+  {
+    name: 'UnitTest_Agent',
+    description: 'Writes unit tests for TypeScript code',
+    tags: ['testing', 'typescript'],
+    persona_content: '# Persona\n\nYou write focused unit tests with node:test, cover edge cases and error paths of functions.',
+  },
+  {
+    name: 'K8sDeploy_Agent',
+    description: 'Deploys services to Kubernetes clusters',
+    tags: ['devops', 'kubernetes'],
+    persona_content: '# Persona\n\nYou write Helm charts and kubectl manifests, set up rollouts, probes and autoscaling for deployments.',
+  },
+  {
+    name: 'Tradutor_Agent',
+    description: 'Traduz textos do inglês para português',
+    tags: ['tradução', 'idiomas'],
+    persona_content: '# Persona\n\nVocê traduz documentos técnicos do inglês para o português do Brasil mantendo a terminologia.',
+  },
+  {
+    name: 'SecurityReview_Agent',
+    description: 'Reviews code for security vulnerabilities',
+    tags: ['security', 'audit'],
+    persona_content: '# Persona\n\nYou audit code for injection, authentication flaws, secrets in repositories and unsafe dependencies.',
+  },
 ]
 
 async function setup(t: TestContext) {
@@ -74,7 +104,13 @@ describe('POST /api/agents/suggest', () => {
   it('answers suggested null when nothing matches', async (t) => {
     const { app } = await setup(t)
     const body = await suggest(app, 'the of and')
-    assert.deepEqual(body, { suggested: null, alternatives: [], current_is_best: true, message: 'No agent in the catalog matches this message', source: 'local' })
+    assert.deepEqual(body, {
+      suggested: null,
+      alternatives: [],
+      current_is_best: true,
+      message: 'No agent in the catalog matches this message',
+      source: 'local',
+    })
   })
 
   it('follows catalog changes: new agents, deletions and persona edits', async (t) => {
@@ -82,7 +118,11 @@ describe('POST /api/agents/suggest', () => {
     assert.equal((await suggest(app, 'bake sourdough bread')).suggested, null)
     await createAgent(app, { name: 'Baker_Agent', description: 'Bakes sourdough bread at home' })
     assert.equal((await suggest(app, 'bake sourdough bread')).suggested.agent_id, 'Baker_Agent')
-    await app.inject({ method: 'PUT', url: '/api/agents/UnitTest_Agent/persona/permanent', payload: { content: '# Persona\n\nYou also know everything about origami folding and paper cranes.' } })
+    await app.inject({
+      method: 'PUT',
+      url: '/api/agents/UnitTest_Agent/persona/permanent',
+      payload: { content: '# Persona\n\nYou also know everything about origami folding and paper cranes.' },
+    })
     assert.equal((await suggest(app, 'origami crane')).suggested.agent_id, 'UnitTest_Agent')
     await app.inject({ method: 'DELETE', url: '/api/agents/Baker_Agent' })
     assert.equal((await suggest(app, 'bake sourdough bread')).suggested, null)

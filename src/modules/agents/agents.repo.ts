@@ -97,7 +97,11 @@ export class KyselyAgentsRepo implements AgentsRepo {
 
   async namesOf(agentIds: readonly string[]) {
     if (agentIds.length === 0) return new Map<string, string>()
-    const rows = await this.db.selectFrom('agents').select(['agent_id', 'name']).where('agent_id', 'in', [...agentIds]).execute()
+    const rows = await this.db
+      .selectFrom('agents')
+      .select(['agent_id', 'name'])
+      .where('agent_id', 'in', [...agentIds])
+      .execute()
     return new Map(rows.map((row) => [row.agent_id, row.name]))
   }
 

@@ -87,11 +87,26 @@ export const AgentDto = z.object({
   updated_at: z.string(),
 })
 
-export const CreatedAgentDto = z.object({ status: z.literal('success'), agent_id: z.string(), message: z.string(), persona_version: z.number().int().nullable() })
+export const CreatedAgentDto = z.object({
+  status: z.literal('success'),
+  agent_id: z.string(),
+  message: z.string(),
+  persona_version: z.number().int().nullable(),
+})
 export const PutAgentDto = z.object({ status: z.literal('success'), agent_id: z.string(), updated_fields: z.array(z.string()), message: z.string() })
 export const PatchAgentDto = z.object({
   success: z.literal(true),
-  agent: AgentDto.pick({ id: true, agent_id: true, name: true, emoji: true, description: true, mcp_configs: true, tags: true, ai_provider: true, model: true }),
+  agent: AgentDto.pick({
+    id: true,
+    agent_id: true,
+    name: true,
+    emoji: true,
+    description: true,
+    mcp_configs: true,
+    tags: true,
+    ai_provider: true,
+    model: true,
+  }),
   message: z.string(),
 })
 export const DeletedAgentDto = z.object({ success: z.literal(true), agent_id: z.string(), message: z.string() })

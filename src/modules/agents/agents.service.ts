@@ -10,13 +10,35 @@ import type { AiProvider } from './ai-providers.js'
 import type { Agent, AgentChanges, AgentsRepo } from './agents.repo.js'
 
 export type AgentField =
-  | 'name' | 'description' | 'group' | 'emoji' | 'tags' | 'mcpConfigs' | 'personaContent'
-  | 'aiProvider' | 'model' | 'prompt' | 'isCouncilor' | 'councilorConfig' | 'customization'
+  | 'name'
+  | 'description'
+  | 'group'
+  | 'emoji'
+  | 'tags'
+  | 'mcpConfigs'
+  | 'personaContent'
+  | 'aiProvider'
+  | 'model'
+  | 'prompt'
+  | 'isCouncilor'
+  | 'councilorConfig'
+  | 'customization'
 
 /** The order updated fields are reported in (the original's order first). */
 const FIELD_ORDER: AgentField[] = [
-  'name', 'description', 'group', 'emoji', 'tags', 'mcpConfigs', 'personaContent',
-  'aiProvider', 'model', 'prompt', 'isCouncilor', 'councilorConfig', 'customization',
+  'name',
+  'description',
+  'group',
+  'emoji',
+  'tags',
+  'mcpConfigs',
+  'personaContent',
+  'aiProvider',
+  'model',
+  'prompt',
+  'isCouncilor',
+  'councilorConfig',
+  'customization',
 ]
 
 export interface AgentInput {
@@ -66,7 +88,14 @@ export class AgentsService {
       fingerprint: async () => `${await deps.repo.fingerprint()}|${await deps.personas.fingerprint()}`,
       load: async () => {
         const [agents, personas] = await Promise.all([deps.repo.listLive(), deps.personas.currentContents()])
-        return agents.map((a) => ({ agentId: a.agentId, name: a.name, emoji: a.emoji, description: a.description, tags: a.tags, persona: personas.get(a.agentId) ?? '' }))
+        return agents.map((a) => ({
+          agentId: a.agentId,
+          name: a.name,
+          emoji: a.emoji,
+          description: a.description,
+          tags: a.tags,
+          persona: personas.get(a.agentId) ?? '',
+        }))
       },
     })
   }

@@ -16,7 +16,10 @@ describe('GET /api/agents', () => {
     await createAgent(app, { name: 'Zeta_Agent', tags: ['ops'], mcp_configs: ['crm'], emoji: '🦊' })
     await createAgent(app, { name: 'Alpha_Agent', ai_provider: 'anthropic', model: 'claude-sonnet' })
     const list = (await app.inject({ url: '/api/agents' })).json()
-    assert.deepEqual(list.map((a: { id: string }) => a.id), ['Alpha_Agent', 'Zeta_Agent'])
+    assert.deepEqual(
+      list.map((a: { id: string }) => a.id),
+      ['Alpha_Agent', 'Zeta_Agent'],
+    )
     const zeta = list[1]
     assert.equal(zeta.agent_id, 'Zeta_Agent')
     assert.equal(zeta.group, 'other')
@@ -33,7 +36,10 @@ describe('GET /api/agents', () => {
     await createAgent(app, { name: 'Gone_Agent' })
     await createAgent(app, { name: 'Kept_Agent' })
     await app.inject({ method: 'DELETE', url: '/api/agents/Gone_Agent' })
-    assert.deepEqual((await app.inject({ url: '/api/agents' })).json().map((a: { id: string }) => a.id), ['Kept_Agent'])
+    assert.deepEqual(
+      (await app.inject({ url: '/api/agents' })).json().map((a: { id: string }) => a.id),
+      ['Kept_Agent'],
+    )
   })
 })
 
@@ -43,7 +49,15 @@ describe('POST /api/agents', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/agents',
-      payload: { name: 'Writer_Agent', description: 'Writes release notes', persona_content: PERSONA, group: 'content', ai_provider: 'echo', model: 'm1', mcp_configs: ['git', 'git'] },
+      payload: {
+        name: 'Writer_Agent',
+        description: 'Writes release notes',
+        persona_content: PERSONA,
+        group: 'content',
+        ai_provider: 'echo',
+        model: 'm1',
+        mcp_configs: ['git', 'git'],
+      },
     })
     assert.equal(res.statusCode, 201)
     assert.deepEqual(res.json(), { status: 'success', agent_id: 'Writer_Agent', message: "Agent 'Writer_Agent' created", persona_version: 1 })
@@ -59,7 +73,11 @@ describe('POST /api/agents', () => {
     const res = await app.inject({ method: 'POST', url: '/api/agents', payload: { name: 'Bare_Agent', description: 'No persona yet here' } })
     assert.equal(res.statusCode, 201)
     assert.equal(res.json().persona_version, null)
-    assert.deepEqual((await app.inject({ url: '/api/agents/Bare_Agent/persona' })).json(), { agent_id: 'Bare_Agent', persona_content: '', has_persona: false })
+    assert.deepEqual((await app.inject({ url: '/api/agents/Bare_Agent/persona' })).json(), {
+      agent_id: 'Bare_Agent',
+      persona_content: '',
+      has_persona: false,
+    })
   })
 
   it('answers 409 when the agent exists', async (t) => {
@@ -74,7 +92,11 @@ describe('POST /api/agents', () => {
     const { app } = await setup(t)
     await createAgent(app)
     await app.inject({ method: 'DELETE', url: '/api/agents/Helper_Agent' })
-    const res = await app.inject({ method: 'POST', url: '/api/agents', payload: { name: 'Helper_Agent', description: 'Reborn helper agent', persona_content: `${PERSONA} Again.` } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/agents',
+      payload: { name: 'Helper_Agent', description: 'Reborn helper agent', persona_content: `${PERSONA} Again.` },
+    })
     assert.equal(res.statusCode, 201)
     assert.equal(res.json().persona_version, 2)
     assert.equal((await app.inject({ url: '/api/agents/Helper_Agent' })).json().description, 'Reborn helper agent')
@@ -86,8 +108,14 @@ describe('POST /api/agents', () => {
       [{ name: 'A_Agent', description: 'short' }, /body\.description: must be at least 10 characters/],
       [{ name: 'A_Agent', description: 'x'.repeat(201) }, /body\.description: cannot exceed 200 characters/],
       [{ name: 'A_Agent', description: 'long enough text', persona_content: '# too short' }, /body\.persona_content: must be at least 50 characters/],
-      [{ name: 'A_Agent', description: 'long enough text', persona_content: `${PERSONA}\u0001` }, /body\.persona_content: contains a control character \(U\+0001\)/],
-      [{ name: 'A_Agent', description: 'long enough text', persona_content: 'You help engineers with their daily work, carefully and briefly.' }, /body\.persona_content: must start with a markdown heading/],
+      [
+        { name: 'A_Agent', description: 'long enough text', persona_content: `${PERSONA}\u0001` },
+        /body\.persona_content: contains a control character \(U\+0001\)/,
+      ],
+      [
+        { name: 'A_Agent', description: 'long enough text', persona_content: 'You help engineers with their daily work, carefully and briefly.' },
+        /body\.persona_content: must start with a markdown heading/,
+      ],
       [{ name: 'a/b', description: 'long enough text' }, /body\.name: cannot contain/],
       [{ name: 'instances', description: 'long enough text' }, /body\.name: cannot be one of/],
       [{ name: 'A_Agent', description: 'long enough text', ai_provider: 'skynet' }, /body\.ai_provider/],
@@ -123,7 +151,14 @@ describe('PUT /api/agents/{agent_id}', () => {
     const res = await app.inject({
       method: 'PUT',
       url: '/api/agents/Helper_Agent',
-      payload: { tags: ['a'], name: 'Helper Renamed', persona_content: `${PERSONA} Now better.`, group: 'devops', ai_provider: 'claude', model: null },
+      payload: {
+        tags: ['a'],
+        name: 'Helper Renamed',
+        persona_content: `${PERSONA} Now better.`,
+        group: 'devops',
+        ai_provider: 'claude',
+        model: null,
+      },
     })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), {
@@ -133,7 +168,10 @@ describe('PUT /api/agents/{agent_id}', () => {
       message: "Agent 'Helper_Agent' updated successfully",
     })
     const agent = (await app.inject({ url: '/api/agents/Helper_Agent' })).json()
-    assert.deepEqual([agent.name, agent.group, agent.tags, agent.ai_provider, agent.updated_at], ['Helper Renamed', 'devops', ['a'], 'claude', '2026-01-01T00:00:01.000Z'])
+    assert.deepEqual(
+      [agent.name, agent.group, agent.tags, agent.ai_provider, agent.updated_at],
+      ['Helper Renamed', 'devops', ['a'], 'claude', '2026-01-01T00:00:01.000Z'],
+    )
     assert.equal((await app.inject({ url: '/api/agents/Helper_Agent/persona' })).json().version, 2)
   })
 
@@ -162,11 +200,25 @@ describe('PATCH /api/agents/{agent_id}', () => {
   it('sets MCP servers and executor defaults', async (t) => {
     const { app, deps } = await setup(t)
     await createAgent(app)
-    const res = await app.inject({ method: 'PATCH', url: '/api/agents/Helper_Agent', payload: { mcp_configs: ['crm', 'git'], ai_provider: 'openai', model: 'gpt-4.1-mini' } })
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/agents/Helper_Agent',
+      payload: { mcp_configs: ['crm', 'git'], ai_provider: 'openai', model: 'gpt-4.1-mini' },
+    })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), {
       success: true,
-      agent: { id: 'Helper_Agent', agent_id: 'Helper_Agent', name: 'Helper_Agent', emoji: '🤖', description: 'Helps engineers with daily work', mcp_configs: ['crm', 'git'], tags: [], ai_provider: 'openai', model: 'gpt-4.1-mini' },
+      agent: {
+        id: 'Helper_Agent',
+        agent_id: 'Helper_Agent',
+        name: 'Helper_Agent',
+        emoji: '🤖',
+        description: 'Helps engineers with daily work',
+        mcp_configs: ['crm', 'git'],
+        tags: [],
+        ai_provider: 'openai',
+        model: 'gpt-4.1-mini',
+      },
       message: "Agent 'Helper_Agent' updated successfully",
     })
     const agent = await deps.agents.get('Helper_Agent')
@@ -200,7 +252,11 @@ describe('agent executor defaults in runs', () => {
     const { app } = await setup(t)
     await createAgent(app, { ai_provider: 'echo', model: 'agent-model' })
     const run = async (body: Record<string, unknown>) => {
-      const res = await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'hello there', agent_id: 'Helper_Agent', wait: true, ...body } })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        payload: { input: 'hello there', agent_id: 'Helper_Agent', wait: true, ...body },
+      })
       assert.equal(res.statusCode, 200, res.body)
       return res.json()
     }
@@ -210,7 +266,11 @@ describe('agent executor defaults in runs', () => {
 
     await app.inject({ method: 'PATCH', url: '/api/agents/Helper_Agent', payload: { ai_provider: 'openai', model: 'gpt-test' } })
     const changed = await run({})
-    assert.deepEqual([changed.provider, changed.model, changed.status], ['openai', 'gpt-test', 'failed'], 'no OpenAI key in tests: the agent default was used, not echo')
+    assert.deepEqual(
+      [changed.provider, changed.model, changed.status],
+      ['openai', 'gpt-test', 'failed'],
+      'no OpenAI key in tests: the agent default was used, not echo',
+    )
     const overridden = await run({ ai_provider: 'echo' })
     assert.deepEqual([overridden.provider, overridden.status], ['echo', 'completed'])
   })

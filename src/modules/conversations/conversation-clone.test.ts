@@ -71,7 +71,13 @@ describe('POST /api/conversations/:conversation_id/clone', () => {
     assert.equal(clone.display_order, 1)
     assert.deepEqual([clone.screenplay_id, clone.context, clone.max_chain_depth], ['sp', '# ctx', 4])
     assert.equal(clone.created_at, new Date(clock.now()).toISOString())
-    assert.deepEqual(clone.messages.map((m: { content: string; isDeleted: boolean }) => [m.content, m.isDeleted]), [['q', false], ['a', true]])
+    assert.deepEqual(
+      clone.messages.map((m: { content: string; isDeleted: boolean }) => [m.content, m.isDeleted]),
+      [
+        ['q', false],
+        ['a', true],
+      ],
+    )
     assert.equal(clone.message_count, 2)
     for (const m of clone.messages) assert.ok(![userId, botId].includes(m.id))
     assert.deepEqual(await getConversation(app, clone.conversation_id), clone)
@@ -100,7 +106,10 @@ describe('POST /api/conversations/:conversation_id/clone', () => {
     const body = (await app.inject({ method: 'POST', url: `/api/conversations/${source.conversation_id}/clone` })).json()
     assert.deepEqual(body.instance_id_map, { 'instance-1': 'instance-1-copy', 'instance-2': 'instance-2-copy' })
     const clone = body.cloned_conversation
-    assert.deepEqual(clone.participants.map((p: { instance_id: string }) => p.instance_id), ['instance-1-copy', 'instance-2-copy'])
+    assert.deepEqual(
+      clone.participants.map((p: { instance_id: string }) => p.instance_id),
+      ['instance-1-copy', 'instance-2-copy'],
+    )
     assert.equal(clone.active_agent.instance_id, 'instance-1-copy')
     assert.equal(clone.messages[1].agent.instance_id, 'instance-2-copy')
     assert.deepEqual(instances.calls, [{ from: source.conversation_id, to: clone.conversation_id, now: clock.now(), cloneVisible: true }])

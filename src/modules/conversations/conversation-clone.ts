@@ -56,11 +56,7 @@ export async function cloneConversation(
   }
   const remap = (agent: AgentInfo): AgentInfo => ({ ...agent, instanceId: idMap[agent.instanceId] ?? agent.instanceId })
 
-  await deps.repo.update(
-    id,
-    { participants: source.participants.map(remap), activeAgent: source.activeAgent ? remap(source.activeAgent) : null },
-    tx,
-  )
+  await deps.repo.update(id, { participants: source.participants.map(remap), activeAgent: source.activeAgent ? remap(source.activeAgent) : null }, tx)
   await copyMessages(deps, source.id, id, remap, now, tx)
   const conversation = await deps.repo.findById(id, {}, tx)
   return { conversation: conversation!, instanceIdMap }

@@ -19,12 +19,16 @@ export interface ConversationContextOptions {
 }
 
 export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContextOptions> = async (app, { conversations, uploadMaxBytes }) => {
-  app.patch('/api/conversations/:conversation_id/context', {
-    schema: { tags, summary: 'Set or clear the markdown context', params: ConversationParams, body: ContextBody, response: { 200: SuccessDto } },
-  }, async (req) => {
-    await conversations.setContext(req.params.conversation_id, req.body.context)
-    return { success: true, message: 'Contexto atualizado com sucesso' }
-  })
+  app.patch(
+    '/api/conversations/:conversation_id/context',
+    {
+      schema: { tags, summary: 'Set or clear the markdown context', params: ConversationParams, body: ContextBody, response: { 200: SuccessDto } },
+    },
+    async (req) => {
+      await conversations.setContext(req.params.conversation_id, req.body.context)
+      return { success: true, message: 'Contexto atualizado com sucesso' }
+    },
+  )
 
   await app.register(async (scope) => {
     await scope.register(multipart, {
@@ -34,27 +38,31 @@ export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContex
     })
     const upload = scope.withTypeProvider<ZodTypeProvider>()
 
-    upload.post('/api/conversations/:conversation_id/context/upload', {
-      schema: {
-        tags,
-        summary: `Replace the context with a .md file (multipart field "${FILE_FIELD}", UTF-8, at most ${uploadMaxBytes} bytes)`,
-        consumes: ['multipart/form-data'],
-        params: ConversationParams,
-        response: { 200: ContextUploadDto },
+    upload.post(
+      '/api/conversations/:conversation_id/context/upload',
+      {
+        schema: {
+          tags,
+          summary: `Replace the context with a .md file (multipart field "${FILE_FIELD}", UTF-8, at most ${uploadMaxBytes} bytes)`,
+          consumes: ['multipart/form-data'],
+          params: ConversationParams,
+          response: { 200: ContextUploadDto },
+        },
       },
-    }, async (req) => {
-      const part = await fileOf(req, uploadMaxBytes)
-      try {
-        const uploaded = await conversations.uploadContext(req.params.conversation_id, {
-          filename: part.filename,
-          read: () => readWithin(part, uploadMaxBytes),
-        })
-        return { success: true, message: 'Contexto carregado com sucesso', ...uploaded }
-      } finally {
-        // A refused file is drained or destroyed, never buffered.
-        if (!part.file.readableEnded) part.file.resume()
-      }
-    })
+      async (req) => {
+        const part = await fileOf(req, uploadMaxBytes)
+        try {
+          const uploaded = await conversations.uploadContext(req.params.conversation_id, {
+            filename: part.filename,
+            read: () => readWithin(part, uploadMaxBytes),
+          })
+          return { success: true, message: 'Contexto carregado com sucesso', ...uploaded }
+        } finally {
+          // A refused file is drained or destroyed, never buffered.
+          if (!part.file.readableEnded) part.file.resume()
+        }
+      },
+    )
   })
 }
 

@@ -67,16 +67,26 @@ describe('POST /api/conversations/:conversation_id/context/upload', () => {
     const res = await upload(app, id, [{ name: 'file', filename: 'bug.md', content }])
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json()
-    assert.deepEqual({ ...body, preview: undefined }, {
-      success: true, message: 'Contexto carregado com sucesso', filename: 'bug.md', size: [...content].length, preview: undefined,
-    })
+    assert.deepEqual(
+      { ...body, preview: undefined },
+      {
+        success: true,
+        message: 'Contexto carregado com sucesso',
+        filename: 'bug.md',
+        size: [...content].length,
+        preview: undefined,
+      },
+    )
     assert.equal(body.preview, `${[...content].slice(0, 200).join('')}...`)
     assert.equal((await getConversation(app, id)).context, content)
   })
 
   it('previews a short file whole', async (t) => {
     const { app, id } = await setup(t)
-    const res = await upload(app, id, [{ name: 'note', content: 'ignored field' }, { name: 'file', filename: 'NOTES.MD', content: '# Short' }])
+    const res = await upload(app, id, [
+      { name: 'note', content: 'ignored field' },
+      { name: 'file', filename: 'NOTES.MD', content: '# Short' },
+    ])
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().preview, '# Short')
     assert.equal(res.json().size, 7)
@@ -202,6 +212,9 @@ describe('conversations.context_upload_max_bytes', () => {
   it('defaults to 50 KB, is set by CONTEXT_UPLOAD_MAX_BYTES and must be a positive whole number', () => {
     assert.equal(testConfig().conversations.contextUploadMaxBytes, 51_200)
     assert.equal(testConfig({ CONTEXT_UPLOAD_MAX_BYTES: '2048' }).conversations.contextUploadMaxBytes, 2048)
-    assert.throws(() => testConfig({ CONTEXT_UPLOAD_MAX_BYTES: '0' }), /conversations\.context_upload_max_bytes \(from environment variable CONTEXT_UPLOAD_MAX_BYTES\)/)
+    assert.throws(
+      () => testConfig({ CONTEXT_UPLOAD_MAX_BYTES: '0' }),
+      /conversations\.context_upload_max_bytes \(from environment variable CONTEXT_UPLOAD_MAX_BYTES\)/,
+    )
   })
 })

@@ -91,7 +91,11 @@ describe('a conversation with 10,000 messages', () => {
 
   it('appends with a constant number of small queries and no message reads', async () => {
     const records = await log.during(async () => {
-      const res = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, payload: { user_input: 'one more', agent_response: 'ok', agent_info: agentInfo(1) } })
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/conversations/${id}/messages`,
+        payload: { user_input: 'one more', agent_response: 'ok', agent_info: agentInfo(1) },
+      })
       assert.equal(res.statusCode, 200)
     })
     assert.deepEqual(messageReads(records), [])

@@ -46,7 +46,16 @@ export interface ConversationsRepo {
 export type SoftDeleteTarget = { id: string } | { screenplayId: string } | { ids: string[]; unownedOf: string }
 
 const SUMMARY_COLUMNS = [
-  'id', 'title', 'screenplay_id', 'context', 'display_order', 'message_count', 'participants', 'is_deleted', 'created_at', 'updated_at',
+  'id',
+  'title',
+  'screenplay_id',
+  'context',
+  'display_order',
+  'message_count',
+  'participants',
+  'is_deleted',
+  'created_at',
+  'updated_at',
 ] as const
 
 type Row = Selectable<ConversationsTable>

@@ -11,8 +11,16 @@ import { newUuid } from '../../platform/ids.js'
 import { cloneConversation, type ConversationInstances } from './conversation-clone.js'
 import { assertMarkdownFilename, decodeMarkdown, describeText, type UploadedFile } from './context-file.js'
 import {
-  DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_MESSAGES_LIMIT, withParticipant,
-  type AgentInfo, type Conversation, type ConversationSummary, type Message, type MessagePatch, type MessageWindow, type NewMessage,
+  DEFAULT_MAX_CHAIN_DEPTH,
+  DEFAULT_MESSAGES_LIMIT,
+  withParticipant,
+  type AgentInfo,
+  type Conversation,
+  type ConversationSummary,
+  type Message,
+  type MessagePatch,
+  type MessageWindow,
+  type NewMessage,
 } from './conversations.model.js'
 import type { ConversationsRepo } from './conversations.repo.js'
 import type { MessagesRepo } from './messages.repo.js'
@@ -86,7 +94,12 @@ export class ConversationsService {
     })
   }
 
-  async list(input: { screenplayId?: string; includeDeleted: boolean; skip: number; limit: number }): Promise<{ items: ConversationSummary[]; total: number }> {
+  async list(input: {
+    screenplayId?: string
+    includeDeleted: boolean
+    skip: number
+    limit: number
+  }): Promise<{ items: ConversationSummary[]; total: number }> {
     return this.deps.repo.list({ screenplayId: input.screenplayId, includeDeleted: input.includeDeleted, offset: input.skip, limit: input.limit })
   }
 
@@ -163,7 +176,10 @@ export class ConversationsService {
   }
 
   /** The Conductor's `POST …/messages` rule: a user message and/or a bot reply; 400 when neither. */
-  async addExchange(conversationId: string, input: { userInput?: string | null; agentResponse?: string | null; agentInfo?: AgentInfo | null }): Promise<Message[]> {
+  async addExchange(
+    conversationId: string,
+    input: { userInput?: string | null; agentResponse?: string | null; agentInfo?: AgentInfo | null },
+  ): Promise<Message[]> {
     const messages: NewMessage[] = []
     if (input.userInput) messages.push({ type: 'user', content: input.userInput })
     if (input.agentResponse && input.agentInfo) messages.push({ type: 'bot', content: input.agentResponse, agent: input.agentInfo })

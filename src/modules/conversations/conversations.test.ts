@@ -28,7 +28,12 @@ describe('POST /api/conversations', () => {
   it('stores everything the body gives; the first agent is also a participant', async (t) => {
     const { app } = await setup(t)
     const created = await createConversation(app, {
-      active_agent: agentInfo(1), screenplay_id: 'sp1', context: '# Bug', allowed_agents: ['agent-1'], max_chain_depth: 3, auto_delegate: false,
+      active_agent: agentInfo(1),
+      screenplay_id: 'sp1',
+      context: '# Bug',
+      allowed_agents: ['agent-1'],
+      max_chain_depth: 3,
+      auto_delegate: false,
     })
     const got = await getConversation(app, created.conversation_id)
     assert.deepEqual(got.active_agent, agentInfo(1))
@@ -112,11 +117,21 @@ describe('GET /api/conversations', () => {
 
   it('sorts by display order, then most recently updated', async (t) => {
     const { app, clock } = await setup(t)
-    const [a, b, c] = [await createConversation(app, { title: 'AAA' }), await createConversation(app, { title: 'BBB' }), await createConversation(app, { title: 'CCC' })]
+    const [a, b, c] = [
+      await createConversation(app, { title: 'AAA' }),
+      await createConversation(app, { title: 'BBB' }),
+      await createConversation(app, { title: 'CCC' }),
+    ]
     await app.inject({
       method: 'PATCH',
       url: '/api/conversations/reorder',
-      payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 5 }, { conversation_id: b.conversation_id, display_order: 1 }, { conversation_id: c.conversation_id, display_order: 1 }] },
+      payload: {
+        order_updates: [
+          { conversation_id: a.conversation_id, display_order: 5 },
+          { conversation_id: b.conversation_id, display_order: 1 },
+          { conversation_id: c.conversation_id, display_order: 1 },
+        ],
+      },
     })
     clock.advance(1000)
     await app.inject({ method: 'PATCH', url: `/api/conversations/${b.conversation_id}/title?new_title=BBB2` })
@@ -131,7 +146,10 @@ describe('GET /api/conversations', () => {
     const page = (await app.inject({ url: '/api/conversations/?limit=2&skip=1&screenplay_id=sp' })).json()
     assert.equal(page.count, 2)
     assert.equal(page.total, 5)
-    assert.deepEqual(page.conversations.map((x: { title: string }) => x.title), ['Chat 1', 'Chat 2'])
+    assert.deepEqual(
+      page.conversations.map((x: { title: string }) => x.title),
+      ['Chat 1', 'Chat 2'],
+    )
     assert.equal((await app.inject({ url: '/api/conversations/' })).json().total, 6)
   })
 
@@ -141,7 +159,10 @@ describe('GET /api/conversations', () => {
     await createConversation(app, { title: 'Kept' })
     await app.inject({ method: 'DELETE', url: `/api/conversations/${gone.conversation_id}` })
     const live = (await app.inject({ url: '/api/conversations/' })).json()
-    assert.deepEqual(live.conversations.map((x: { title: string }) => x.title), ['Kept'])
+    assert.deepEqual(
+      live.conversations.map((x: { title: string }) => x.title),
+      ['Kept'],
+    )
     const all = (await app.inject({ url: '/api/conversations/?include_deleted=true' })).json()
     assert.equal(all.total, 2)
     assert.equal(all.conversations.find((x: { title: string }) => x.title === 'Gone').isDeleted, true)
@@ -178,13 +199,22 @@ describe('GET /api/conversations/:conversation_id', () => {
     const { conversation_id: id } = await createConversation(app)
     for (let i = 1; i <= 5; i++) await postMessages(app, id, { user_input: `m${i}` })
     const newest = await getConversation(app, id, '?messages_limit=2')
-    assert.deepEqual(newest.messages.map((m: { content: string }) => m.content), ['m4', 'm5'])
+    assert.deepEqual(
+      newest.messages.map((m: { content: string }) => m.content),
+      ['m4', 'm5'],
+    )
     assert.equal(newest.has_more_messages, true)
     assert.equal(newest.message_count, 5)
     const older = await getConversation(app, id, `?messages_limit=2&messages_before=${newest.messages[0].id}`)
-    assert.deepEqual(older.messages.map((m: { content: string }) => m.content), ['m2', 'm3'])
+    assert.deepEqual(
+      older.messages.map((m: { content: string }) => m.content),
+      ['m2', 'm3'],
+    )
     const oldest = await getConversation(app, id, `?messages_limit=2&messages_before=${older.messages[0].id}`)
-    assert.deepEqual(oldest.messages.map((m: { content: string }) => m.content), ['m1'])
+    assert.deepEqual(
+      oldest.messages.map((m: { content: string }) => m.content),
+      ['m1'],
+    )
     assert.equal(oldest.has_more_messages, false)
   })
 
@@ -365,7 +395,13 @@ describe('PATCH /api/conversations/reorder', () => {
     const res = await app.inject({
       method: 'PATCH',
       url: '/api/conversations/reorder',
-      payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 7 }, { conversation_id: b.conversation_id, display_order: 3 }, { conversation_id: 'nope', display_order: 1 }] },
+      payload: {
+        order_updates: [
+          { conversation_id: a.conversation_id, display_order: 7 },
+          { conversation_id: b.conversation_id, display_order: 3 },
+          { conversation_id: 'nope', display_order: 1 },
+        ],
+      },
     })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), { success: true, message: 'Ordem atualizada para 2 conversas', updated_count: 2 })
@@ -385,11 +421,19 @@ describe('PATCH /api/conversations/reorder', () => {
   it('answers 422 for an order beyond the column, keeps the order, and new conversations still go after the last', async (t) => {
     const { app } = await setup(t)
     const a = await createConversation(app, { screenplay_id: 'sp' })
-    const huge = await app.inject({ method: 'PATCH', url: '/api/conversations/reorder', payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 3_000_000_000 }] } })
+    const huge = await app.inject({
+      method: 'PATCH',
+      url: '/api/conversations/reorder',
+      payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 3_000_000_000 }] },
+    })
     assert.equal(huge.statusCode, 422)
     assert.equal(huge.json().detail, 'Invalid request: body.order_updates.0.display_order: must be between -1000000000 and 1000000000')
     assert.equal((await getConversation(app, a.conversation_id)).display_order, 0)
-    const top = await app.inject({ method: 'PATCH', url: '/api/conversations/reorder', payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 1_000_000_000 }] } })
+    const top = await app.inject({
+      method: 'PATCH',
+      url: '/api/conversations/reorder',
+      payload: { order_updates: [{ conversation_id: a.conversation_id, display_order: 1_000_000_000 }] },
+    })
     assert.equal(top.statusCode, 200)
     const b = await createConversation(app, { screenplay_id: 'sp' })
     assert.equal((await getConversation(app, b.conversation_id)).display_order, 1_000_000_001)

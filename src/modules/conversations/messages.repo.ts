@@ -31,7 +31,10 @@ export class KyselyMessagesRepo implements MessagesRepo {
 
   async insertMany(messages: Message[], tx: Kysely<Tables>): Promise<void> {
     for (let start = 0; start < messages.length; start += INSERT_BATCH) {
-      await tx.insertInto('conversation_messages').values(messages.slice(start, start + INSERT_BATCH).map(toRow)).execute()
+      await tx
+        .insertInto('conversation_messages')
+        .values(messages.slice(start, start + INSERT_BATCH).map(toRow))
+        .execute()
     }
   }
 

@@ -20,14 +20,22 @@ describe('POST /api/conversations/:conversation_id/messages', () => {
     const { app, clock, id } = await setup(t)
     clock.advance(1000)
     const res = await app.inject({
-      method: 'POST', url: `/api/conversations/${id}/messages`, payload: { user_input: 'Hi', agent_response: 'Hello', agent_info: agentInfo(1) },
+      method: 'POST',
+      url: `/api/conversations/${id}/messages`,
+      payload: { user_input: 'Hi', agent_response: 'Hello', agent_info: agentInfo(1) },
     })
     assert.equal(res.statusCode, 200)
     assert.equal(res.json().success, true)
     assert.equal(res.json().message, 'Mensagem adicionada com sucesso')
     assert.equal(res.json().message_ids.length, 2)
     const got = await getConversation(app, id)
-    assert.deepEqual(got.messages.map((m: { id: string; type: string }) => [m.id, m.type]), [[res.json().message_ids[0], 'user'], [res.json().message_ids[1], 'bot']])
+    assert.deepEqual(
+      got.messages.map((m: { id: string; type: string }) => [m.id, m.type]),
+      [
+        [res.json().message_ids[0], 'user'],
+        [res.json().message_ids[1], 'bot'],
+      ],
+    )
     assert.deepEqual(got.participants, [agentInfo(1)])
     assert.equal(got.message_count, 2)
     assert.equal(got.updated_at, '2026-01-01T00:00:01.000Z')
@@ -37,7 +45,10 @@ describe('POST /api/conversations/:conversation_id/messages', () => {
     const { app, id } = await setup(t)
     await postMessages(app, id, { user_input: 'Only me', agent_response: 'dropped' })
     const got = await getConversation(app, id)
-    assert.deepEqual(got.messages.map((m: { content: string }) => m.content), ['Only me'])
+    assert.deepEqual(
+      got.messages.map((m: { content: string }) => m.content),
+      ['Only me'],
+    )
     assert.deepEqual(got.participants, [])
   })
 
@@ -59,7 +70,11 @@ describe('POST /api/conversations/:conversation_id/messages', () => {
     const bad = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, payload: { user_input: 5 } })
     assert.equal(bad.statusCode, 422)
     assert.match(bad.json().detail, /body\.user_input: must be a string/)
-    const agent = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, payload: { agent_response: 'x', agent_info: { name: 'A' } } })
+    const agent = await app.inject({
+      method: 'POST',
+      url: `/api/conversations/${id}/messages`,
+      payload: { agent_response: 'x', agent_info: { name: 'A' } },
+    })
     assert.equal(agent.statusCode, 422)
     assert.match(agent.json().detail, /body\.agent_info\.agent_id: is required/)
   })
@@ -68,7 +83,11 @@ describe('POST /api/conversations/:conversation_id/messages', () => {
     const { app, id } = await setup(t)
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, payload: { user_input: `u${i}`, agent_response: `b${i}`, agent_info: agentInfo(i % 3) } }),
+        app.inject({
+          method: 'POST',
+          url: `/api/conversations/${id}/messages`,
+          payload: { user_input: `u${i}`, agent_response: `b${i}`, agent_info: agentInfo(i % 3) },
+        }),
       ),
     )
     assert.deepEqual([...new Set(results.map((r) => r.statusCode))], [200])
@@ -96,11 +115,21 @@ describe('GET /api/conversations/:conversation_id/messages', () => {
     const res = await app.inject({ url: `/api/conversations/${id}/messages?limit=3` })
     assert.equal(res.statusCode, 200)
     const body = res.json()
-    assert.deepEqual({ ...body, messages: body.messages.map((m: { content: string }) => m.content) }, {
-      conversation_id: id, total: 4, count: 3, has_more: true, messages: ['m2', 'm3', 'm4'],
-    })
+    assert.deepEqual(
+      { ...body, messages: body.messages.map((m: { content: string }) => m.content) },
+      {
+        conversation_id: id,
+        total: 4,
+        count: 3,
+        has_more: true,
+        messages: ['m2', 'm3', 'm4'],
+      },
+    )
     const older = (await app.inject({ url: `/api/conversations/${id}/messages?limit=3&before=${body.messages[0].id}` })).json()
-    assert.deepEqual(older.messages.map((m: { content: string }) => m.content), ['m1'])
+    assert.deepEqual(
+      older.messages.map((m: { content: string }) => m.content),
+      ['m1'],
+    )
     assert.equal(older.has_more, false)
     const all = (await app.inject({ url: `/api/conversations/${id}/messages` })).json()
     assert.equal(all.count, 4)
@@ -130,10 +159,17 @@ describe('PUT /api/conversations/:conversation_id/messages/:message_id/delete', 
     ])
     const res = await app.inject({ method: 'PUT', url: `/api/conversations/${id}/messages/${first!.id}/delete` })
     assert.equal(res.statusCode, 200)
-    assert.deepEqual(res.json(), { success: true, message: 'Mensagem marcada como deletada', details: { conversations_updated: 1, tasks_updated: 1 } })
+    assert.deepEqual(res.json(), {
+      success: true,
+      message: 'Mensagem marcada como deletada',
+      details: { conversations_updated: 1, tasks_updated: 1 },
+    })
     assert.deepEqual(calls, [[id, first!.id, 'task-a']])
     const messages = (await getConversation(app, id)).messages
-    assert.deepEqual(messages.map((m: { isDeleted: boolean }) => m.isDeleted), [true, false])
+    assert.deepEqual(
+      messages.map((m: { isDeleted: boolean }) => m.isDeleted),
+      [true, false],
+    )
     assert.equal(messages[1].id, second!.id)
   })
 
@@ -164,7 +200,11 @@ describe('PUT /api/conversations/:conversation_id/messages/:message_id/delete', 
     const { app, id } = await setup(t)
     const { conversation_id: other } = await createConversation(app)
     const [foreign] = await postMessages(app, other, { user_input: 'elsewhere' })
-    for (const url of [`/api/conversations/${id}/messages/nope/delete`, `/api/conversations/nope/messages/${foreign}/delete`, `/api/conversations/${id}/messages/${foreign}/delete`]) {
+    for (const url of [
+      `/api/conversations/${id}/messages/nope/delete`,
+      `/api/conversations/nope/messages/${foreign}/delete`,
+      `/api/conversations/${id}/messages/${foreign}/delete`,
+    ]) {
       const res = await app.inject({ method: 'PUT', url })
       assert.equal(res.statusCode, 404, url)
       assert.equal(res.json().detail, 'Mensagem ou conversa não encontrada')
@@ -214,11 +254,24 @@ describe('ConversationsService methods for the run engine', () => {
       { type: 'user', content: 'Run it', taskId: 'task-1' },
       { type: 'bot', content: 'Aguardando processamento...', status: 'pending', taskId: 'task-1', agent: AGENT },
     ])
-    assert.deepEqual(added.map((m) => [m.seq, m.type, m.status]), [[1, 'user', null], [2, 'bot', 'pending']])
+    assert.deepEqual(
+      added.map((m) => [m.seq, m.type, m.status]),
+      [
+        [1, 'user', null],
+        [2, 'bot', 'pending'],
+      ],
+    )
     const got = await getConversation(app, id)
     assert.deepEqual(got.messages[1], {
-      id: added[1]!.id, type: 'bot', content: 'Aguardando processamento...', timestamp: '2026-01-01T00:00:00.000Z',
-      agent: agentInfo(1), status: 'pending', task_id: 'task-1', isDeleted: false, isHidden: false,
+      id: added[1]!.id,
+      type: 'bot',
+      content: 'Aguardando processamento...',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      agent: agentInfo(1),
+      status: 'pending',
+      task_id: 'task-1',
+      isDeleted: false,
+      isHidden: false,
     })
     assert.deepEqual(got.participants, [agentInfo(1)])
   })
@@ -242,10 +295,19 @@ describe('ConversationsService methods for the run engine', () => {
     const { app, deps, id } = await setup(t)
     await assert.rejects(deps.conversations.addMessages('nope', [{ type: 'user', content: 'x' }]), NotFoundError)
     await deps.conversations.addMessages(id, [{ id: 'fixed-id', type: 'user', content: 'first' }])
-    await assert.rejects(deps.conversations.addMessages(id, [{ type: 'user', content: 'x' }, { id: 'fixed-id', type: 'user', content: 'again' }]), ConflictError)
+    await assert.rejects(
+      deps.conversations.addMessages(id, [
+        { type: 'user', content: 'x' },
+        { id: 'fixed-id', type: 'user', content: 'again' },
+      ]),
+      ConflictError,
+    )
     const got = await getConversation(app, id)
     assert.equal(got.message_count, 1)
-    assert.deepEqual(got.messages.map((m: { content: string }) => m.content), ['first'])
+    assert.deepEqual(
+      got.messages.map((m: { content: string }) => m.content),
+      ['first'],
+    )
   })
 
   it('updateMessage fills in a placeholder when its run ends', async (t) => {
@@ -255,7 +317,10 @@ describe('ConversationsService methods for the run engine', () => {
     const done = await deps.conversations.updateMessage(id, placeholder!.id, { content: 'Result', status: 'completed', completedAt: clock.now() })
     assert.equal(done.status, 'completed')
     const message = (await getConversation(app, id)).messages[0]
-    assert.deepEqual([message.content, message.status, message.completed_at, message.task_id], ['Result', 'completed', '2026-01-01T00:00:03.000Z', 't'])
+    assert.deepEqual(
+      [message.content, message.status, message.completed_at, message.task_id],
+      ['Result', 'completed', '2026-01-01T00:00:03.000Z', 't'],
+    )
     await assert.rejects(deps.conversations.updateMessage(id, 'nope', { status: 'error' }), NotFoundError)
     assert.equal((await deps.conversations.updateMessage(id, placeholder!.id, {})).content, 'Result')
   })
@@ -272,7 +337,13 @@ describe('ConversationsService methods for the run engine', () => {
     ])
     await app.inject({ method: 'PUT', url: `/api/conversations/${id}/messages/${added[1]!.id}/toggle` })
     await app.inject({ method: 'PUT', url: `/api/conversations/${id}/messages/${added[2]!.id}/hide` })
-    assert.deepEqual((await deps.conversations.historyForPrompt(id, 10)).map((m) => m.content), ['one', 'two', 'three'])
-    assert.deepEqual((await deps.conversations.historyForPrompt(id, 2)).map((m) => m.content), ['two', 'three'])
+    assert.deepEqual(
+      (await deps.conversations.historyForPrompt(id, 10)).map((m) => m.content),
+      ['one', 'two', 'three'],
+    )
+    assert.deepEqual(
+      (await deps.conversations.historyForPrompt(id, 2)).map((m) => m.content),
+      ['two', 'three'],
+    )
   })
 })

@@ -15,7 +15,10 @@ const ExecuteBody = z.object({
   screenplay_id: Id.nullable().optional(),
   document_id: Id.nullable().optional().describe('Deprecated alias of screenplay_id'),
   cwd: z.string().max(1000).nullable().optional().describe('Else the instance’s, else the screenplay’s working directory'),
-  ai_provider: z.union([z.enum(PROVIDERS), z.literal('')]).nullable().optional(),
+  ai_provider: z
+    .union([z.enum(PROVIDERS), z.literal('')])
+    .nullable()
+    .optional(),
   context_mode: z.enum(['stateless', 'stateful']).default('stateless'),
   position: z.object({ x: z.number(), y: z.number() }).optional(),
   save_to_conversation: z.boolean().default(false).describe('Write the user message and the reply into the conversation'),
@@ -34,39 +37,43 @@ const ExecuteDto = z.object({
 })
 
 export const agentExecuteRoutes: FastifyPluginAsyncZod<{ chat: ChatExecution }> = async (app, { chat }) => {
-  app.post('/api/agents/:agent_id/execute', {
-    schema: {
-      tags: ['execution'],
-      summary: 'Run an agent and answer when it has finished (the chat send)',
-      params: z.object({ agent_id: PathId }),
-      body: ExecuteBody,
-      response: { 200: ExecuteDto },
+  app.post(
+    '/api/agents/:agent_id/execute',
+    {
+      schema: {
+        tags: ['execution'],
+        summary: 'Run an agent and answer when it has finished (the chat send)',
+        params: z.object({ agent_id: PathId }),
+        body: ExecuteBody,
+        response: { 200: ExecuteDto },
+      },
     },
-  }, async (req) => {
-    const body = req.body
-    const run = await chat.execute({
-      agentId: req.params.agent_id,
-      inputText: body.input_text,
-      instanceId: body.instance_id || null,
-      conversationId: body.conversation_id || null,
-      screenplayId: body.screenplay_id || body.document_id || null,
-      cwd: body.cwd || null,
-      provider: body.ai_provider || null,
-      contextMode: body.context_mode,
-      ...(body.position && { position: body.position }),
-      saveToConversation: body.save_to_conversation,
-    })
-    const ok = run.status === 'completed'
-    return {
-      status: ok ? ('success' as const) : ('error' as const),
-      success: ok,
-      result: { result: run.output, exit_code: run.exitCode ?? (ok ? 0 : 1), status: ok ? ('completed' as const) : ('error' as const) },
-      error: ok ? null : (run.error ?? run.status),
-      instance_id: run.instanceId,
-      context_mode: body.context_mode,
-      execution_id: `exec_${run.agentId}_${run.createdAt}`,
-      task_id: run.id,
-      duration_ms: run.endedAt === null ? 0 : durationOf(run, run.endedAt),
-    }
-  })
+    async (req) => {
+      const body = req.body
+      const run = await chat.execute({
+        agentId: req.params.agent_id,
+        inputText: body.input_text,
+        instanceId: body.instance_id || null,
+        conversationId: body.conversation_id || null,
+        screenplayId: body.screenplay_id || body.document_id || null,
+        cwd: body.cwd || null,
+        provider: body.ai_provider || null,
+        contextMode: body.context_mode,
+        ...(body.position && { position: body.position }),
+        saveToConversation: body.save_to_conversation,
+      })
+      const ok = run.status === 'completed'
+      return {
+        status: ok ? ('success' as const) : ('error' as const),
+        success: ok,
+        result: { result: run.output, exit_code: run.exitCode ?? (ok ? 0 : 1), status: ok ? ('completed' as const) : ('error' as const) },
+        error: ok ? null : (run.error ?? run.status),
+        instance_id: run.instanceId,
+        context_mode: body.context_mode,
+        execution_id: `exec_${run.agentId}_${run.createdAt}`,
+        task_id: run.id,
+        duration_ms: run.endedAt === null ? 0 : durationOf(run, run.endedAt),
+      }
+    },
+  )
 }

@@ -11,7 +11,16 @@ export async function conductorCommand(body: Record<string, unknown>, agents: Ag
   }
   if (typeof body.info_agent === 'string') {
     const agent = await agents.get(body.info_agent)
-    const info = { agent_id: agent.agentId, name: agent.name, emoji: agent.emoji, description: agent.description, tags: agent.tags, ai_provider: agent.aiProvider, model: agent.model, mcp_configs: agent.mcpConfigs }
+    const info = {
+      agent_id: agent.agentId,
+      name: agent.name,
+      emoji: agent.emoji,
+      description: agent.description,
+      tags: agent.tags,
+      ai_provider: agent.aiProvider,
+      model: agent.model,
+      mcp_configs: agent.mcpConfigs,
+    }
     return success(JSON.stringify(info, null, 2), `info_agent ${agent.agentId}`)
   }
   if (body.validate) return success('gateway catalog is available', 'validate')

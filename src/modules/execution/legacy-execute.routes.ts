@@ -42,7 +42,9 @@ const ProcessResultDto = z.object({
   task_id: z.string(),
 })
 
-const ConductorExecuteBody = z.record(z.string(), z.unknown()).describe('The Conductor request: agent_id/agent_name + input_text/prompt, or a command (list_agents, info_agent, validate)')
+const ConductorExecuteBody = z
+  .record(z.string(), z.unknown())
+  .describe('The Conductor request: agent_id/agent_name + input_text/prompt, or a command (list_agents, info_agent, validate)')
 
 export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: RunService; agents: AgentsService }> = async (app, { runs, agents }) => {
   /** Runs to the end; a run that did not complete is an upstream failure (502) or a timeout (504). */
@@ -51,60 +53,87 @@ export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: RunService; agen
     return runs.waitForEnd(created.id, created.timeoutMs + WAIT_GRACE_MS)
   }
 
-  app.post('/execute', {
-    schema: { tags, summary: 'Run an agent (or the default provider) on a command and answer its output', body: ExecuteBody, response: { 200: ExecuteDto } },
-  }, async (req) => {
-    const b = req.body
-    const input = b.input ?? b.command ?? b.textEntries?.[0]?.content ?? ''
-    if (input.trim() === '') throw new BadRequestError('No command found in payload')
-    const run = await runToEnd({ source: 'execute', input, agentId: b.agent_id, provider: b.ai_provider, cwd: b.cwd })
-    if (run.status !== 'completed') throw runFailure(run)
-    return { status: 'success' as const, result: run.output, task_id: run.id }
-  })
-
-  app.post('/execute-agent', {
-    schema: { tags, summary: 'Run an agent in a working directory; answers like a process', body: ExecuteAgentBody, response: { 200: ProcessResultDto } },
-  }, async (req) => {
-    const b = req.body
-    if (!b.agent_id || !b.input_text || !b.cwd) throw new BadRequestError('agent_id, input_text e cwd são obrigatórios')
-    const run = await runToEnd({
-      source: 'execute',
-      input: b.input_text,
-      agentId: b.agent_id,
-      cwd: b.cwd,
-      instanceId: b.instance_id,
-      ...(b.timeout && { timeoutMs: b.timeout * 1000 }),
-    })
-    return processResult(run)
-  })
-
-  app.post('/conductor/execute', {
-    schema: {
-      tags,
-      summary: 'The Conductor’s generic route, answered by the gateway itself',
-      body: ConductorExecuteBody,
-      response: { 200: ProcessResultDto.partial().loose().describe('Process-like result; agent runs add _id, exit_code and duration') },
+  app.post(
+    '/execute',
+    {
+      schema: {
+        tags,
+        summary: 'Run an agent (or the default provider) on a command and answer its output',
+        body: ExecuteBody,
+        response: { 200: ExecuteDto },
+      },
     },
-  }, async (req) => {
-    const b = req.body
-    const agentId = stringOf(b.agent_id) ?? stringOf(b.agent_name)
-    if (!agentId) return conductorCommand(b, agents)
-    const input = stringOf(b.input_text) ?? stringOf(b.prompt)
-    if (!input) throw new BadRequestError('input_text (or prompt) is required to run an agent')
-    const provider = stringOf(b.ai_provider)
-    const run = await runToEnd({
-      source: 'execute',
-      input,
-      agentId,
-      provider: provider && (PROVIDERS as readonly string[]).includes(provider) ? provider : undefined,
-      cwd: stringOf(b.cwd),
-      instanceId: stringOf(b.instance_id),
-      conversationId: stringOf(b.conversation_id),
-      screenplayId: stringOf(b.screenplay_id),
-      ...(typeof b.timeout === 'number' && b.timeout > 0 && { timeoutMs: b.timeout * 1000 }),
-    })
-    return { ...processResult(run), _id: run.id, exit_code: run.exitCode ?? 1, duration: (run.endedAt ?? run.updatedAt) / 1000 - (run.startedAt ?? run.createdAt) / 1000 }
-  })
+    async (req) => {
+      const b = req.body
+      const input = b.input ?? b.command ?? b.textEntries?.[0]?.content ?? ''
+      if (input.trim() === '') throw new BadRequestError('No command found in payload')
+      const run = await runToEnd({ source: 'execute', input, agentId: b.agent_id, provider: b.ai_provider, cwd: b.cwd })
+      if (run.status !== 'completed') throw runFailure(run)
+      return { status: 'success' as const, result: run.output, task_id: run.id }
+    },
+  )
+
+  app.post(
+    '/execute-agent',
+    {
+      schema: {
+        tags,
+        summary: 'Run an agent in a working directory; answers like a process',
+        body: ExecuteAgentBody,
+        response: { 200: ProcessResultDto },
+      },
+    },
+    async (req) => {
+      const b = req.body
+      if (!b.agent_id || !b.input_text || !b.cwd) throw new BadRequestError('agent_id, input_text e cwd são obrigatórios')
+      const run = await runToEnd({
+        source: 'execute',
+        input: b.input_text,
+        agentId: b.agent_id,
+        cwd: b.cwd,
+        instanceId: b.instance_id,
+        ...(b.timeout && { timeoutMs: b.timeout * 1000 }),
+      })
+      return processResult(run)
+    },
+  )
+
+  app.post(
+    '/conductor/execute',
+    {
+      schema: {
+        tags,
+        summary: 'The Conductor’s generic route, answered by the gateway itself',
+        body: ConductorExecuteBody,
+        response: { 200: ProcessResultDto.partial().loose().describe('Process-like result; agent runs add _id, exit_code and duration') },
+      },
+    },
+    async (req) => {
+      const b = req.body
+      const agentId = stringOf(b.agent_id) ?? stringOf(b.agent_name)
+      if (!agentId) return conductorCommand(b, agents)
+      const input = stringOf(b.input_text) ?? stringOf(b.prompt)
+      if (!input) throw new BadRequestError('input_text (or prompt) is required to run an agent')
+      const provider = stringOf(b.ai_provider)
+      const run = await runToEnd({
+        source: 'execute',
+        input,
+        agentId,
+        provider: provider && (PROVIDERS as readonly string[]).includes(provider) ? provider : undefined,
+        cwd: stringOf(b.cwd),
+        instanceId: stringOf(b.instance_id),
+        conversationId: stringOf(b.conversation_id),
+        screenplayId: stringOf(b.screenplay_id),
+        ...(typeof b.timeout === 'number' && b.timeout > 0 && { timeoutMs: b.timeout * 1000 }),
+      })
+      return {
+        ...processResult(run),
+        _id: run.id,
+        exit_code: run.exitCode ?? 1,
+        duration: (run.endedAt ?? run.updatedAt) / 1000 - (run.startedAt ?? run.createdAt) / 1000,
+      }
+    },
+  )
 }
 
 function stringOf(value: unknown): string | undefined {

@@ -50,7 +50,11 @@ describe('POST /conductor/execute', () => {
   it('runs agent requests and answers catalog commands itself', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
-    const run = await app.inject({ method: 'POST', url: '/conductor/execute', payload: { agent_name: agentId, input_text: 'hello', cwd: '/srv', timeout: 30 } })
+    const run = await app.inject({
+      method: 'POST',
+      url: '/conductor/execute',
+      payload: { agent_name: agentId, input_text: 'hello', cwd: '/srv', timeout: 30 },
+    })
     assert.equal(run.statusCode, 200)
     assert.equal(run.json().result, 'hello')
     assert.equal(run.json().exit_code, 0)

@@ -30,13 +30,26 @@ function legacyOf(event: RunEvent): Legacy | null {
     case 'run.completed':
       return {
         event: 'result',
-        data: { result: event.data.output, exit_code: 0, status: 'completed', duration: event.data.durationMs / 1000, message: 'Tarefa concluída com sucesso' },
+        data: {
+          result: event.data.output,
+          exit_code: 0,
+          status: 'completed',
+          duration: event.data.durationMs / 1000,
+          message: 'Tarefa concluída com sucesso',
+        },
         extra: { task_id: event.runId },
       }
     case 'run.failed':
       return {
         event: 'result',
-        data: { result: event.data.output, exit_code: event.data.exitCode, status: 'error', duration: event.data.durationMs / 1000, message: 'Tarefa falhou', error: event.data.error },
+        data: {
+          result: event.data.output,
+          exit_code: event.data.exitCode,
+          status: 'error',
+          duration: event.data.durationMs / 1000,
+          message: 'Tarefa falhou',
+          error: event.data.error,
+        },
         extra: { task_id: event.runId },
       }
     case 'run.timed_out':
@@ -55,4 +68,7 @@ export const legacyFrame = cachedFormat((event) => {
   return sseFrame({ id: event.seq, data: JSON.stringify(body) })
 })
 
-export const END_OF_STREAM = sseFrame({ event: 'end_of_stream', data: JSON.stringify({ event: 'end_of_stream', data: { message: 'Stream finalizado' } }) })
+export const END_OF_STREAM = sseFrame({
+  event: 'end_of_stream',
+  data: JSON.stringify({ event: 'end_of_stream', data: { message: 'Stream finalizado' } }),
+})

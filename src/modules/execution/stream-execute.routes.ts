@@ -33,39 +33,47 @@ const JobParams = z.object({ job_id: z.string() })
 const StreamHeaders = z.object({ 'last-event-id': z.string().optional() })
 
 export const streamExecuteRoutes: FastifyPluginAsyncZod<{ engine: Engine; sse: RunSseDeps }> = async (app, { engine, sse }) => {
-  app.post('/api/v1/stream-execute', {
-    schema: { tags, summary: 'Start a run and get the URL of its event stream', body: StreamExecuteBody, response: { 200: StartedDto } },
-  }, async (req) => {
-    const body = req.body
-    const input = body.textEntries?.length ? body.textEntries[0]!.content : (body.input ?? body.command ?? '')
-    if (input.trim() === '') throw new BadRequestError('No input: send textEntries[0].content, input or command')
-    const run = await engine.runs.create({
-      source: 'stream',
-      input,
-      agentId: body.agent_id,
-      provider: body.ai_provider,
-      instanceId: body.instance_id,
-      conversationId: body.conversation_id,
-      screenplayId: body.screenplay_id,
-      cwd: body.cwd,
-      options: { ...(body.context_mode && { contextMode: body.context_mode }) },
-    })
-    const jobId = jobIdOf(run.id)
-    return { job_id: jobId, status: 'started' as const, stream_url: `/api/v1/stream/${jobId}` }
-  })
-
-  app.get('/api/v1/stream/:job_id', {
-    schema: {
-      tags,
-      summary: 'A job’s events in the original format; replayable, resumable, ends with a named end_of_stream event',
-      params: JobParams,
-      headers: StreamHeaders,
+  app.post(
+    '/api/v1/stream-execute',
+    {
+      schema: { tags, summary: 'Start a run and get the URL of its event stream', body: StreamExecuteBody, response: { 200: StartedDto } },
     },
-  }, async (req, reply) => {
-    const runId = runIdOfJob(req.params.job_id)
-    const run = runId ? await engine.runs.find(runId) : undefined
-    if (!run) throw new NotFoundError(`Job ID '${req.params.job_id}' not found`)
-    streamRun(reply, sse, run.id, resumeCursor(req.headers['last-event-id'], undefined), legacyFrame, END_OF_STREAM)
-    return reply
-  })
+    async (req) => {
+      const body = req.body
+      const input = body.textEntries?.length ? body.textEntries[0]!.content : (body.input ?? body.command ?? '')
+      if (input.trim() === '') throw new BadRequestError('No input: send textEntries[0].content, input or command')
+      const run = await engine.runs.create({
+        source: 'stream',
+        input,
+        agentId: body.agent_id,
+        provider: body.ai_provider,
+        instanceId: body.instance_id,
+        conversationId: body.conversation_id,
+        screenplayId: body.screenplay_id,
+        cwd: body.cwd,
+        options: { ...(body.context_mode && { contextMode: body.context_mode }) },
+      })
+      const jobId = jobIdOf(run.id)
+      return { job_id: jobId, status: 'started' as const, stream_url: `/api/v1/stream/${jobId}` }
+    },
+  )
+
+  app.get(
+    '/api/v1/stream/:job_id',
+    {
+      schema: {
+        tags,
+        summary: 'A job’s events in the original format; replayable, resumable, ends with a named end_of_stream event',
+        params: JobParams,
+        headers: StreamHeaders,
+      },
+    },
+    async (req, reply) => {
+      const runId = runIdOfJob(req.params.job_id)
+      const run = runId ? await engine.runs.find(runId) : undefined
+      if (!run) throw new NotFoundError(`Job ID '${req.params.job_id}' not found`)
+      streamRun(reply, sse, run.id, resumeCursor(req.headers['last-event-id'], undefined), legacyFrame, END_OF_STREAM)
+      return reply
+    },
+  )
 }

@@ -54,8 +54,16 @@ describe('POST /api/v1/stream-execute', () => {
     const run = (await app.inject({ url: `/api/runs/${res.json().job_id.slice('job_'.length)}` })).json()
     assert.equal(run.cwd, '/srv/play')
     assert.equal(run.screenplay_id, screenplay.json().id)
-    const explicit = await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'x', ai_provider: 'echo', screenplay_id: screenplay.json().id, cwd: '/srv/other' } })
-    assert.equal((await app.inject({ url: `/api/runs/${explicit.json().job_id.slice('job_'.length)}` })).json().cwd, '/srv/other', 'the body’s cwd wins')
+    const explicit = await app.inject({
+      method: 'POST',
+      url: '/api/v1/stream-execute',
+      payload: { input: 'x', ai_provider: 'echo', screenplay_id: screenplay.json().id, cwd: '/srv/other' },
+    })
+    assert.equal(
+      (await app.inject({ url: `/api/runs/${explicit.json().job_id.slice('job_'.length)}` })).json().cwd,
+      '/srv/other',
+      'the body’s cwd wins',
+    )
   })
 
   it('answers real HTTP errors, not 200 with an error array', async (t) => {
@@ -79,8 +87,14 @@ describe('GET /api/v1/stream/:job_id', () => {
     assert.equal(res.statusCode, 200)
     assert.match(String(res.headers['content-type']), /^text\/event-stream; charset=utf-8/)
     const events = dataEvents(res.body)
-    assert.deepEqual(events.map((e) => e.event), ['task_started', 'status_update', 'on_llm_new_token', 'result', 'end_of_stream'])
-    assert.ok(events.slice(0, -1).every((e) => e.id !== undefined), 'every data event has an id')
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['task_started', 'status_update', 'on_llm_new_token', 'result', 'end_of_stream'],
+    )
+    assert.ok(
+      events.slice(0, -1).every((e) => e.id !== undefined),
+      'every data event has an id',
+    )
     const result = events[3]!.json
     assert.equal(result.job_id, job.job_id)
     assert.deepEqual((result.data as Record<string, unknown>).status, 'completed')
@@ -91,15 +105,23 @@ describe('GET /api/v1/stream/:job_id', () => {
   it('can be opened by several clients, live, and resumed with Last-Event-ID', async (t) => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '40', RUN_COALESCE_MS: '0' } })
     const base = await listen(app)
-    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'one two three four', ai_provider: 'echo' } })).json()
+    const job = (
+      await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'one two three four', ai_provider: 'echo' } })
+    ).json()
     const [a, b] = await Promise.all([openSse(`${base}${job.stream_url}`), openSse(`${base}${job.stream_url}`)])
     await Promise.all([a.done, b.done])
     const seqA = a.frames.filter((f) => f.id).map((f) => f.id)
-    assert.deepEqual(seqA, b.frames.filter((f) => f.id).map((f) => f.id))
+    assert.deepEqual(
+      seqA,
+      b.frames.filter((f) => f.id).map((f) => f.id),
+    )
     assert.equal(a.frames.at(-1)!.event, 'end_of_stream')
     const resumed = await app.inject({ url: job.stream_url, headers: { 'last-event-id': seqA.at(-2)! } })
     const events = dataEvents(resumed.body)
-    assert.deepEqual(events.map((e) => e.event), ['result', 'end_of_stream'])
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['result', 'end_of_stream'],
+    )
   })
 
   it('answers 404 for unknown jobs', async (t) => {

@@ -52,15 +52,19 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     handler: async () => body,
   })
 
-  app.get('/ready', {
-    schema: { tags: ['operations'], summary: 'Readiness: 503 while the database is unreachable', response: { 200: ReadyDto } },
-  }, async (req) => {
-    try {
-      await database.ping()
-    } catch (err) {
-      req.log.warn({ err }, 'readiness check failed')
-      throw new UnavailableError('Database is unreachable')
-    }
-    return { status: 'ready' as const, database: database.dialect }
-  })
+  app.get(
+    '/ready',
+    {
+      schema: { tags: ['operations'], summary: 'Readiness: 503 while the database is unreachable', response: { 200: ReadyDto } },
+    },
+    async (req) => {
+      try {
+        await database.ping()
+      } catch (err) {
+        req.log.warn({ err }, 'readiness check failed')
+        throw new UnavailableError('Database is unreachable')
+      }
+      return { status: 'ready' as const, database: database.dialect }
+    },
+  )
 }

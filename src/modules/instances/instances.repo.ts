@@ -53,9 +53,27 @@ export interface Instance {
 export type InstanceChanges = Partial<
   Pick<
     Instance,
-    | 'agentId' | 'screenplayId' | 'conversationId' | 'position' | 'status' | 'cwd' | 'config' | 'emoji' | 'definition'
-    | 'displayOrder' | 'mcpConfigs' | 'executionState' | 'isSystemDefault' | 'isHidden' | 'customization' | 'councilorConfig'
-    | 'isDeleted' | 'deletedReason' | 'deletedAt' | 'updatedAt' | 'lastExecution'
+    | 'agentId'
+    | 'screenplayId'
+    | 'conversationId'
+    | 'position'
+    | 'status'
+    | 'cwd'
+    | 'config'
+    | 'emoji'
+    | 'definition'
+    | 'displayOrder'
+    | 'mcpConfigs'
+    | 'executionState'
+    | 'isSystemDefault'
+    | 'isHidden'
+    | 'customization'
+    | 'councilorConfig'
+    | 'isDeleted'
+    | 'deletedReason'
+    | 'deletedAt'
+    | 'updatedAt'
+    | 'lastExecution'
   >
 >
 
@@ -112,10 +130,7 @@ export class KyselyInstancesRepo implements InstancesRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
   async insert(i: Instance, tx: Kysely<Tables> = this.db) {
-    await tx
-      .insertInto('agent_instances')
-      .values(rowOf(i))
-      .execute()
+    await tx.insertInto('agent_instances').values(rowOf(i)).execute()
   }
 
   async insertIfMissing(i: Instance, tx: Kysely<Tables> = this.db) {

@@ -17,8 +17,7 @@ export const REQUIRED_CREATE_FIELDS = ['instance_id', 'agent_id', 'position']
 const MAX_TASK_DURATION_MS = 365 * 86_400_000
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-const isPosition = (value: unknown): value is Position =>
-  isObject(value) && Number.isFinite(value.x) && Number.isFinite(value.y)
+const isPosition = (value: unknown): value is Position => isObject(value) && Number.isFinite(value.x) && Number.isFinite(value.y)
 
 const PositionField = z
   .custom<Position>(isPosition, { message: 'Invalid position format. Expected: {x: number, y: number}' })
@@ -27,7 +26,13 @@ const Status = z
   .string()
   .refine((s) => (INSTANCE_STATUSES as readonly string[]).includes(s), { message: `Invalid status. Allowed values: ${INSTANCE_STATUSES.join(', ')}` })
 const objectField = (message: string) => z.custom<Record<string, unknown>>(isObject, { message }).describe('A JSON object')
-const OptionalId = z.string().trim().max(200).nullable().optional().transform((id) => (id === '' ? null : id))
+const OptionalId = z
+  .string()
+  .trim()
+  .max(200)
+  .nullable()
+  .optional()
+  .transform((id) => (id === '' ? null : id))
 const McpNames = z.array(z.string().trim().min(1).max(100)).max(100)
 
 const sharedFields = {
@@ -90,7 +95,7 @@ export const ReorderBody = z.object(
           instance_id: z.string().nullable().optional(),
           display_order: int32().nullable().optional(),
         }),
-        { message: "order_updates is required and must be a list" },
+        { message: 'order_updates is required and must be a list' },
       )
       .min(1, { message: 'order_updates is required and must be a list' }),
   },
@@ -99,7 +104,10 @@ export const ReorderBody = z.object(
 
 export const McpConfigsBody = z.object({
   // compat: original-gateway.md §2.1.6 treats a missing list as [] (it clears the instance's MCPs).
-  mcp_configs: z.array(z.string({ message: 'Each MCP config must be a string' }), { message: 'mcp_configs must be a list' }).max(100).default([]),
+  mcp_configs: z
+    .array(z.string({ message: 'Each MCP config must be a string' }), { message: 'mcp_configs must be a list' })
+    .max(100)
+    .default([]),
 })
 
 export const InstanceParams = z.object({ instance_id: PathId })
@@ -167,11 +175,23 @@ const Success = z.literal(true)
 export const CreatedInstanceDto = z.object({ success: Success, message: z.string(), instance: InstanceDto })
 export const InstanceListDto = z.object({ success: Success, count: z.number().int(), total: z.number().int(), instances: z.array(InstanceDto) })
 export const OneInstanceDto = z.object({ success: Success, instance: InstanceDto })
-export const PatchedInstanceDto = z.object({ success: Success, message: z.string(), instance_id: z.string(), updated_fields: z.array(z.string()), updated_at: z.string() })
+export const PatchedInstanceDto = z.object({
+  success: Success,
+  message: z.string(),
+  instance_id: z.string(),
+  updated_fields: z.array(z.string()),
+  updated_at: z.string(),
+})
 export const CwdDto = z.object({ success: Success, message: z.string(), instance_id: z.string(), cwd: z.string() })
 export const StatisticsUpdatedDto = z.object({ success: Success, message: z.string(), instance_id: z.string(), statistics: StatisticsDto })
 export const ReorderedDto = z.object({ success: Success, message: z.string(), updated_count: z.number().int() })
-export const McpConfigsDto = z.object({ instance_id: z.string(), agent_id: z.string(), template_mcps: z.array(z.string()), instance_mcps: z.array(z.string()), combined: z.array(z.string()) })
+export const McpConfigsDto = z.object({
+  instance_id: z.string(),
+  agent_id: z.string(),
+  template_mcps: z.array(z.string()),
+  instance_mcps: z.array(z.string()),
+  combined: z.array(z.string()),
+})
 export const McpConfigsUpdatedDto = z.object({ success: Success, instance_id: z.string(), mcp_configs: z.array(z.string()), message: z.string() })
 export const DeletedInstanceDto = z.object({
   success: Success,
@@ -185,14 +205,34 @@ export const DeletedInstanceDto = z.object({
 export const ContextDto = z.object({
   persona: z.string(),
   operating_procedure: z.string(),
-  history: z.array(z.object({ _id: z.string(), user_input: z.string(), ai_response: z.string(), timestamp: z.number().describe('Epoch seconds'), createdAt: z.string(), isDeleted: z.boolean() })),
+  history: z.array(
+    z.object({
+      _id: z.string(),
+      user_input: z.string(),
+      ai_response: z.string(),
+      timestamp: z.number().describe('Epoch seconds'),
+      createdAt: z.string(),
+      isDeleted: z.boolean(),
+    }),
+  ),
   cwd: z.string().nullable(),
 })
 
 const WIRE_PATCH_FIELDS: Record<keyof InstancePatch, string> = {
-  position: 'position', status: 'status', config: 'config', executionState: 'execution_state', cwd: 'cwd', emoji: 'emoji',
-  definition: 'definition', displayOrder: 'display_order', screenplayId: 'screenplay_id', conversationId: 'conversation_id',
-  mcpConfigs: 'mcp_configs', isHidden: 'is_hidden', isSystemDefault: 'is_system_default', customization: 'customization',
+  position: 'position',
+  status: 'status',
+  config: 'config',
+  executionState: 'execution_state',
+  cwd: 'cwd',
+  emoji: 'emoji',
+  definition: 'definition',
+  displayOrder: 'display_order',
+  screenplayId: 'screenplay_id',
+  conversationId: 'conversation_id',
+  mcpConfigs: 'mcp_configs',
+  isHidden: 'is_hidden',
+  isSystemDefault: 'is_system_default',
+  customization: 'customization',
   councilorConfig: 'councilor_config',
 }
 

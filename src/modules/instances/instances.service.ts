@@ -68,8 +68,21 @@ export interface ListInstancesInput {
 
 /** The order updated fields are reported in (the original's four first). */
 const PATCH_FIELDS: Array<keyof InstancePatch> = [
-  'position', 'status', 'config', 'executionState', 'cwd', 'emoji', 'definition', 'displayOrder',
-  'screenplayId', 'conversationId', 'mcpConfigs', 'isHidden', 'isSystemDefault', 'customization', 'councilorConfig',
+  'position',
+  'status',
+  'config',
+  'executionState',
+  'cwd',
+  'emoji',
+  'definition',
+  'displayOrder',
+  'screenplayId',
+  'conversationId',
+  'mcpConfigs',
+  'isHidden',
+  'isSystemDefault',
+  'customization',
+  'councilorConfig',
 ]
 
 const MERGE_ATTEMPTS = 5
@@ -108,7 +121,13 @@ export class InstancesService {
    * The execute endpoint's upsert, in two steps so the insert can commit with the run: the stored
    * instance (deleted ones too), or a new one with defaults that `insertDraft` stores.
    */
-  async existingOrDraft(input: { instanceId: string; agentId: string; screenplayId?: string | null; conversationId?: string | null; position?: Position }): Promise<{ instance: Instance; isNew: boolean }> {
+  async existingOrDraft(input: {
+    instanceId: string
+    agentId: string
+    screenplayId?: string | null
+    conversationId?: string | null
+    position?: Position
+  }): Promise<{ instance: Instance; isNew: boolean }> {
     const existing = await this.deps.repo.findById(input.instanceId, { includeDeleted: true })
     if (existing) return { instance: existing, isNew: false }
     return { instance: await this.draft(input), isNew: true }
@@ -126,7 +145,11 @@ export class InstancesService {
 
   async list(input: ListInstancesInput): Promise<{ items: NamedInstance[]; total: number }> {
     const { sort, ...filter } = input
-    const { items, total } = await this.deps.repo.list({ ...filter, sortBy: sort.replace(/^-/, '') as InstanceSortKey, descending: sort.startsWith('-') })
+    const { items, total } = await this.deps.repo.list({
+      ...filter,
+      sortBy: sort.replace(/^-/, '') as InstanceSortKey,
+      descending: sort.startsWith('-'),
+    })
     return { items: await this.named(items), total }
   }
 
@@ -164,7 +187,11 @@ export class InstancesService {
    * Records one execution (for the run engine): counts, times, success rate, last exit code.
    * Inside `tx` when given (the transaction that ends the run).
    */
-  async recordExecution(instanceId: string, run: { durationMs: number; exitCode: number; completedAt: number }, tx?: Kysely<Tables>): Promise<InstanceStatistics> {
+  async recordExecution(
+    instanceId: string,
+    run: { durationMs: number; exitCode: number; completedAt: number },
+    tx?: Kysely<Tables>,
+  ): Promise<InstanceStatistics> {
     const updated = await this.deps.repo.recordExecution(instanceId, { ...run, incrementCount: true }, tx)
     return (updated ?? instanceNotFound(instanceId)).statistics
   }
@@ -245,7 +272,11 @@ export class InstancesService {
   /** A new instance of a known agent, working where asked or else in its screenplay's directory. */
   private async draft(input: CreateInstanceInput): Promise<Instance> {
     await this.assertAgentExists(input.agentId)
-    const cwd = input.cwd ? this.normalizeCwd(input.cwd) : input.screenplayId ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId) : null
+    const cwd = input.cwd
+      ? this.normalizeCwd(input.cwd)
+      : input.screenplayId
+        ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId)
+        : null
     return newInstance(input, cwd, this.deps.clock.now())
   }
 

@@ -30,9 +30,17 @@ describe('POST /api/agents/instances', () => {
       method: 'POST',
       url: api,
       payload: {
-        instance_id: 'instance-1739999999999-ab12cd34e', agent_id: 'Helper_Agent', position: { x: 1.5, y: 2 },
-        created_at: 'ignored', is_system_default: true, is_hidden: false, emoji: '🤖',
-        definition: { title: 'Helper', description: 'helps', unicode: '1F916' }, display_order: 3, mcp_configs: ['jira'], unknown_field: 1,
+        instance_id: 'instance-1739999999999-ab12cd34e',
+        agent_id: 'Helper_Agent',
+        position: { x: 1.5, y: 2 },
+        created_at: 'ignored',
+        is_system_default: true,
+        is_hidden: false,
+        emoji: '🤖',
+        definition: { title: 'Helper', description: 'helps', unicode: '1F916' },
+        display_order: 3,
+        mcp_configs: ['jira'],
+        unknown_field: 1,
       },
     })
     assert.equal(res.statusCode, 200)
@@ -62,22 +70,42 @@ describe('POST /api/agents/instances', () => {
     const { app } = await setup(t)
     const plain = await createInstance(app, { councilor_config: { title: 'x' } })
     assert.equal(plain.councilor_config, null)
-    const councilor = await createInstance(app, { instance_id: 'c1', is_councilor_instance: true, councilor_config: { title: 'Watch' }, customization: { display_name: 'W' } })
-    assert.deepEqual([councilor.status, councilor.is_councilor, councilor.councilor_config, councilor.customization], ['idle', true, { title: 'Watch' }, { display_name: 'W' }])
+    const councilor = await createInstance(app, {
+      instance_id: 'c1',
+      is_councilor_instance: true,
+      councilor_config: { title: 'Watch' },
+      customization: { display_name: 'W' },
+    })
+    assert.deepEqual(
+      [councilor.status, councilor.is_councilor, councilor.councilor_config, councilor.customization],
+      ['idle', true, { title: 'Watch' }, { display_name: 'W' }],
+    )
   })
 
   it('answers 400 with the object details the client knows', async (t) => {
     const { app } = await setup(t)
     const missing = await app.inject({ method: 'POST', url: api, payload: { agent_id: 'Helper_Agent', screenplay_id: 's' } })
     assert.equal(missing.statusCode, 400)
-    assert.deepEqual(missing.json().detail, { success: false, error: 'Missing required fields: instance_id, position', required_fields: ['instance_id', 'agent_id', 'position'] })
+    assert.deepEqual(missing.json().detail, {
+      success: false,
+      error: 'Missing required fields: instance_id, position',
+      required_fields: ['instance_id', 'agent_id', 'position'],
+    })
     const position = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 'a' } } })
     assert.deepEqual(position.json().detail, { success: false, error: 'Invalid position format. Expected: {x: number, y: number}' })
-    const status = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, status: 'flying' } })
+    const status = await app.inject({
+      method: 'POST',
+      url: api,
+      payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, status: 'flying' },
+    })
     assert.match(status.json().detail.error, /^Invalid status\. Allowed values: pending, queued/)
     const notObject = await app.inject({ method: 'POST', url: api, payload: [1] })
     assert.deepEqual([notObject.statusCode, notObject.json().detail], [400, { success: false, error: 'body: must be an object' }])
-    const order = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, display_order: 1e12 } })
+    const order = await app.inject({
+      method: 'POST',
+      url: api,
+      payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 1, y: 1 }, display_order: 1e12 },
+    })
     assert.deepEqual([order.statusCode, order.json().detail], [400, { success: false, error: 'display_order: must be at most 2147483647' }])
     assert.equal((await app.inject({ url: `${api}/i` })).statusCode, 404, 'nothing was stored')
   })
@@ -86,9 +114,18 @@ describe('POST /api/agents/instances', () => {
     const { app } = await setup(t)
     await createInstance(app)
     await app.inject({ method: 'DELETE', url: `${api}/instance-1-abc` })
-    const again = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'instance-1-abc', agent_id: 'Helper_Agent', position: { x: 0, y: 0 } } })
+    const again = await app.inject({
+      method: 'POST',
+      url: api,
+      payload: { instance_id: 'instance-1-abc', agent_id: 'Helper_Agent', position: { x: 0, y: 0 } },
+    })
     assert.equal(again.statusCode, 409)
-    assert.deepEqual(again.json().detail, { success: false, error: 'Instance already exists', instance_id: 'instance-1-abc', hint: 'Use PATCH /api/agents/instances/instance-1-abc to update existing instance' })
+    assert.deepEqual(again.json().detail, {
+      success: false,
+      error: 'Instance already exists',
+      instance_id: 'instance-1-abc',
+      hint: 'Use PATCH /api/agents/instances/instance-1-abc to update existing instance',
+    })
     const noAgent = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'x', agent_id: 'Ghost_Agent', position: { x: 0, y: 0 } } })
     assert.equal(noAgent.statusCode, 404)
     assert.deepEqual(noAgent.json().detail, { success: false, error: "Agent 'Ghost_Agent' not found", agent_id: 'Ghost_Agent' })
@@ -96,7 +133,11 @@ describe('POST /api/agents/instances', () => {
 
   it('refuses a cwd outside the allowed roots', async (t) => {
     const { app } = await setup(t, { env: { ALLOWED_ROOTS: '/srv' } })
-    const res = await app.inject({ method: 'POST', url: api, payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 0, y: 0 }, cwd: '/etc' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: api,
+      payload: { instance_id: 'i', agent_id: 'Helper_Agent', position: { x: 0, y: 0 }, cwd: '/etc' },
+    })
     assert.equal(res.statusCode, 400)
     assert.match(res.json().detail, /cwd \/etc is outside the allowed roots/)
   })
@@ -106,12 +147,17 @@ describe('GET /api/agents/instances', () => {
   it('filters, sorts by display_order and pages', async (t) => {
     const { app, clock } = await setup(t)
     await createAgent(app, { name: 'Other_Agent' })
-    const rows: Array<[string, string, string, number]> = [['a', 'Helper_Agent', 's1', 2], ['b', 'Helper_Agent', 's1', 0], ['c', 'Other_Agent', 's2', 1]]
+    const rows: Array<[string, string, string, number]> = [
+      ['a', 'Helper_Agent', 's1', 2],
+      ['b', 'Helper_Agent', 's1', 0],
+      ['c', 'Other_Agent', 's2', 1],
+    ]
     for (const [id, agent, play, order] of rows) {
       clock.advance(1000)
       await createInstance(app, { instance_id: id, agent_id: agent, screenplay_id: play, conversation_id: `conv-${play}`, display_order: order })
     }
-    const ids = async (query: string) => (await app.inject({ url: `${api}?${query}` })).json().instances.map((i: { instance_id: string }) => i.instance_id)
+    const ids = async (query: string) =>
+      (await app.inject({ url: `${api}?${query}` })).json().instances.map((i: { instance_id: string }) => i.instance_id)
     assert.deepEqual(await ids(''), ['c', 'b', 'a'], 'newest first by default')
     assert.deepEqual(await ids('sort=display_order'), ['b', 'c', 'a'])
     assert.deepEqual(await ids('screenplay_id=s1&sort=display_order'), ['b', 'a'])
@@ -130,8 +176,17 @@ describe('GET /api/agents/instances', () => {
     await createInstance(app, { instance_id: 'a' })
     await createInstance(app, { instance_id: 'b', agent_id: 'Other_Agent' })
     await app.inject({ method: 'DELETE', url: '/api/agents/Other_Agent' })
-    const names = (await app.inject({ url: `${api}?sort=created_at` })).json().instances.map((i: { instance_id: string; name: string }) => [i.instance_id, i.name])
-    assert.deepEqual(names, [['a', 'Helper_Agent'], ['b', 'Other, renamed']], 'a soft-deleted agent keeps its name')
+    const names = (await app.inject({ url: `${api}?sort=created_at` }))
+      .json()
+      .instances.map((i: { instance_id: string; name: string }) => [i.instance_id, i.name])
+    assert.deepEqual(
+      names,
+      [
+        ['a', 'Helper_Agent'],
+        ['b', 'Other, renamed'],
+      ],
+      'a soft-deleted agent keeps its name',
+    )
     assert.equal((await app.inject({ url: `${api}/b` })).json().instance.name, 'Other, renamed')
   })
 
@@ -163,8 +218,17 @@ describe('GET /api/agents/instances/{instance_id}', () => {
     const body = (await app.inject({ url: `${api}/instance-1-abc` })).json()
     assert.equal(body.success, true)
     assert.deepEqual(Object.keys(body.instance.statistics).sort(), [
-      'average_execution_time', 'error_count', 'last_execution', 'last_exit_code', 'last_task_completed_at', 'last_task_duration',
-      'success_count', 'success_rate', 'task_count', 'total_execution_time', 'total_executions',
+      'average_execution_time',
+      'error_count',
+      'last_execution',
+      'last_exit_code',
+      'last_task_completed_at',
+      'last_task_duration',
+      'success_count',
+      'success_rate',
+      'task_count',
+      'total_execution_time',
+      'total_executions',
     ])
     const missing = await app.inject({ url: `${api}/nope` })
     assert.equal(missing.statusCode, 404)
@@ -182,7 +246,18 @@ describe('PATCH /api/agents/instances/{instance_id}', () => {
     const res = await app.inject({
       method: 'PATCH',
       url: `${api}/instance-1-abc`,
-      payload: { position: { x: 5, y: 6 }, status: 'running', config: { b: 3, c: 4 }, execution_state: { start_time: 't0' }, cwd: '/work/', emoji: '🐙', screenplay_id: 's9', conversation_id: 'c9', display_order: 7, ignored: true },
+      payload: {
+        position: { x: 5, y: 6 },
+        status: 'running',
+        config: { b: 3, c: 4 },
+        execution_state: { start_time: 't0' },
+        cwd: '/work/',
+        emoji: '🐙',
+        screenplay_id: 's9',
+        conversation_id: 'c9',
+        display_order: 7,
+        ignored: true,
+      },
     })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), {
@@ -196,7 +271,10 @@ describe('PATCH /api/agents/instances/{instance_id}', () => {
     const instance = (await app.inject({ url: `${api}/instance-1-abc` })).json().instance
     assert.deepEqual(instance.config, { a: 1, b: 3, c: 4 })
     assert.deepEqual(instance.execution_state, { start_time: 't0', end_time: 't1' })
-    assert.deepEqual([instance.position, instance.status, instance.cwd, instance.emoji, instance.screenplay_id, instance.display_order], [{ x: 5, y: 6 }, 'running', '/work', '🐙', 's9', 7])
+    assert.deepEqual(
+      [instance.position, instance.status, instance.cwd, instance.emoji, instance.screenplay_id, instance.display_order],
+      [{ x: 5, y: 6 }, 'running', '/work', '🐙', 's9', 7],
+    )
   })
 
   it('loses no key when config merges run concurrently', async (t) => {
@@ -205,7 +283,10 @@ describe('PATCH /api/agents/instances/{instance_id}', () => {
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, i) => app.inject({ method: 'PATCH', url: `${api}/instance-1-abc`, payload: { config: { [`k${i}`]: i } } })),
     )
-    assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200, 200])
+    assert.deepEqual(
+      results.map((r) => r.statusCode),
+      [200, 200, 200, 200],
+    )
     const config = (await app.inject({ url: `${api}/instance-1-abc` })).json().instance.config
     assert.deepEqual(config, { k0: 0, k1: 1, k2: 2, k3: 3 })
   })
@@ -258,15 +339,32 @@ describe('PATCH /api/agents/instances/{instance_id}/statistics', () => {
     await createInstance(app)
     const durations = [100, 300, 200, 400]
     const results = await Promise.all(
-      durations.map((d, i) => app.inject({ method: 'PATCH', url: `${api}/instance-1-abc/statistics`, payload: { task_duration: d, exit_code: i === 0 ? 1 : 0 } })),
+      durations.map((d, i) =>
+        app.inject({ method: 'PATCH', url: `${api}/instance-1-abc/statistics`, payload: { task_duration: d, exit_code: i === 0 ? 1 : 0 } }),
+      ),
     )
-    assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200, 200])
+    assert.deepEqual(
+      results.map((r) => r.statusCode),
+      [200, 200, 200, 200],
+    )
     const stats = (await app.inject({ url: `${api}/instance-1-abc` })).json().instance.statistics
     assert.deepEqual(
-      [stats.task_count, stats.total_executions, stats.total_execution_time, stats.average_execution_time, stats.success_count, stats.error_count, stats.success_rate],
+      [
+        stats.task_count,
+        stats.total_executions,
+        stats.total_execution_time,
+        stats.average_execution_time,
+        stats.success_count,
+        stats.error_count,
+        stats.success_rate,
+      ],
       [4, 4, 1000, 250, 3, 1, 75],
     )
-    const noCount = await app.inject({ method: 'PATCH', url: `${api}/instance-1-abc/statistics`, payload: { task_duration: 0, increment_count: false } })
+    const noCount = await app.inject({
+      method: 'PATCH',
+      url: `${api}/instance-1-abc/statistics`,
+      payload: { task_duration: 0, increment_count: false },
+    })
     assert.equal(noCount.json().statistics.task_count, 4)
     assert.equal(noCount.json().statistics.last_task_duration, 0)
     assert.equal(noCount.json().statistics.last_task_completed_at, '2026-01-01T00:00:00.000Z')
@@ -282,7 +380,10 @@ describe('PATCH /api/agents/instances/{instance_id}/statistics', () => {
     assert.deepEqual(negative.json().detail, { success: false, error: 'task_duration must be positive' })
     // Values that would overflow the database columns (PostgreSQL answered 500) are refused up front.
     const endless = await app.inject({ method: 'PATCH', url, payload: { task_duration: 1e308 } })
-    assert.deepEqual([endless.statusCode, endless.json().detail], [400, { success: false, error: 'task_duration cannot exceed 31536000000 ms (a year)' }])
+    assert.deepEqual(
+      [endless.statusCode, endless.json().detail],
+      [400, { success: false, error: 'task_duration cannot exceed 31536000000 ms (a year)' }],
+    )
     const exitCode = await app.inject({ method: 'PATCH', url, payload: { task_duration: 1, exit_code: 2 ** 40 } })
     assert.deepEqual([exitCode.statusCode, exitCode.json().detail], [400, { success: false, error: 'exit_code: must be at most 2147483647' }])
     const unknown = await app.inject({ method: 'PATCH', url: `${api}/nope/statistics`, payload: { task_duration: 1 } })
@@ -295,9 +396,16 @@ describe('InstancesService.recordExecution', () => {
   it('counts concurrent executions exactly', async (t) => {
     const { app, deps } = await setup(t)
     await createInstance(app)
-    await Promise.all(Array.from({ length: 10 }, (_, i) => deps.instances.recordExecution('instance-1-abc', { durationMs: 10 * (i + 1), exitCode: i % 5 === 0 ? 2 : 0, completedAt: 1000 + i })))
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        deps.instances.recordExecution('instance-1-abc', { durationMs: 10 * (i + 1), exitCode: i % 5 === 0 ? 2 : 0, completedAt: 1000 + i }),
+      ),
+    )
     const stats = (await deps.instances.get('instance-1-abc')).statistics
-    assert.deepEqual([stats.taskCount, stats.totalExecutionTime, stats.averageExecutionTime, stats.successCount, stats.errorCount, stats.successRate], [10, 550, 55, 8, 2, 80])
+    assert.deepEqual(
+      [stats.taskCount, stats.totalExecutionTime, stats.averageExecutionTime, stats.successCount, stats.errorCount, stats.successRate],
+      [10, 550, 55, 8, 2, 80],
+    )
     await assert.rejects(deps.instances.recordExecution('nope', { durationMs: 1, exitCode: 0, completedAt: 1 }), { status: 404 })
   })
 })
@@ -309,7 +417,15 @@ describe('PATCH /api/agents/instances/reorder', () => {
     const res = await app.inject({
       method: 'PATCH',
       url: `${api}/reorder`,
-      payload: { order_updates: [{ instance_id: 'a', display_order: 2 }, { instance_id: 'b', display_order: 0 }, { instance_id: 'c' }, { display_order: 1 }, { instance_id: 'zzz', display_order: 5 }] },
+      payload: {
+        order_updates: [
+          { instance_id: 'a', display_order: 2 },
+          { instance_id: 'b', display_order: 0 },
+          { instance_id: 'c' },
+          { display_order: 1 },
+          { instance_id: 'zzz', display_order: 5 },
+        ],
+      },
     })
     assert.deepEqual(res.json(), { success: true, message: 'Order updated for 2 agents', updated_count: 2 })
     const ids = (await app.inject({ url: `${api}?sort=display_order` })).json().instances.map((i: { instance_id: string }) => i.instance_id)
@@ -323,7 +439,11 @@ describe('PATCH /api/agents/instances/reorder', () => {
       assert.equal(res.statusCode, 400)
       assert.equal(res.json().detail, 'order_updates is required and must be a list')
     }
-    const huge = await app.inject({ method: 'PATCH', url: `${api}/reorder`, payload: { order_updates: [{ instance_id: 'a', display_order: 2 ** 31 }] } })
+    const huge = await app.inject({
+      method: 'PATCH',
+      url: `${api}/reorder`,
+      payload: { order_updates: [{ instance_id: 'a', display_order: 2 ** 31 }] },
+    })
     assert.deepEqual([huge.statusCode, huge.json().detail], [400, 'order_updates.0.display_order: must be at most 2147483647'])
   })
 })
@@ -333,9 +453,20 @@ describe('GET/PATCH /api/agents/instances/{instance_id}/mcp-configs', () => {
     const { app } = await setup(t)
     await createInstance(app, { mcp_configs: ['crm', 'jira'] })
     const body = (await app.inject({ url: `${api}/instance-1-abc/mcp-configs` })).json()
-    assert.deepEqual(body, { instance_id: 'instance-1-abc', agent_id: 'Helper_Agent', template_mcps: ['git', 'crm'], instance_mcps: ['crm', 'jira'], combined: ['git', 'crm', 'jira'] })
+    assert.deepEqual(body, {
+      instance_id: 'instance-1-abc',
+      agent_id: 'Helper_Agent',
+      template_mcps: ['git', 'crm'],
+      instance_mcps: ['crm', 'jira'],
+      combined: ['git', 'crm', 'jira'],
+    })
     const patched = await app.inject({ method: 'PATCH', url: `${api}/instance-1-abc/mcp-configs`, payload: { mcp_configs: ['slack'] } })
-    assert.deepEqual(patched.json(), { success: true, instance_id: 'instance-1-abc', mcp_configs: ['slack'], message: 'Updated mcp_configs with 1 MCPs' })
+    assert.deepEqual(patched.json(), {
+      success: true,
+      instance_id: 'instance-1-abc',
+      mcp_configs: ['slack'],
+      message: 'Updated mcp_configs with 1 MCPs',
+    })
     const cleared = await app.inject({ method: 'PATCH', url: `${api}/instance-1-abc/mcp-configs`, payload: {} })
     assert.deepEqual(cleared.json().mcp_configs, [])
   })
@@ -373,7 +504,14 @@ describe('DELETE /api/agents/instances/{instance_id}', () => {
     await createInstance(app)
     await createInstance(app, { instance_id: 'other' })
     const soft = await app.inject({ method: 'DELETE', url: `${api}/other` })
-    assert.deepEqual(soft.json(), { success: true, message: 'Instance soft deleted successfully (marked as deleted)', instance_id: 'other', deletion_type: 'soft', isDeleted: true, history_messages_affected: 0 })
+    assert.deepEqual(soft.json(), {
+      success: true,
+      message: 'Instance soft deleted successfully (marked as deleted)',
+      instance_id: 'other',
+      deletion_type: 'soft',
+      isDeleted: true,
+      history_messages_affected: 0,
+    })
     assert.deepEqual(history.hidden, [])
     const cascade = await app.inject({ method: 'DELETE', url: `${api}/instance-1-abc?cascade=true` })
     assert.equal(cascade.json().history_messages_affected, 1)
@@ -388,7 +526,13 @@ describe('DELETE /api/agents/instances/{instance_id}', () => {
     const { app } = await setup(t, { instanceHistory: history })
     await createInstance(app)
     const hard = await app.inject({ method: 'DELETE', url: `${api}/instance-1-abc?hard=true&cascade=true` })
-    assert.deepEqual(hard.json(), { success: true, message: 'Instance permanently deleted', instance_id: 'instance-1-abc', deletion_type: 'hard', cascade_deleted: { history_records: 0 } })
+    assert.deepEqual(hard.json(), {
+      success: true,
+      message: 'Instance permanently deleted',
+      instance_id: 'instance-1-abc',
+      deletion_type: 'hard',
+      cascade_deleted: { history_records: 0 },
+    })
     assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 0)
     assert.equal((await app.inject({ method: 'DELETE', url: `${api}/instance-1-abc` })).statusCode, 404)
   })
@@ -416,7 +560,14 @@ describe('GET /api/agents/context/{instance_id}', () => {
     const procedure = JSON.parse(body.operating_procedure)
     assert.deepEqual([procedure.name, procedure.ai_provider, procedure.mcp_configs], ['Helper_Agent', 'claude', ['git', 'crm']])
     assert.deepEqual(body.history, [
-      { _id: 'h1', user_input: 'summarise', ai_response: 'done', timestamp: 1_700_000_000.5, createdAt: '2023-11-14T22:13:20.500Z', isDeleted: false },
+      {
+        _id: 'h1',
+        user_input: 'summarise',
+        ai_response: 'done',
+        timestamp: 1_700_000_000.5,
+        createdAt: '2023-11-14T22:13:20.500Z',
+        isDeleted: false,
+      },
       { _id: 'h2', user_input: 'again', ai_response: 'ok', timestamp: 1_700_000_100, createdAt: '2023-11-14T22:15:00.000Z', isDeleted: true },
     ])
   })
@@ -442,7 +593,10 @@ describe('cascades', () => {
     await createInstance(app, { instance_id: 'in-play', screenplay_id: play.id })
     await createInstance(app, { instance_id: 'elsewhere', screenplay_id: 'other-play' })
     assert.equal((await app.inject({ method: 'DELETE', url: `/api/screenplays/${play.id}` })).statusCode, 204)
-    assert.deepEqual((await app.inject({ url: api })).json().instances.map((i: { instance_id: string }) => i.instance_id), ['elsewhere'])
+    assert.deepEqual(
+      (await app.inject({ url: api })).json().instances.map((i: { instance_id: string }) => i.instance_id),
+      ['elsewhere'],
+    )
     assert.equal((await deps.instances.context('in-play')).instance.deletedReason, 'screenplay_deleted')
   })
 
@@ -461,10 +615,12 @@ describe('cascades', () => {
     const clone = await deps.instances.get(ids.x1!)
     assert.deepEqual([clone.conversationId, clone.cwd, clone.displayOrder, clone.statistics.taskCount, clone.createdAt], ['conv-b', '/w', 2, 0, 42])
 
-    await assert.rejects(transact(async (tx) => {
-      await deps.instances.hideForConversation('conv-a', 43, tx)
-      throw new Error('roll back')
-    }))
+    await assert.rejects(
+      transact(async (tx) => {
+        await deps.instances.hideForConversation('conv-a', 43, tx)
+        throw new Error('roll back')
+      }),
+    )
     assert.equal((await deps.instances.get('x1')).isDeleted, false, 'a rolled-back cascade hides nothing')
     await transact((tx) => deps.instances.hideForConversation('conv-a', 44, tx))
     await assert.rejects(deps.instances.get('x1'), { status: 404 })
@@ -477,7 +633,9 @@ describe('InstancesService.existingOrDraft / insertDraft', () => {
   it('drafts a missing instance, stores it once even when requests race, and finds it afterwards', async (t) => {
     const { app, deps } = await setup(t)
     const transact = (work: (tx: Kysely<Tables>) => Promise<unknown>) => deps.database.db.transaction().execute(work)
-    const drafts = await Promise.all(Array.from({ length: 5 }, () => deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' })))
+    const drafts = await Promise.all(
+      Array.from({ length: 5 }, () => deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' })),
+    )
     assert.ok(drafts.every((d) => d.isNew && d.instance.instanceId === 'run-1'))
     assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 0, 'a draft is not stored')
     await Promise.all(drafts.map((d) => transact((tx) => deps.instances.insertDraft(d.instance, tx))))

@@ -3,8 +3,16 @@ import type { Instance, InstanceStatistics } from './instances.repo.js'
 import type { CreateInstanceInput } from './instances.service.js'
 
 const ZERO_STATISTICS: InstanceStatistics = {
-  taskCount: 0, totalExecutions: 0, totalExecutionTime: 0, averageExecutionTime: 0, lastTaskDuration: 0,
-  lastTaskCompletedAt: null, successCount: 0, errorCount: 0, lastExitCode: null, successRate: 0,
+  taskCount: 0,
+  totalExecutions: 0,
+  totalExecutionTime: 0,
+  averageExecutionTime: 0,
+  lastTaskDuration: 0,
+  lastTaskCompletedAt: null,
+  successCount: 0,
+  errorCount: 0,
+  lastExitCode: null,
+  successRate: 0,
 }
 
 export function newInstance(input: CreateInstanceInput, cwd: string | null, now: number): Instance {

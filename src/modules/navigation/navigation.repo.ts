@@ -22,8 +22,16 @@ export interface NavigationRepo {
   findLatestScreenplayState(userId: string): Promise<ScreenplayState | undefined>
   findConversationState(userId: string, conversationId: string): Promise<ConversationState | undefined>
   /** Inserts or updates; fields left undefined keep their stored value. */
-  upsertScreenplayState(userId: string, state: Partial<ScreenplayState> & { screenplayId: string; updatedAt: number }, tx?: Kysely<Tables>): Promise<void>
-  upsertConversationState(userId: string, state: Partial<ConversationState> & { conversationId: string; screenplayId: string; updatedAt: number }, tx?: Kysely<Tables>): Promise<void>
+  upsertScreenplayState(
+    userId: string,
+    state: Partial<ScreenplayState> & { screenplayId: string; updatedAt: number },
+    tx?: Kysely<Tables>,
+  ): Promise<void>
+  upsertConversationState(
+    userId: string,
+    state: Partial<ConversationState> & { conversationId: string; screenplayId: string; updatedAt: number },
+    tx?: Kysely<Tables>,
+  ): Promise<void>
   /** Deletes conversation states matching the filter; returns how many went. */
   deleteConversationStates(filter: { userId?: string; screenplayId?: string; conversationId?: string }, tx?: Kysely<Tables>): Promise<number>
   deleteScreenplayStates(filter: { userId?: string; screenplayId?: string }, tx?: Kysely<Tables>): Promise<number>

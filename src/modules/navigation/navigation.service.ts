@@ -40,9 +40,7 @@ export class NavigationService {
         updatedAt: state?.updatedAt ?? null,
       }
     }
-    const state = where.screenplayId
-      ? await repo.findScreenplayState(userId, where.screenplayId)
-      : await repo.findLatestScreenplayState(userId)
+    const state = where.screenplayId ? await repo.findScreenplayState(userId, where.screenplayId) : await repo.findLatestScreenplayState(userId)
     if (!state) return { ...EMPTY, screenplayId: where.screenplayId ?? null }
     return { ...state }
   }

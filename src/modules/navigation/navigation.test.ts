@@ -2,7 +2,12 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp, ManualClock } from '../../../test/helpers/build-test-app.js'
 
-const put = (payload: unknown, headers: Record<string, string> = {}) => ({ method: 'PUT' as const, url: '/api/navigation', payload: payload as object, headers })
+const put = (payload: unknown, headers: Record<string, string> = {}) => ({
+  method: 'PUT' as const,
+  url: '/api/navigation',
+  payload: payload as object,
+  headers,
+})
 
 describe('PUT /api/navigation', () => {
   it('remembers the screenplay, conversation and instance and echoes the state', async (t) => {

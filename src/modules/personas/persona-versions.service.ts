@@ -25,9 +25,7 @@ export interface NewVersionInput {
 const DAY_MS = 86_400_000
 
 export class PersonaVersionsService {
-  constructor(
-    private readonly deps: { repo: PersonasRepo; personas: PersonasService; agents: AgentLookup; clock: Clock; transact: Transactor },
-  ) {}
+  constructor(private readonly deps: { repo: PersonasRepo; personas: PersonasService; agents: AgentLookup; clock: Clock; transact: Transactor }) {}
 
   async create(agentId: string, input: NewVersionInput): Promise<PersonaVersion> {
     await this.deps.agents.get(agentId)
@@ -81,7 +79,11 @@ export class PersonaVersionsService {
   }
 
   /** Makes an old version's content current again by recording it as a new version. */
-  async restore(agentId: string, version: number, createdBy = 'api'): Promise<{ restored: PersonaVersion; created: PersonaVersion; previous: number | null }> {
+  async restore(
+    agentId: string,
+    version: number,
+    createdBy = 'api',
+  ): Promise<{ restored: PersonaVersion; created: PersonaVersion; previous: number | null }> {
     const restored = await this.get(agentId, version)
     const previous = (await this.deps.personas.current(agentId))?.version ?? null
     const created = await this.deps.personas.record(agentId, restored.content, {

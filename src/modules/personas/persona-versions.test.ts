@@ -29,10 +29,17 @@ async function setup(t: TestContext) {
 describe('POST …/persona/versions', () => {
   it('records content as the next version, which becomes the persona', async (t) => {
     const { app } = await setup(t)
-    const res = await app.inject({ method: 'POST', url: base, payload: { data: { content: '# Four\n\nFourth persona text.' }, created_by: 'alice', change_description: 'rewrite', metadata: { ticket: 7 } } })
+    const res = await app.inject({
+      method: 'POST',
+      url: base,
+      payload: { data: { content: '# Four\n\nFourth persona text.' }, created_by: 'alice', change_description: 'rewrite', metadata: { ticket: 7 } },
+    })
     assert.equal(res.statusCode, 201)
     const body = res.json()
-    assert.deepEqual([body.version, body.created_by, body.change_description, body.metadata, body.data.content], [4, 'alice', 'rewrite', { ticket: 7 }, '# Four\n\nFourth persona text.'])
+    assert.deepEqual(
+      [body.version, body.created_by, body.change_description, body.metadata, body.data.content],
+      [4, 'alice', 'rewrite', { ticket: 7 }, '# Four\n\nFourth persona text.'],
+    )
     assert.equal((await app.inject({ url: '/api/agents/Helper_Agent/persona' })).json().persona_content, '# Four\n\nFourth persona text.')
   })
 
@@ -52,8 +59,14 @@ describe('POST …/persona/versions', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => app.inject({ method: 'POST', url: base, payload: { content: `# Persona ${i}\n\nParallel write ${i}` } })),
     )
-    assert.deepEqual(results.map((r) => r.statusCode), Array(20).fill(201))
-    assert.deepEqual(results.map((r) => r.json().version).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1))
+    assert.deepEqual(
+      results.map((r) => r.statusCode),
+      Array(20).fill(201),
+    )
+    assert.deepEqual(
+      results.map((r) => r.json().version).sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    )
   })
 
   it('answers 422 without content, 404 for an unknown agent', async (t) => {
@@ -69,10 +82,16 @@ describe('GET …/persona/versions', () => {
   it('pages and sorts the history', async (t) => {
     const { app } = await setup(t)
     const page = (await app.inject({ url: `${base}?per_page=2` })).json()
-    assert.deepEqual(page.versions.map((v: { version: number }) => v.version), [3, 2])
+    assert.deepEqual(
+      page.versions.map((v: { version: number }) => v.version),
+      [3, 2],
+    )
     assert.deepEqual([page.total, page.page, page.per_page, page.total_pages], [3, 1, 2, 2])
     const asc = (await app.inject({ url: `${base}?sort_by=timestamp&sort_order=asc` })).json()
-    assert.deepEqual(asc.versions.map((v: { version: number }) => v.version), [1, 2, 3])
+    assert.deepEqual(
+      asc.versions.map((v: { version: number }) => v.version),
+      [1, 2, 3],
+    )
     assert.equal(asc.versions[1].timestamp, '2026-01-01T01:00:00.000Z')
   })
 
@@ -81,9 +100,15 @@ describe('GET …/persona/versions', () => {
     clock.advance(3_600_000)
     await app.inject({ method: 'PUT', url: `${base}/1`, payload: { change_description: 'annotated last' } })
     const byUpdate = (await app.inject({ url: `${base}?sort_by=updated_at` })).json()
-    assert.deepEqual(byUpdate.versions.map((v: { version: number }) => v.version), [1, 3, 2])
+    assert.deepEqual(
+      byUpdate.versions.map((v: { version: number }) => v.version),
+      [1, 3, 2],
+    )
     const byCreation = (await app.inject({ url: `${base}?sort_by=created_at&sort_order=asc` })).json()
-    assert.deepEqual(byCreation.versions.map((v: { version: number }) => v.version), [1, 2, 3])
+    assert.deepEqual(
+      byCreation.versions.map((v: { version: number }) => v.version),
+      [1, 2, 3],
+    )
   })
 
   it('answers 422 for unknown sort values and 404 for an unknown agent', async (t) => {
@@ -131,7 +156,11 @@ describe('GET …/persona/versions/{version}', () => {
 describe('PUT …/persona/versions/{version}', () => {
   it('edits metadata and change description, never the content', async (t) => {
     const { app } = await setup(t)
-    const res = await app.inject({ method: 'PUT', url: `${base}/1`, payload: { metadata: { note: 'original' }, change_description: 'first draft', content: 'ignored' } })
+    const res = await app.inject({
+      method: 'PUT',
+      url: `${base}/1`,
+      payload: { metadata: { note: 'original' }, change_description: 'first draft', content: 'ignored' },
+    })
     assert.equal(res.statusCode, 200)
     assert.deepEqual([res.json().metadata, res.json().change_description, res.json().data.content], [{ note: 'original' }, 'first draft', PERSONA])
     assert.equal((await app.inject({ method: 'PUT', url: `${base}/9`, payload: {} })).statusCode, 404)
@@ -171,7 +200,14 @@ describe('POST …/persona/versions/compare', () => {
       { type: 'added', content: 'You answer in Portuguese.' },
       { type: 'added', content: 'You cite sources.' },
     ])
-    assert.deepEqual(body.summary, { total_lines_v1: 4, total_lines_v2: 5, added_lines: 2, removed_lines: 1, unchanged_lines: 3, change_percentage: 33.33 })
+    assert.deepEqual(body.summary, {
+      total_lines_v1: 4,
+      total_lines_v2: 5,
+      added_lines: 2,
+      removed_lines: 1,
+      unchanged_lines: 3,
+      change_percentage: 33.33,
+    })
   })
 
   it('answers 404 for a missing version and 422 for a bad body', async (t) => {
@@ -185,7 +221,14 @@ describe('POST …/persona/versions/restore', () => {
   it('makes an old version current again as a new version', async (t) => {
     const { app } = await setup(t)
     const res = await app.inject({ method: 'POST', url: `${base}/restore`, payload: { version: 1 } })
-    assert.deepEqual(res.json(), { success: true, message: 'Version 1 restored as version 4', restored_version: 1, new_version: 4, backup_created: true, previous_version: 3 })
+    assert.deepEqual(res.json(), {
+      success: true,
+      message: 'Version 1 restored as version 4',
+      restored_version: 1,
+      new_version: 4,
+      backup_created: true,
+      previous_version: 3,
+    })
     assert.equal((await app.inject({ url: '/api/agents/Helper_Agent/persona' })).json().persona_content, PERSONA)
     const v4 = (await app.inject({ url: `${base}/4` })).json()
     assert.deepEqual([v4.change_description, v4.metadata], ['Restored from version 1', { restored_from: 1 }])
@@ -193,14 +236,23 @@ describe('POST …/persona/versions/restore', () => {
   })
 
   it('survives a restart: history and the restored persona are read back from the database', async (t) => {
-    const database = testDialect() === 'sqlite'
-      ? { url: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-personas-')), 'gw.db')}`, drop: async () => {} }
-      : await createTestDatabase()
+    const database =
+      testDialect() === 'sqlite'
+        ? { url: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-personas-')), 'gw.db')}`, drop: async () => {} }
+        : await createTestDatabase()
     t.after(() => database.drop())
     const open = async () => {
-      const deps = await createDeps(testConfig({}, database.url), { database: { ...('schema' in database && database.schema && { schema: database.schema }), poolSize: 2 } })
+      const deps = await createDeps(testConfig({}, database.url), {
+        database: { ...('schema' in database && database.schema && { schema: database.schema }), poolSize: 2 },
+      })
       const app = await buildApp(deps)
-      return { app, close: async () => { await app.close(); await deps.close() } }
+      return {
+        app,
+        close: async () => {
+          await app.close()
+          await deps.close()
+        },
+      }
     }
     let gateway = await open()
     await createAgent(gateway.app)
@@ -220,7 +272,10 @@ describe('POST …/persona/versions/restore', () => {
     try {
       assert.equal((await gateway.app.inject({ url: '/api/agents/Helper_Agent/persona' })).json().persona_content, PERSONA)
       const history = (await gateway.app.inject({ url: `${base}?sort_order=asc` })).json()
-      assert.deepEqual(history.versions.map((v: { data: { content: string } }) => v.data.content), [PERSONA, V2, PERSONA])
+      assert.deepEqual(
+        history.versions.map((v: { data: { content: string } }) => v.data.content),
+        [PERSONA, V2, PERSONA],
+      )
     } finally {
       await gateway.close()
     }
@@ -258,7 +313,10 @@ describe('POST …/persona/versions/cleanup', () => {
     assert.deepEqual(res.json(), { message: 'Cleanup finished: 1 versions removed', deleted_count: 1, keep_versions: 2 })
     const one = (await app.inject({ method: 'POST', url: `${base}/cleanup?keep_versions=1` })).json()
     assert.equal(one.deleted_count, 1)
-    assert.deepEqual((await app.inject({ url: base })).json().versions.map((v: { version: number }) => v.version), [3])
+    assert.deepEqual(
+      (await app.inject({ url: base })).json().versions.map((v: { version: number }) => v.version),
+      [3],
+    )
     assert.equal((await app.inject({ method: 'POST', url: `${base}/cleanup?keep_versions=5` })).json().deleted_count, 0)
     assert.equal((await app.inject({ method: 'POST', url: `${base}/cleanup?keep_versions=0` })).statusCode, 422)
     assert.equal((await app.inject({ method: 'POST', url: `${base}/cleanup?keep_versions=1001` })).statusCode, 422)
@@ -283,7 +341,10 @@ describe('GET …/persona/versions/range', () => {
     const { app } = await setup(t)
     const body = (await app.inject({ url: `${base}/range?from_version=2&to_version=5` })).json()
     assert.deepEqual([body.from_version, body.to_version, body.count], [2, 5, 2])
-    assert.deepEqual(body.versions.map((v: { version: number }) => v.version), [2, 3])
+    assert.deepEqual(
+      body.versions.map((v: { version: number }) => v.version),
+      [2, 3],
+    )
   })
 
   it('answers 400 when from > to and 422 for missing or malformed bounds', async (t) => {

@@ -59,12 +59,20 @@ export interface PersonasRepo {
   currentContents(): Promise<Map<string, string>>
   /** Changes whenever any persona changes (every write allocates a version or clears one). */
   fingerprint(): Promise<string>
-  listVersions(agentId: string, page: { sortBy: VersionSortKey; descending: boolean; offset: number; limit: number }): Promise<{ items: PersonaVersion[]; total: number }>
+  listVersions(
+    agentId: string,
+    page: { sortBy: VersionSortKey; descending: boolean; offset: number; limit: number },
+  ): Promise<{ items: PersonaVersion[]; total: number }>
   findVersion(agentId: string, version: number, tx?: Kysely<Tables>): Promise<PersonaVersion | undefined>
   edgeVersion(agentId: string, edge: 'first' | 'latest', tx?: Kysely<Tables>): Promise<PersonaVersion | undefined>
   versionsBetween(agentId: string, from: number, to: number): Promise<PersonaVersion[]>
   versionStats(agentId: string): Promise<VersionStats>
-  annotateVersion(agentId: string, version: number, changes: { metadata?: Record<string, unknown>; changeDescription?: string | null }, now: number): Promise<PersonaVersion | undefined>
+  annotateVersion(
+    agentId: string,
+    version: number,
+    changes: { metadata?: Record<string, unknown>; changeDescription?: string | null },
+    now: number,
+  ): Promise<PersonaVersion | undefined>
   deleteVersion(agentId: string, version: number, tx: Kysely<Tables>): Promise<boolean>
   /** Deletes all but the newest `keep` versions; returns how many went. */
   deleteAllButNewest(agentId: string, keep: number, tx: Kysely<Tables>): Promise<number>
@@ -86,7 +94,15 @@ export class KyselyPersonasRepo implements PersonasRepo {
   async allocateVersion(agentId: string, newId: string, now: number, metadata: Record<string, unknown> | undefined, tx: Kysely<Tables>) {
     const row = await tx
       .insertInto('personas')
-      .values({ agent_id: agentId, id: newId, current_version: 1, last_version: 1, metadata: toJson(metadata ?? {}), created_at: now, updated_at: now })
+      .values({
+        agent_id: agentId,
+        id: newId,
+        current_version: 1,
+        last_version: 1,
+        metadata: toJson(metadata ?? {}),
+        created_at: now,
+        updated_at: now,
+      })
       .onConflict((oc) =>
         oc.column('agent_id').doUpdateSet((eb) => ({
           last_version: eb('personas.last_version', '+', 1),
@@ -138,7 +154,13 @@ export class KyselyPersonasRepo implements PersonasRepo {
     const [rows, count] = await Promise.all([
       base
         .selectAll('v')
-        .select(['p.id as persona_id', 'p.current_version', 'p.metadata as persona_metadata', 'p.created_at as persona_created_at', 'p.updated_at as persona_updated_at'])
+        .select([
+          'p.id as persona_id',
+          'p.current_version',
+          'p.metadata as persona_metadata',
+          'p.created_at as persona_created_at',
+          'p.updated_at as persona_updated_at',
+        ])
         .orderBy('p.updated_at', 'desc')
         .orderBy('p.agent_id')
         .offset(filter.offset)
@@ -183,7 +205,11 @@ export class KyselyPersonasRepo implements PersonasRepo {
   async fingerprint() {
     const row = await this.db
       .selectFrom('personas')
-      .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.count('current_version').as('live'), eb.fn.sum<number>('last_version').as('versions')])
+      .select((eb) => [
+        eb.fn.countAll<number>().as('total'),
+        eb.fn.count('current_version').as('live'),
+        eb.fn.sum<number>('last_version').as('versions'),
+      ])
       .executeTakeFirstOrThrow()
     return `${Number(row.total)}:${Number(row.live)}:${Number(row.versions ?? 0)}`
   }
@@ -248,7 +274,12 @@ export class KyselyPersonasRepo implements PersonasRepo {
     }
   }
 
-  async annotateVersion(agentId: string, version: number, changes: { metadata?: Record<string, unknown>; changeDescription?: string | null }, now: number) {
+  async annotateVersion(
+    agentId: string,
+    version: number,
+    changes: { metadata?: Record<string, unknown>; changeDescription?: string | null },
+    now: number,
+  ) {
     const row = await this.db
       .updateTable('persona_versions')
       .set({

@@ -114,6 +114,14 @@ export function toContentStatsDto(s: ContentStats): z.output<typeof ContentStats
     lines: s.lines,
     words: s.words,
     characters: s.characters,
-    markdown_elements: { headers: m.headers, bold: m.bold, italic: m.italic, code_blocks: m.codeBlocks, links: m.links, images: m.images, lists: m.lists },
+    markdown_elements: {
+      headers: m.headers,
+      bold: m.bold,
+      italic: m.italic,
+      code_blocks: m.codeBlocks,
+      links: m.links,
+      images: m.images,
+      lists: m.lists,
+    },
   }
 }

@@ -99,7 +99,11 @@ export class PersonasService {
     return this.get(agentId)
   }
 
-  async update(agentId: string, content: string, change: { metadata?: Record<string, unknown>; reason?: string | null; createdBy?: string }): Promise<CurrentPersona> {
+  async update(
+    agentId: string,
+    content: string,
+    change: { metadata?: Record<string, unknown>; reason?: string | null; createdBy?: string },
+  ): Promise<CurrentPersona> {
     await this.get(agentId)
     await this.record(agentId, content, {
       createdBy: change.createdBy ?? 'api',

@@ -96,7 +96,12 @@ describe('PUT /api/agents/{agent_id}/persona/permanent', () => {
     const { app } = await setup(t)
     const res = await app.inject({ method: 'PUT', url: `${url}/permanent`, payload: { content: '# New persona\n\nBe concise.', reason: 'tone' } })
     assert.equal(res.statusCode, 200)
-    assert.deepEqual(res.json(), { success: true, message: "Persona of agent 'Helper_Agent' saved as version 2", agent_id: 'Helper_Agent', version: 2 })
+    assert.deepEqual(res.json(), {
+      success: true,
+      message: "Persona of agent 'Helper_Agent' saved as version 2",
+      agent_id: 'Helper_Agent',
+      version: 2,
+    })
     assert.equal((await app.inject({ url })).json().persona_content, '# New persona\n\nBe concise.')
     const version = (await app.inject({ url: `${url}/versions/2` })).json()
     assert.deepEqual([version.change_description, version.created_by], ['tone', 'web-client'])
@@ -144,12 +149,18 @@ describe('GET /api/agents/personas', () => {
       await createAgent(app, { name })
     }
     const first = (await app.inject({ url: '/api/agents/personas?per_page=2' })).json()
-    assert.deepEqual(first.personas.map((p: { agent_id: string }) => p.agent_id), ['C_Agent', 'B_Agent'])
+    assert.deepEqual(
+      first.personas.map((p: { agent_id: string }) => p.agent_id),
+      ['C_Agent', 'B_Agent'],
+    )
     assert.deepEqual([first.total, first.page, first.per_page, first.has_next, first.has_prev], [3, 1, 2, true, false])
     const second = (await app.inject({ url: '/api/agents/personas?per_page=2&page=2' })).json()
     assert.deepEqual([second.personas.length, second.has_next, second.has_prev], [1, false, true])
     const one = (await app.inject({ url: '/api/agents/personas?agent_id=B_Agent' })).json()
-    assert.deepEqual(one.personas.map((p: { agent_id: string }) => p.agent_id), ['B_Agent'])
+    assert.deepEqual(
+      one.personas.map((p: { agent_id: string }) => p.agent_id),
+      ['B_Agent'],
+    )
   })
 
   it('answers 422 for out-of-range paging', async (t) => {

@@ -34,27 +34,31 @@ export const portfolioRoutes: FastifyPluginAsyncZod<PortfolioOptions> = async (a
     errorResponseBuilder: (_req, context) => new AppError('rate_limited', `Rate limit exceeded: ${context.max} per 1 minute`, 429),
   })
 
-  app.post('/api/v1/portfolio-chat', {
-    schema: { tags: ['portfolio'], summary: 'Ask the portfolio assistant (rate limited per client)', body: Body, response: { 200: Reply } },
-  }, async (req) => {
-    const agent = await options.agents.find(options.agentId)
-    if (!agent) throw new UnavailableError(`The portfolio assistant (${options.agentId}) is not configured`)
-    let conversationId = req.body.session_id ? options.sessions.conversationOf(req.body.session_id) : undefined
-    if (conversationId) conversationId = (await options.conversations.get(conversationId).catch(() => undefined))?.id
-    conversationId ??= (await options.conversations.create({ title: 'Portfolio visitor' })).id
-    const run = await options.chat.execute({
-      agentId: agent.agentId,
-      inputText: req.body.message,
-      conversationId,
-      saveToConversation: true,
-      contextMode: 'stateful',
-      source: 'portfolio',
-      timeoutMs: options.timeoutMs,
-    })
-    if (run.status !== 'completed') {
-      req.log.warn({ runId: run.id, status: run.status, error: run.error }, 'portfolio run did not complete')
-      throw new AppError('bad_gateway', "Sorry, I'm having trouble responding right now. Please try again later.", 502)
-    }
-    return { response: run.output, session_id: options.sessions.issue(conversationId) }
-  })
+  app.post(
+    '/api/v1/portfolio-chat',
+    {
+      schema: { tags: ['portfolio'], summary: 'Ask the portfolio assistant (rate limited per client)', body: Body, response: { 200: Reply } },
+    },
+    async (req) => {
+      const agent = await options.agents.find(options.agentId)
+      if (!agent) throw new UnavailableError(`The portfolio assistant (${options.agentId}) is not configured`)
+      let conversationId = req.body.session_id ? options.sessions.conversationOf(req.body.session_id) : undefined
+      if (conversationId) conversationId = (await options.conversations.get(conversationId).catch(() => undefined))?.id
+      conversationId ??= (await options.conversations.create({ title: 'Portfolio visitor' })).id
+      const run = await options.chat.execute({
+        agentId: agent.agentId,
+        inputText: req.body.message,
+        conversationId,
+        saveToConversation: true,
+        contextMode: 'stateful',
+        source: 'portfolio',
+        timeoutMs: options.timeoutMs,
+      })
+      if (run.status !== 'completed') {
+        req.log.warn({ runId: run.id, status: run.status, error: run.error }, 'portfolio run did not complete')
+        throw new AppError('bad_gateway', "Sorry, I'm having trouble responding right now. Please try again later.", 502)
+      }
+      return { response: run.output, session_id: options.sessions.issue(conversationId) }
+    },
+  )
 }

@@ -18,7 +18,10 @@ describe('POST /api/v1/portfolio-chat', () => {
     assert.equal(second.json().session_id, session, 'the same session continues')
     const conversationId = /^ps_(.+)\./.exec(session)![1]!
     const messages = (await app.inject({ url: `/api/conversations/${conversationId}` })).json().messages
-    assert.deepEqual(messages.map((m: { content: string }) => m.content), ['who are you?', 'who are you?', 'and again', 'and again'])
+    assert.deepEqual(
+      messages.map((m: { content: string }) => m.content),
+      ['who are you?', 'who are you?', 'and again', 'and again'],
+    )
   })
 
   it('never lets a caller pick a session it was not given', async (t) => {

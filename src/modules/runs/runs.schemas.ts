@@ -26,14 +26,15 @@ export const CreateRunBody = z.object({
 
 export const RunParams = z.object({ run_id: PathId })
 
-export const CSV_STATUSES = z
-  .string()
-  .transform((value, ctx) => {
-    const statuses = value.split(',').map((s) => s.trim()).filter(Boolean)
-    const unknown = statuses.filter((s) => !(RUN_STATUSES as readonly string[]).includes(s))
-    if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown status ${unknown.join(', ')}; use ${RUN_STATUSES.join(', ')}` })
-    return statuses as Array<(typeof RUN_STATUSES)[number]>
-  })
+export const CSV_STATUSES = z.string().transform((value, ctx) => {
+  const statuses = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const unknown = statuses.filter((s) => !(RUN_STATUSES as readonly string[]).includes(s))
+  if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown status ${unknown.join(', ')}; use ${RUN_STATUSES.join(', ')}` })
+  return statuses as Array<(typeof RUN_STATUSES)[number]>
+})
 
 export const ListRunsQuery = z.object({
   status: CSV_STATUSES.optional().describe('Comma-separated statuses'),
@@ -114,7 +115,9 @@ export function toRunDto(run: Run): z.output<typeof RunDto> {
     error: run.error,
     exit_code: run.exitCode,
     severity: run.severity,
-    usage: run.usage ? { tokens_in: run.usage.tokensIn, tokens_out: run.usage.tokensOut, ...(run.usage.costUsd !== undefined && { cost_usd: run.usage.costUsd }) } : null,
+    usage: run.usage
+      ? { tokens_in: run.usage.tokensIn, tokens_out: run.usage.tokensOut, ...(run.usage.costUsd !== undefined && { cost_usd: run.usage.costUsd }) }
+      : null,
     cwd: run.cwd,
     timeout_ms: run.timeoutMs,
     cancel_requested: run.cancelRequested,

@@ -41,7 +41,11 @@ describe('POST /api/runs', () => {
 
   it('waits for the end with wait=true and records what produced the run', async (t) => {
     const { app } = await buildTestApp(t)
-    const res = await app.inject({ method: 'POST', url: '/api/runs', payload: { input: 'alpha beta', ai_provider: 'echo', model: 'm1', wait: true, metadata: { ticket: 7 } } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      payload: { input: 'alpha beta', ai_provider: 'echo', model: 'm1', wait: true, metadata: { ticket: 7 } },
+    })
     assert.equal(res.statusCode, 200)
     const run = res.json()
     assert.equal(run.status, 'completed')
@@ -110,13 +114,19 @@ describe('GET /api/runs and /api/runs/:run_id', () => {
     await create(app, { input: 'c', conversation_id: 'c1', wait: true })
     const c1 = (await app.inject({ url: '/api/runs?conversation_id=c1' })).json()
     assert.equal(c1.total, 2)
-    assert.deepEqual(c1.runs.map((r: { input: string }) => r.input), ['c', 'a'])
+    assert.deepEqual(
+      c1.runs.map((r: { input: string }) => r.input),
+      ['c', 'a'],
+    )
     const completed = (await app.inject({ url: '/api/runs?status=completed,failed&limit=1' })).json()
     assert.equal(completed.total, 3)
     assert.equal(completed.runs.length, 1)
     await create(app, { input: 'd', instance_id: 'i9', screenplay_id: 's9', wait: true })
     const byInstance = (await app.inject({ url: '/api/runs?instance_id=i9&screenplay_id=s9&source=api' })).json()
-    assert.deepEqual(byInstance.runs.map((r: { input: string }) => r.input), ['d'])
+    assert.deepEqual(
+      byInstance.runs.map((r: { input: string }) => r.input),
+      ['d'],
+    )
     assert.equal((await app.inject({ url: '/api/runs?source=councilor' })).json().total, 0)
     assert.equal((await app.inject({ url: '/api/runs?status=done' })).statusCode, 422)
     assert.equal((await app.inject({ url: '/api/runs?limit=0' })).statusCode, 422)
@@ -165,7 +175,10 @@ describe('POST /api/runs/:run_id/cancel', () => {
     const done = await create(app, { input: 'all done', wait: true })
     const res = await app.inject({ method: 'POST', url: `/api/runs/${done.run_id}/cancel` })
     assert.equal(res.statusCode, 200)
-    assert.deepEqual([res.json().status, res.json().output, res.json().ended_at, res.json().last_seq], ['completed', 'all done', done.ended_at, done.last_seq])
+    assert.deepEqual(
+      [res.json().status, res.json().output, res.json().ended_at, res.json().last_seq],
+      ['completed', 'all done', done.ended_at, done.last_seq],
+    )
     const bulk = await app.inject({ method: 'POST', url: '/api/runs/cancel', payload: { run_ids: [done.run_id] } })
     assert.deepEqual(bulk.json().cancelled, [], 'bulk cancel only touches active runs')
   })
@@ -184,7 +197,10 @@ describe('POST /api/runs/cancel', () => {
     const other = await create(app, { input: 'elsewhere', conversation_id: 'other', wait: true })
     const res = await app.inject({ method: 'POST', url: '/api/runs/cancel', payload: { conversation_id: 'conv' } })
     assert.equal(res.statusCode, 200)
-    const ids = res.json().cancelled.map((r: { run_id: string }) => r.run_id).sort()
+    const ids = res
+      .json()
+      .cancelled.map((r: { run_id: string }) => r.run_id)
+      .sort()
     assert.deepEqual(ids, [first.run_id, second.run_id].sort())
     assert.ok(res.json().cancelled.every((r: { status: string }) => r.status === 'cancelled'))
     assert.equal((await app.inject({ url: `/api/runs/${other.run_id}` })).json().status, 'completed')
@@ -244,9 +260,15 @@ describe('GET /api/runs/:run_id/events', () => {
     const { app } = await buildTestApp(t)
     const run = await create(app, { input: 'a b c', wait: true })
     const header = await app.inject({ url: `/api/runs/${run.run_id}/events`, headers: { 'last-event-id': '3' } })
-    assert.deepEqual([...header.body.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['4', '5'])
+    assert.deepEqual(
+      [...header.body.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]),
+      ['4', '5'],
+    )
     const query = await app.inject({ url: `/api/runs/${run.run_id}/events?after=4` })
-    assert.deepEqual([...query.body.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['5'])
+    assert.deepEqual(
+      [...query.body.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]),
+      ['5'],
+    )
     const caughtUp = await app.inject({ url: `/api/runs/${run.run_id}/events`, headers: { 'last-event-id': '5' } })
     assert.equal([...caughtUp.body.matchAll(/^id: /gm)].length, 0, 'a reader that has everything gets an empty, ended stream')
   })
@@ -263,8 +285,14 @@ describe('GET /api/runs/:run_id/events', () => {
     const second = await openSse(`${base}/api/runs/${run.run_id}/events`, { headers: { 'last-event-id': lastId } })
     await second.done
     const all = [...seen, ...eventFrames(second.frames)]
-    assert.deepEqual(all.map((f) => Number(f.id)), all.map((_, i) => i + 1))
-    const text = all.filter((f) => f.event === 'text.delta').map((f) => JSON.parse(f.data).text).join('')
+    assert.deepEqual(
+      all.map((f) => Number(f.id)),
+      all.map((_, i) => i + 1),
+    )
+    const text = all
+      .filter((f) => f.event === 'text.delta')
+      .map((f) => JSON.parse(f.data).text)
+      .join('')
     assert.equal(text, TEN_WORDS)
     assert.equal(all.at(-1)!.event, 'run.completed')
   })

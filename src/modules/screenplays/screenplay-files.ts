@@ -10,7 +10,11 @@ const MAX_PATH_LENGTH = 500
 
 /** Trim, use forward slashes, collapse `//`, drop one leading `/`. */
 export function sanitizeFilePath(raw: string): string {
-  return raw.trim().replaceAll('\\', '/').replace(/\/{2,}/g, '/').replace(/^\//, '')
+  return raw
+    .trim()
+    .replaceAll('\\', '/')
+    .replace(/\/{2,}/g, '/')
+    .replace(/^\//, '')
 }
 
 function isSafeRelativePath(p: string): boolean {

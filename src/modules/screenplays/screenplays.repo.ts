@@ -59,8 +59,22 @@ const SORT_COLUMNS: Record<ScreenplaySortKey, 'last_used_at' | 'updated_at' | 'c
 }
 
 const SUMMARY_COLUMNS = [
-  'id', 'name', 'description', 'tags', 'working_directory', 'file_path', 'import_path', 'export_path',
-  'file_key', 'content_hash', 'is_deleted', 'version', 'created_at', 'updated_at', 'last_used_at', 'deleted_at',
+  'id',
+  'name',
+  'description',
+  'tags',
+  'working_directory',
+  'file_path',
+  'import_path',
+  'export_path',
+  'file_key',
+  'content_hash',
+  'is_deleted',
+  'version',
+  'created_at',
+  'updated_at',
+  'last_used_at',
+  'deleted_at',
 ] as const
 
 type Row = Omit<ScreenplaysTable, 'tags' | 'is_deleted' | 'content'> & { tags: unknown; is_deleted: unknown; content?: string }
@@ -105,24 +119,14 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
     const column = SORT_COLUMNS[filter.sortBy]
     const direction = filter.descending ? 'desc' : 'asc'
     const [rows, count] = await Promise.all([
-      filtered
-        .select(SUMMARY_COLUMNS)
-        .orderBy(column, direction)
-        .orderBy('id', direction)
-        .offset(filter.offset)
-        .limit(filter.limit)
-        .execute(),
+      filtered.select(SUMMARY_COLUMNS).orderBy(column, direction).orderBy('id', direction).offset(filter.offset).limit(filter.limit).execute(),
       filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
     ])
     return { items: rows.map(toSummary), total: Number(count.total) }
   }
 
   async findLiveByFileKey(fileKey: string, excludeId?: string) {
-    let query = this.db
-      .selectFrom('screenplays')
-      .select(SUMMARY_COLUMNS)
-      .where('file_key', '=', fileKey)
-      .where('is_deleted', '=', false)
+    let query = this.db.selectFrom('screenplays').select(SUMMARY_COLUMNS).where('file_key', '=', fileKey).where('is_deleted', '=', false)
     if (excludeId !== undefined) query = query.where('id', '!=', excludeId)
     const row = await query.executeTakeFirst()
     return row ? toSummary(row) : undefined
@@ -147,11 +151,7 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
     for (const word of filter.words) {
       const pattern = `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
       q = q.where(({ or }) =>
-        or([
-          likeLower(sql.ref('name'), pattern),
-          likeLower(sql.ref('description'), pattern),
-          likeLower(sql`cast(tags as text)`, pattern),
-        ]),
+        or([likeLower(sql.ref('name'), pattern), likeLower(sql.ref('description'), pattern), likeLower(sql`cast(tags as text)`, pattern)]),
       )
     }
     return q

@@ -11,7 +11,14 @@ import { newObjectId } from '../../platform/ids.js'
 import type { WorkspacePolicy } from '../../platform/workspace.js'
 import { validateMarkdown, type MarkdownReport } from './markdown-validator.js'
 import { checkFilePaths, contentHashOf, fileKeyOf, fileKeyOfPath, sanitizeFilePath, type FileField } from './screenplay-files.js'
-import type { ListScreenplaysFilter, Screenplay, ScreenplayChanges, ScreenplaysRepo, ScreenplaySortKey, ScreenplaySummary } from './screenplays.repo.js'
+import type {
+  ListScreenplaysFilter,
+  Screenplay,
+  ScreenplayChanges,
+  ScreenplaysRepo,
+  ScreenplaySortKey,
+  ScreenplaySummary,
+} from './screenplays.repo.js'
 
 export const DEFAULT_SCREENPLAY_CONTENT = '# Novo Roteiro\n\nComece a escrever seu roteiro aqui...'
 
@@ -42,9 +49,7 @@ export type ScreenplayDeletionHook = (screenplayId: string, now: number, tx: Kys
 export class ScreenplaysService {
   private readonly deletionHooks: ScreenplayDeletionHook[] = []
 
-  constructor(
-    private readonly deps: { repo: ScreenplaysRepo; clock: Clock; workspace: WorkspacePolicy; transact: Transactor },
-  ) {}
+  constructor(private readonly deps: { repo: ScreenplaysRepo; clock: Clock; workspace: WorkspacePolicy; transact: Transactor }) {}
 
   /** Registers work that must happen when a screenplay is soft-deleted (instances, conversations…). */
   onDelete(hook: ScreenplayDeletionHook): void {

@@ -95,7 +95,11 @@ describe('POST /api/screenplays', () => {
     const { app } = await setup(t)
     const created = await createScreenplay(app, { file_path: '  folder\\plan.md  ' })
     assert.equal(created.filePath, 'folder/plan.md')
-    const check = await app.inject({ method: 'POST', url: '/api/screenplays/check-duplicate', payload: { file_path: 'folder/plan.md', file_name: 'plan' } })
+    const check = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays/check-duplicate',
+      payload: { file_path: 'folder/plan.md', file_name: 'plan' },
+    })
     assert.equal(check.json().file_key, created.fileKey)
     assert.equal(created.fileKey.length, 44)
   })
@@ -126,7 +130,12 @@ describe('POST /api/screenplays', () => {
 
   it('answers 4xx for malformed JSON, a non-object body, a wrong content type and an oversized body', async (t) => {
     const { app } = await setup(t, { BODY_LIMIT_BYTES: '2000' })
-    const malformed = await app.inject({ method: 'POST', url: '/api/screenplays', headers: { 'content-type': 'application/json' }, payload: '{"name":' })
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    })
     assert.equal(malformed.statusCode, 400)
     assert.match(malformed.json().detail, /not valid JSON/)
     const array = await app.inject({ method: 'POST', url: '/api/screenplays', payload: [1, 2] })
@@ -169,7 +178,10 @@ describe('GET /api/screenplays', () => {
     await createScreenplay(app, { name: 'Marketing', description: 'Launch plan', tags: ['growth'] })
     await createScreenplay(app, { name: 'Tagged', tags: ['Pipeline-ops'] })
     const names = async (q: string) =>
-      (await app.inject({ url: `/api/screenplays?search=${encodeURIComponent(q)}` })).json().items.map((i: { name: string }) => i.name).sort()
+      (await app.inject({ url: `/api/screenplays?search=${encodeURIComponent(q)}` }))
+        .json()
+        .items.map((i: { name: string }) => i.name)
+        .sort()
     assert.deepEqual(await names('pipeline'), ['Deploy pipeline', 'Tagged'])
     assert.deepEqual(await names('LAUNCH'), ['Marketing'])
     assert.deepEqual(await names('growth'), ['Marketing'])
@@ -182,7 +194,10 @@ describe('GET /api/screenplays', () => {
     const gone = await createScreenplay(app, { name: 'gone' })
     await createScreenplay(app, { name: 'kept' })
     await app.inject({ method: 'DELETE', url: `/api/screenplays/${gone.id}` })
-    assert.deepEqual((await app.inject({ url: '/api/screenplays' })).json().items.map((i: { name: string }) => i.name), ['kept'])
+    assert.deepEqual(
+      (await app.inject({ url: '/api/screenplays' })).json().items.map((i: { name: string }) => i.name),
+      ['kept'],
+    )
     const all = (await app.inject({ url: '/api/screenplays?include_deleted=true' })).json()
     assert.equal(all.total, 2)
     assert.equal(all.items.find((i: { name: string }) => i.name === 'gone').isDeleted, true)
@@ -384,7 +399,11 @@ describe('POST /api/screenplays/check-duplicate', () => {
   it('reports a live duplicate with its list item, and respects exclude_id', async (t) => {
     const { app } = await setup(t)
     const existing = await createScreenplay(app, { file_path: 'docs/guide.md' })
-    const res = await app.inject({ method: 'POST', url: '/api/screenplays/check-duplicate', payload: { file_path: 'docs/guide.md', file_name: 'guide' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays/check-duplicate',
+      payload: { file_path: 'docs/guide.md', file_name: 'guide' },
+    })
     assert.equal(res.statusCode, 200)
     assert.equal(res.json().is_duplicate, true)
     assert.equal(res.json().duplicate_screenplay.id, existing.id)
@@ -421,7 +440,11 @@ describe('PUT /api/screenplays/:screenplay_id/rename', () => {
   it('keeps the path when update_file_paths is false', async (t) => {
     const { app } = await setup(t)
     const created = await createScreenplay(app, { file_path: 'docs/old.md' })
-    const res = await app.inject({ method: 'PUT', url: `/api/screenplays/${created.id}/rename`, payload: { new_name: 'Fresh', update_file_paths: false } })
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/screenplays/${created.id}/rename`,
+      payload: { new_name: 'Fresh', update_file_paths: false },
+    })
     assert.equal(res.json().filePath, 'docs/old.md')
   })
 
@@ -446,7 +469,11 @@ describe('PATCH /api/screenplays/:screenplay_id/working-directory', () => {
     const { app } = await setup(t)
     const created = await createScreenplay(app)
     for (let i = 0; i < 2; i++) {
-      const res = await app.inject({ method: 'PATCH', url: `/api/screenplays/${created.id}/working-directory`, payload: { working_directory: '/work/proj/' } })
+      const res = await app.inject({
+        method: 'PATCH',
+        url: `/api/screenplays/${created.id}/working-directory`,
+        payload: { working_directory: '/work/proj/' },
+      })
       assert.equal(res.statusCode, 200)
       assert.deepEqual(res.json(), { message: 'Working directory updated successfully', working_directory: '/work/proj' })
     }
@@ -483,7 +510,11 @@ describe('PATCH /api/screenplays/:screenplay_id/working-directory', () => {
       assert.equal(res.statusCode, 400, dir)
       assert.match(res.json().detail, /outside the allowed roots/)
     }
-    const create = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'via link', working_directory: path.join(root, 'escape') } })
+    const create = await app.inject({
+      method: 'POST',
+      url: '/api/screenplays',
+      payload: { name: 'via link', working_directory: path.join(root, 'escape') },
+    })
     assert.equal(create.statusCode, 400)
     for (const dir of [path.join(root, 'alias'), path.join(root, 'new/not-yet-created')]) {
       const res = await app.inject({ method: 'PATCH', url, payload: { working_directory: dir } })
@@ -516,7 +547,12 @@ describe('PATCH /api/screenplays/:screenplay_id/mark-as-used', () => {
   it('accepts an empty JSON body and answers 404 for unknown ids', async (t) => {
     const { app } = await setup(t)
     const created = await createScreenplay(app)
-    const empty = await app.inject({ method: 'PATCH', url: `/api/screenplays/${created.id}/mark-as-used`, headers: { 'content-type': 'application/json' }, payload: '' })
+    const empty = await app.inject({
+      method: 'PATCH',
+      url: `/api/screenplays/${created.id}/mark-as-used`,
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    })
     assert.equal(empty.statusCode, 204)
     assert.equal((await app.inject({ method: 'PATCH', url: '/api/screenplays/nope/mark-as-used' })).statusCode, 404)
   })

@@ -91,8 +91,20 @@ export const TaskListDto = z.object({ success: z.literal(true), count: z.number(
 export const TaskDto = z.object({
   success: z.literal(true),
   task: TaskDocDto.pick({
-    task_id: true, agent_id: true, agent_name: true, agent_emoji: true, instance_id: true, conversation_id: true,
-    screenplay_id: true, status: true, result: true, exit_code: true, duration: true, created_at: true, started_at: true, completed_at: true,
+    task_id: true,
+    agent_id: true,
+    agent_name: true,
+    agent_emoji: true,
+    instance_id: true,
+    conversation_id: true,
+    screenplay_id: true,
+    status: true,
+    result: true,
+    exit_code: true,
+    duration: true,
+    created_at: true,
+    started_at: true,
+    completed_at: true,
   }),
 })
 

@@ -16,7 +16,10 @@ describe('GET /api/tasks', () => {
     const all = (await app.inject({ url: '/api/tasks' })).json()
     assert.equal(all.success, true)
     assert.equal(all.total, 2)
-    assert.deepEqual(all.tasks.map((task: { task_id: string }) => task.task_id), [failed.run_id, done.run_id])
+    assert.deepEqual(
+      all.tasks.map((task: { task_id: string }) => task.task_id),
+      [failed.run_id, done.run_id],
+    )
     const task = all.tasks[1]
     assert.equal(task._id, done.run_id)
     assert.equal(task.status, 'completed')
@@ -25,7 +28,10 @@ describe('GET /api/tasks', () => {
     assert.equal(task.conversation_id, 'c1')
     assert.equal(typeof task.duration, 'number')
     const errors = (await app.inject({ url: '/api/tasks?status=error' })).json()
-    assert.deepEqual(errors.tasks.map((t2: { task_id: string }) => t2.task_id), [failed.run_id])
+    assert.deepEqual(
+      errors.tasks.map((t2: { task_id: string }) => t2.task_id),
+      [failed.run_id],
+    )
     const oldest = (await app.inject({ url: '/api/tasks?sort=created_at&limit=1' })).json()
     assert.equal(oldest.tasks[0].task_id, done.run_id)
     assert.equal(oldest.count, 1)
@@ -43,7 +49,9 @@ describe('GET /api/tasks', () => {
 describe('GET /api/tasks/processing', () => {
   it('shows only running tasks, with their instance', async (t) => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '100' } })
-    const started = (await app.inject({ method: 'POST', url: '/api/runs', payload: { ai_provider: 'echo', input: 'a b c d e f g h', instance_id: 'busy-1' } })).json()
+    const started = (
+      await app.inject({ method: 'POST', url: '/api/runs', payload: { ai_provider: 'echo', input: 'a b c d e f g h', instance_id: 'busy-1' } })
+    ).json()
     let processing
     for (let i = 0; i < 200; i++) {
       processing = (await app.inject({ url: '/api/tasks/processing' })).json()
@@ -67,7 +75,10 @@ describe('GET /api/tasks/events', () => {
     await deps.engine.runs.markDeleted(hidden.run_id, 'msg-1')
     const res = (await app.inject({ url: '/api/tasks/events?limit=50' })).json()
     assert.equal(res.count, 2)
-    assert.deepEqual(res.events.map((e: { type: string }) => e.type), ['task_error', 'task_completed'])
+    assert.deepEqual(
+      res.events.map((e: { type: string }) => e.type),
+      ['task_error', 'task_completed'],
+    )
     const completed = res.events[1]
     assert.equal(completed.data.task_id, ok.run_id)
     assert.equal(completed.data.summary, 'all good')

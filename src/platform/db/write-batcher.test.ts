@@ -31,7 +31,10 @@ describe('batchedTransactor', () => {
     assert.equal(results[1]!.status, 'rejected')
     assert.deepEqual((results[2] as PromiseFulfilledResult<string[]>).value, ['u1'], 'a later write sees earlier ones, not a failed one')
     const rows = await database.db.selectFrom('navigation_screenplay_states').select('user_id').orderBy('user_id').execute()
-    assert.deepEqual(rows.map((r) => r.user_id), ['u1', 'u3'])
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      ['u1', 'u3'],
+    )
     await database.close()
   })
 

@@ -22,7 +22,9 @@ export function clientErrorHandler(this: { log: FastifyBaseLogger }, err: NodeJS
   this.log.debug({ err }, 'client error')
   if (socket.writable) {
     const body = JSON.stringify({ detail })
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    )
   }
   socket.destroy(err)
 }

@@ -30,9 +30,7 @@ export async function registerDocs(app: FastifyInstance, info: DocsInfo): Promis
     redocBundle ??= readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'))
     return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(redocBundle)
   })
-  app.get('/redoc', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(redocPage(info.title)),
-  )
+  app.get('/redoc', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(redocPage(info.title)))
 }
 
 /** The error bodies every route may answer (error-handler.ts), documented once for all routes. */

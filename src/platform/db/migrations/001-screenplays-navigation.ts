@@ -24,11 +24,7 @@ export function screenplaysAndNavigation({ json }: MigrationContext) {
         .addColumn('last_used_at', 'bigint', (c) => c.notNull())
         .addColumn('deleted_at', 'bigint')
         .execute()
-      await db.schema
-        .createIndex('screenplays_live_by_last_used')
-        .on('screenplays')
-        .columns(['is_deleted', 'last_used_at'])
-        .execute()
+      await db.schema.createIndex('screenplays_live_by_last_used').on('screenplays').columns(['is_deleted', 'last_used_at']).execute()
       // One live screenplay per file: the race-free half of the duplicate check.
       await db.schema
         .createIndex('screenplays_live_file_key')

@@ -28,11 +28,7 @@ export function conversations({ json }: MigrationContext) {
         .on('conversations')
         .columns(['screenplay_id', 'is_deleted', 'display_order'])
         .execute()
-      await db.schema
-        .createIndex('conversations_by_order')
-        .on('conversations')
-        .columns(['is_deleted', 'display_order', 'updated_at'])
-        .execute()
+      await db.schema.createIndex('conversations_by_order').on('conversations').columns(['is_deleted', 'display_order', 'updated_at']).execute()
 
       await db.schema
         .createTable('conversation_messages')
@@ -51,12 +47,7 @@ export function conversations({ json }: MigrationContext) {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute()
       // Appends reserve distinct seqs; the unique index makes a collision impossible to miss.
-      await db.schema
-        .createIndex('conversation_messages_order')
-        .unique()
-        .on('conversation_messages')
-        .columns(['conversation_id', 'seq'])
-        .execute()
+      await db.schema.createIndex('conversation_messages_order').unique().on('conversation_messages').columns(['conversation_id', 'seq']).execute()
     },
   }
 }

@@ -48,7 +48,13 @@ export function runs({ json, dialect }: MigrationContext) {
       await partialIndex(db, 'runs_by_agent', ['agent_id', 'created_at'], sql<SqlBool>`agent_id is not null`)
       await db.schema.createIndex('runs_recent').on('runs').column('created_at').execute()
       await partialIndex(db, 'runs_ended', ['ended_at'], sql<SqlBool>`ended_at is not null`)
-      await db.schema.createIndex('runs_idempotency_key').unique().on('runs').column('idempotency_key').where(sql.ref('idempotency_key'), 'is not', null).execute()
+      await db.schema
+        .createIndex('runs_idempotency_key')
+        .unique()
+        .on('runs')
+        .column('idempotency_key')
+        .where(sql.ref('idempotency_key'), 'is not', null)
+        .execute()
       // At most one running run per conversation: a second claim fails instead of racing.
       await db.schema
         .createIndex('runs_one_running_per_conversation')
