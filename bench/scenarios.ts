@@ -20,7 +20,7 @@ async function withServer<T>(server: Server, work: (server: Server) => Promise<T
 }
 
 /** Requests completed per second by `concurrency` loops over `seconds`. */
-async function throughput(client: LoadClient, concurrency: number, seconds: number, request: () => Promise<void>): Promise<number> {
+async function throughput(concurrency: number, seconds: number, request: () => Promise<void>): Promise<number> {
   const until = Date.now() + seconds * 1000
   let done = 0
   await Promise.all(
@@ -51,8 +51,8 @@ export async function baseline() {
       const res = await client.request('POST', '/', {})
       if (res.status !== 200) throw new Error(`hello answered ${res.status}`)
     }
-    await throughput(client, 8, 1, call)
-    const rps = await throughput(client, 32, 5, call)
+    await throughput(8, 1, call)
+    const rps = await throughput(32, 5, call)
     const latency = await sequentialMs(1000, call)
     const idleRss = hello.rssMiB()
     client.close()
@@ -68,8 +68,8 @@ export async function runThroughputAndLatency() {
       const res = await client.request('POST', '/api/runs', RUN)
       if (res.status !== 200 || !res.body.includes('"status":"completed"')) failures++
     }
-    await throughput(client, 8, 2, run)
-    const runsPerSecond = await throughput(client, 32, 10, run)
+    await throughput(8, 2, run)
+    const runsPerSecond = await throughput(32, 10, run)
     const latency = await sequentialMs(1000, run)
     client.close()
     return { runsPerSecond, p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), failures }
@@ -234,7 +234,7 @@ function readSome(
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
         buffer += chunk
-        let end
+        let end: number
         while ((end = buffer.indexOf('\n\n')) !== -1) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole test suite: type check, then every *.test.ts on SQLite, then again on PostgreSQL
+// The whole test suite: format and lint check, type check, then every *.test.ts on SQLite, then again on PostgreSQL
 // when TEST_DATABASE_URL is set. `npm test -- <files>` runs just those files.
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -26,7 +26,8 @@ const files = requested.length > 0 ? requested : [...findTests(path.join(root, '
 const concurrency = process.env.TEST_CONCURRENCY ?? '3'
 const nodeTest = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]
 
-let ok = requested.length > 0 || run('type check', 'npx', ['tsc', '-p', 'tsconfig.check.json'])
+let ok = requested.length > 0 || run('format and lint (biome check; `npm run format` fixes formatting)', 'npx', ['biome', 'check'])
+ok = (requested.length > 0 || run('type check', 'npx', ['tsc', '-p', 'tsconfig.check.json'])) && ok
 ok = run(`tests on SQLite (${files.length} files)`, process.execPath, nodeTest, { TEST_DIALECT: 'sqlite' }) && ok
 if (process.env.TEST_DATABASE_URL) {
   ok = run(`tests on PostgreSQL (${files.length} files)`, process.execPath, nodeTest, { TEST_DIALECT: 'postgres' }) && ok

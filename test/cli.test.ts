@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import { runCli, startGateway } from './helpers/gateway-process.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
 const body = (res: Response): Promise<any> => res.json()
 
 function tempDir(): string {

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test'
 import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
-type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
+type Json = Record<string, any>
 
 async function databaseEnv(t: { after(fn: () => Promise<void>): void }): Promise<Record<string, string>> {
   if (testDialect() === 'sqlite') return { DATABASE_URL: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-conv-')), 'gw.db')}` }

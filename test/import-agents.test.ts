@@ -52,7 +52,7 @@ describe('conductor-gateway import-agents', () => {
     assert.deepEqual(lines, [
       'skipped   BadTags_Agent: definition.yaml: tags must be an array',
       'skipped   Binary_Agent: persona.md is not valid UTF-8',
-      'skipped   BrokenYaml_Agent: definition.yaml is not valid YAML: ' + lines[2]!.split('is not valid YAML: ')[1],
+      `skipped   BrokenYaml_Agent: definition.yaml is not valid YAML: ${lines[2]!.split('is not valid YAML: ')[1]}`,
       'skipped   Empty_Agent: no definition.yaml',
       "imported  NoPersona_Agent (no persona.md; unknown ai_provider 'mystery' ignored)",
       'imported  ReadmeResume_Agent (persona v1)',

@@ -12,7 +12,7 @@ import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-d
 const TEN_WORDS = 'one two three four five six seven eight nine ten'
 const SLOW_RUNS = { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0', RUN_LEASE_MS: '1000', RUN_REAPER_INTERVAL_MS: '200', LOG_LEVEL: 'warn' }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
 async function json(res: Response): Promise<any> {
   return res.json()
 }

@@ -54,7 +54,7 @@ function subscribe(index: number): void {
       return
     }
     text += chunk.toString('utf8')
-    let end
+    let end: number
     while ((end = text.indexOf('\n\n')) !== -1) {
       const frame = text.slice(0, end)
       text = text.slice(end + 2)

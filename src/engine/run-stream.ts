@@ -135,7 +135,10 @@ class RunStreamReader {
       const next = start === 0 && end === events.length ? events : events.slice(start, end)
       this.cursor = next.at(-1)!.seq
       this.handlers.onEvents(next)
-      if (isFinalEvent(next.at(-1)!)) return this.finish()
+      if (isFinalEvent(next.at(-1)!)) {
+        this.finish()
+        return
+      }
     }
     if (end < events.length && events[end]!.seq > this.cursor + 1) {
       this.held.push(...events.slice(end))

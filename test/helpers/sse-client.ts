@@ -34,7 +34,7 @@ export async function openSse(url: string, init: RequestInit = {}): Promise<SseS
     try {
       for await (const chunk of res.body) {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end
+        let end: number
         while ((end = buffer.indexOf('\n\n')) !== -1) {
           frames.push(parseFrame(buffer.slice(0, end)))
           buffer = buffer.slice(end + 2)

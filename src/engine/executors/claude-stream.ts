@@ -54,11 +54,14 @@ export class ClaudeStreamParser {
     const event = raw.type === 'stream_event' && isObject(raw.event) ? raw.event : raw
     switch (event.type) {
       case 'assistant':
-        return this.assistant(event)
+        this.assistant(event)
+        return
       case 'user':
-        return this.toolResults(event)
+        this.toolResults(event)
+        return
       case 'result':
-        return this.result(event)
+        this.result(event)
+        return
     }
   }
 

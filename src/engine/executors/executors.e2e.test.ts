@@ -134,7 +134,7 @@ describe('cli executor end to end', () => {
     const raw = events.filter((e) => e.event === 'provider.event')
     assert.equal(raw.length, 6)
     assert.deepEqual(raw[0]?.data.provider, 'claude')
-    assert.deepEqual((raw[0]?.data.event as { type: string }).type, 'system')
+    assert.deepEqual((raw[0]!.data.event as { type: string }).type, 'system')
     assert.deepEqual(
       events.filter((e) => e.event.startsWith('tool.')).map((e) => e.event),
       ['tool.started', 'tool.finished'],

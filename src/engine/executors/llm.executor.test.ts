@@ -155,7 +155,7 @@ describe('LlmExecutor with MCP tools', () => {
     assert.deepEqual(run.of('tool.started'), [{ type: 'tool.started', toolCallId: 'call-1', name: 'add', input: { a: 2, b: 3 } }])
     const [finished] = run.of('tool.finished')
     assert.equal(finished?.isError, false)
-    assert.deepEqual((finished?.output as { content: unknown }).content, [{ type: 'text', text: '5' }])
+    assert.deepEqual((finished!.output as { content: unknown }).content, [{ type: 'text', text: '5' }])
     const offered = (model.doStreamCalls[0]!.tools ?? []).map((tool) => tool.name).sort()
     assert.deepEqual(offered, ['add', 'explode'])
     const secondPrompt = model.doStreamCalls[1]!.prompt
@@ -334,7 +334,7 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
     const run = await execute(executor, executionRequest({ mcpServers: ['calc'] }))
     assert.equal(run.result.output, '42')
     assert.deepEqual(mcp.calls, [{ a: 20, b: 22 }])
-    const tools = (server.requests[0]?.body.tools as Array<{ function: { name: string } }>).map((tool) => tool.function.name).sort()
+    const tools = (server.requests[0]!.body.tools as Array<{ function: { name: string } }>).map((tool) => tool.function.name).sort()
     assert.deepEqual(tools, ['add', 'explode'])
     const followUp = server.requests[1]?.body.messages as Array<{ role: string; tool_call_id?: string }>
     assert.equal(followUp.at(-1)?.role, 'tool')

@@ -65,7 +65,9 @@ export class AgentRanker {
   private readonly averageLength: number
 
   constructor(private readonly agents: readonly RankableAgent[]) {
-    agents.forEach((agent, doc) => this.addDocument(agent, doc))
+    agents.forEach((agent, doc) => {
+      this.addDocument(agent, doc)
+    })
     const total = this.lengths.reduce((sum, length) => sum + length, 0)
     this.averageLength = agents.length === 0 ? 1 : Math.max(1, total / agents.length)
   }

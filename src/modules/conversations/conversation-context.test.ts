@@ -111,7 +111,7 @@ describe('POST /api/conversations/:conversation_id/context/upload', () => {
   it('enforces the configured size limit in bytes: at the limit is fine, one more is 413', async (t) => {
     const { app, id } = await setup(t, { CONTEXT_UPLOAD_MAX_BYTES: '1024' })
     assert.equal((await upload(app, id, [{ name: 'file', filename: 'a.md', content: 'é'.repeat(512) }])).statusCode, 200)
-    const res = await upload(app, id, [{ name: 'file', filename: 'b.md', content: 'é'.repeat(512) + 'x' }])
+    const res = await upload(app, id, [{ name: 'file', filename: 'b.md', content: `${'é'.repeat(512)}x` }])
     assert.equal(res.statusCode, 413)
     assert.equal(res.json().detail, 'Arquivo muito grande. Máximo: 1.0KB')
     assert.equal((await getConversation(app, id)).context, 'é'.repeat(512))

@@ -28,7 +28,7 @@ import type { MessagesRepo } from './messages.repo.js'
 export type { ConversationInstances } from './conversation-clone.js'
 
 /** Runs inside the deleting transaction; may return how many dependants it hid (instances). */
-export type ConversationDeletionHook = (conversationId: string, now: number, tx: Kysely<Tables>) => Promise<number | void>
+export type ConversationDeletionHook = (conversationId: string, now: number, tx: Kysely<Tables>) => Promise<number> | Promise<void>
 
 /** Runs inside the message-deleting transaction; returns how many tasks/runs it marked. */
 export type MessageDeletionHook = (
@@ -191,7 +191,7 @@ export class ConversationsService {
 
   /** Fills in a message (e.g. a pending bot placeholder when its run ends). */
   async updateMessage(conversationId: string, messageId: string, patch: MessagePatch, tx?: Kysely<Tables>): Promise<Message> {
-    return this.changeMessage(conversationId, messageId, tx, (tx) => this.deps.messages.update(conversationId, messageId, patch, tx))
+    return this.changeMessage(conversationId, tx, (tx) => this.deps.messages.update(conversationId, messageId, patch, tx))
   }
 
   /** What a prompt may use: the newest `limit` messages not deleted, hidden or pending, oldest first. */
@@ -203,7 +203,7 @@ export class ConversationsService {
   async deleteMessage(conversationId: string, messageId: string): Promise<{ tasksUpdated: number }> {
     const now = this.deps.clock.now()
     let tasksUpdated = 0
-    await this.changeMessage(conversationId, messageId, undefined, async (tx) => {
+    await this.changeMessage(conversationId, undefined, async (tx) => {
       const message = await this.deps.messages.update(conversationId, messageId, { isDeleted: true }, tx)
       if (!message) return undefined
       for (const hook of this.messageDeletionHooks) tasksUpdated += await hook(conversationId, messageId, message.taskId, now, tx)
@@ -213,13 +213,13 @@ export class ConversationsService {
   }
 
   async toggleMessage(conversationId: string, messageId: string): Promise<Message> {
-    return this.changeMessage(conversationId, messageId, undefined, (tx) => this.deps.messages.toggleDeleted(conversationId, messageId, tx))
+    return this.changeMessage(conversationId, undefined, (tx) => this.deps.messages.toggleDeleted(conversationId, messageId, tx))
   }
 
   /** Hides for good (there is no un-hide). */
   async hideMessage(conversationId: string, messageId: string): Promise<Message> {
     const now = this.deps.clock.now()
-    return this.changeMessage(conversationId, messageId, undefined, (tx) =>
+    return this.changeMessage(conversationId, undefined, (tx) =>
       this.deps.messages.update(conversationId, messageId, { isHidden: true, hiddenAt: now }, tx),
     )
   }
@@ -287,7 +287,6 @@ export class ConversationsService {
   /** Touches the live conversation, then applies `write` to one of its messages; 404 for either missing. */
   private async changeMessage(
     conversationId: string,
-    messageId: string,
     tx: Kysely<Tables> | undefined,
     write: (tx: Kysely<Tables>) => Promise<Message | undefined>,
   ): Promise<Message> {

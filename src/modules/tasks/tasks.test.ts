@@ -52,15 +52,16 @@ describe('GET /api/tasks/processing', () => {
     const started = (
       await app.inject({ method: 'POST', url: '/api/runs', payload: { ai_provider: 'echo', input: 'a b c d e f g h', instance_id: 'busy-1' } })
     ).json()
-    let processing
+    let processing: { success: boolean; count: number; tasks: Array<{ instance_id: string; status: string }> } | undefined
     for (let i = 0; i < 200; i++) {
       processing = (await app.inject({ url: '/api/tasks/processing' })).json()
-      if (processing.count === 1) break
+      if (processing?.count === 1) break
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
+    assert.ok(processing)
     assert.equal(processing.success, true)
-    assert.equal(processing.tasks[0].instance_id, 'busy-1')
-    assert.equal(processing.tasks[0].status, 'processing')
+    assert.equal(processing.tasks[0]!.instance_id, 'busy-1')
+    assert.equal(processing.tasks[0]!.status, 'processing')
     await app.inject({ method: 'POST', url: `/api/runs/${started.run_id}/cancel` })
     assert.equal((await app.inject({ url: '/api/tasks/processing' })).json().count, 0)
   })
