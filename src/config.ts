@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { z } from 'zod'
 import type { EnvBinding, EnvKind } from './config/env-binding.js'
 import { EXECUTOR_ENV_BINDINGS, executorsFileSections, toExecutorsConfig, type ExecutorsConfig } from './config/executors.js'
-import { PROVIDERS, type Provider } from './engine/run.js'
+import { PROVIDERS, type Provider } from './platform/providers.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 

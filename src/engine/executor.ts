@@ -1,6 +1,6 @@
 // The executor port: turns one run into events. Implementations: llm (AI SDK providers),
 // cli (claude / gemini / cursor-agent processes), conductor (a Python Conductor), echo.
-import type { ExecutorKind, Provider } from './run.js'
+import type { ExecutorKind, Provider } from '../platform/providers.js'
 import type { Usage } from './run-events.js'
 
 /** A turn of earlier conversation, oldest first. */

@@ -1,30 +1,6 @@
 // The run: one execution of an agent on an input, and what produced it.
+import type { ExecutorKind, Provider } from '../platform/providers.js'
 import type { RunStatus, Severity, Usage } from './run-events.js'
-
-export const EXECUTOR_KINDS = ['llm', 'cli', 'conductor', 'echo'] as const
-export type ExecutorKind = (typeof EXECUTOR_KINDS)[number]
-
-/** Providers a run may name, and the executor that serves each. */
-export const PROVIDER_EXECUTORS = {
-  openai: 'llm',
-  anthropic: 'llm',
-  groq: 'llm',
-  fireworks: 'llm',
-  google: 'llm',
-  ollama: 'llm',
-  claude: 'cli',
-  gemini: 'cli',
-  'cursor-agent': 'cli',
-  conductor: 'conductor',
-  echo: 'echo',
-} as const satisfies Record<string, ExecutorKind>
-
-export type Provider = keyof typeof PROVIDER_EXECUTORS
-export const PROVIDERS = Object.keys(PROVIDER_EXECUTORS) as [Provider, ...Provider[]]
-
-export function isProvider(value: string): value is Provider {
-  return Object.hasOwn(PROVIDER_EXECUTORS, value)
-}
 
 export const RUN_SOURCES = ['api', 'chat', 'stream', 'execute', 'councilor', 'portfolio', 'mcp'] as const
 export type RunSource = (typeof RUN_SOURCES)[number]

@@ -4,7 +4,8 @@ import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysel
 import type { Dialect } from '../platform/db/database.js'
 import { fromBool, fromJson, toJson } from '../platform/db/json.js'
 import type { RunsTable, Tables } from '../platform/db/tables.js'
-import type { Run, RunOptions, RunSource, ExecutorKind, Provider } from './run.js'
+import type { ExecutorKind, Provider } from '../platform/providers.js'
+import type { Run, RunOptions, RunSource } from './run.js'
 import type { RunStatus, Severity, Usage } from './run-events.js'
 
 export interface RunFilter {

@@ -4,7 +4,7 @@
 // for loading it.
 import type { LanguageModel } from 'ai'
 import type { ExecutorsConfig, LlmProviderSettings } from '../../config/executors.js'
-import { PROVIDER_EXECUTORS, type Provider } from '../run.js'
+import { PROVIDER_EXECUTORS, type Provider } from '../../platform/providers.js'
 
 export type LlmProvider = { [P in Provider]: (typeof PROVIDER_EXECUTORS)[P] extends 'llm' ? P : never }[Provider]
 

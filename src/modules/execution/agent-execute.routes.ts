@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { durationOf } from '../../engine/run.js'
-import { PROVIDERS } from '../../engine/run.js'
+import { PROVIDERS } from '../../platform/providers.js'
 import { PathId } from '../../platform/http/query.js'
 import type { ChatExecution } from './chat-execution.js'
 

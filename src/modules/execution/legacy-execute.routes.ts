@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Run } from '../../engine/run.js'
-import { PROVIDERS } from '../../engine/run.js'
+import { PROVIDERS } from '../../platform/providers.js'
 import type { CreateRunInput, RunService } from '../../engine/run-service.js'
 import { AppError, BadRequestError } from '../../platform/http/errors.js'
 import type { AgentsService } from '../agents/agents.service.js'

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Engine } from '../../engine/engine.js'
-import { PROVIDERS } from '../../engine/run.js'
+import { PROVIDERS } from '../../platform/providers.js'
 import { streamRun, type RunSseDeps } from '../../realtime/run-sse.js'
 import { resumeCursor } from '../../realtime/sse.js'
 import { BadRequestError, NotFoundError } from '../../platform/http/errors.js'

@@ -2,7 +2,8 @@
 import { z } from 'zod'
 import { toIso } from '../../platform/clock.js'
 import { PathId, queryInt } from '../../platform/http/query.js'
-import { PROVIDERS, RUN_SOURCES, durationOf, type Run } from '../../engine/run.js'
+import { RUN_SOURCES, durationOf, type Run } from '../../engine/run.js'
+import { PROVIDERS } from '../../platform/providers.js'
 import { RUN_STATUSES, type RunEvent } from '../../engine/run-events.js'
 
 const Id = z.string().trim().min(1).max(200)
