@@ -1,0 +1,163 @@
+// Every configuration key, written once: file key (snake_case), type, default, environment variable
+// and documentation. `Config` (camelCase) is what this schema outputs; README.md's table and
+// config.yaml.example are generated from it (`npm run docs:config`).
+import path from 'node:path'
+import { z } from 'zod'
+import { PROVIDERS } from '../platform/providers.js'
+import { executorsSections } from './executors.js'
+import { section, setting } from './settings.js'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const port = z.number().int().min(1).max(65535)
+const positiveInt = z.number().int().positive()
+/** Durations Node timers take: a setTimeout over 2^31−1 ms fires at once; 24 days leaves room for grace periods. */
+const duration = positiveInt.max(24 * 24 * 60 * 60_000, { message: 'must be at most 2073600000 (24 days)' })
+const secret = z.string().min(16, { message: 'must be at least 16 characters' }).nullable().default(null)
+const absolutePath = z
+  .string()
+  .refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' })
+  .transform((p) => path.resolve(p))
+
+const server = section({
+  host: setting(z.string().min(1).default('127.0.0.1'), { env: 'HOST', doc: 'listen address; `0.0.0.0` accepts remote clients' }),
+  port: setting(port.default(5006), { env: 'PORT', doc: 'listen port (the original gateway’s)' }),
+  body_limit_bytes: setting(positiveInt.default(2 * 1024 * 1024), { env: 'BODY_LIMIT_BYTES', doc: 'larger request bodies get 413' }),
+  cors_origins: setting(z.array(z.string().min(1)).default([]), {
+    env: 'CORS_ORIGINS',
+    doc: 'origins allowed cross-origin (none: same-origin only)',
+  }),
+  shutdown_timeout_ms: setting(duration.default(10_000), {
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    doc: 'how long SIGTERM/SIGINT waits for requests in flight',
+  }),
+  trust_proxy: setting(z.boolean().default(false), { env: 'TRUST_PROXY', doc: 'honour `X-Forwarded-*` from a reverse proxy' }),
+})
+
+const database = section({
+  url: setting(
+    z
+      .string()
+      .min(1)
+      .refine((url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url), { message: 'must start with sqlite: or postgres://' })
+      .default('sqlite:./data/gateway.db'),
+    {
+      env: 'DATABASE_URL',
+      doc: '`sqlite:<file>` (embedded: created on first start, WAL, a relative path is taken from the working directory) or `postgres://user@host:5432/db` (server profile: several gateways may share it)',
+    },
+  ),
+})
+
+const log = section({
+  level: setting(z.enum(LOG_LEVELS).default('info'), {
+    env: 'LOG_LEVEL',
+    doc: 'pino level of the JSON-lines log (a `reqId` per request, never bodies)',
+  }),
+})
+
+const workspace = section({
+  allowed_roots: setting(z.array(absolutePath).default([]), {
+    env: 'ALLOWED_ROOTS',
+    doc: 'absolute directories that working directories must stay inside, else 400 (none: any absolute directory)',
+  }),
+})
+
+const conversations = section({
+  context_upload_max_bytes: setting(positiveInt.default(51_200), {
+    env: 'CONTEXT_UPLOAD_MAX_BYTES',
+    doc: 'largest `.md` file `POST /api/conversations/{id}/context/upload` accepts; larger uploads get 413 while they are read',
+  }),
+})
+
+const runs = section(
+  {
+    concurrency: setting(positiveInt.default(32), { env: 'RUN_CONCURRENCY', doc: 'runs executing at once in this process; the rest wait `queued`' }),
+    default_timeout_ms: setting(duration.default(30 * 60_000), {
+      env: 'RUN_TIMEOUT_MS',
+      doc: 'a run still going after this ends `timed_out` (its process is killed)',
+    }),
+    max_timeout_ms: setting(duration.default(2 * 60 * 60_000), { env: 'RUN_MAX_TIMEOUT_MS', doc: 'the longest timeout a request may ask for' }),
+    lease_ms: setting(duration.default(30_000), { env: 'RUN_LEASE_MS', doc: 'a running run’s lease, which its worker renews' }),
+    reaper_interval_ms: setting(duration.default(5_000), {
+      env: 'RUN_REAPER_INTERVAL_MS',
+      doc: 'how often runs whose lease lapsed (a crashed process) are ended as `failed`',
+    }),
+    poll_interval_ms: setting(duration.default(1_000), {
+      env: 'RUN_POLL_INTERVAL_MS',
+      doc: 'how often idle workers look for queued runs they were not told about',
+    }),
+    event_retention_ms: setting(positiveInt.default(24 * 60 * 60_000), {
+      env: 'RUN_EVENT_RETENTION_MS',
+      doc: 'how long a finished run’s event log is kept (the run itself stays)',
+    }),
+    conversation_policy: setting(z.enum(['reject', 'enqueue']).default('reject'), {
+      env: 'RUN_CONVERSATION_POLICY',
+      doc: 'a second message while a run of its conversation is active: `reject` answers 409, `enqueue` queues it',
+    }),
+    coalesce_ms: setting(z.number().int().min(0).max(60_000).default(25), {
+      env: 'RUN_COALESCE_MS',
+      doc: 'token deltas arriving within this window are stored as one event (0: each alone)',
+    }),
+    default_provider: setting(z.enum(PROVIDERS, { message: `must be one of: ${PROVIDERS.join(', ')}` }).default('openai'), {
+      env: 'DEFAULT_AI_PROVIDER',
+      doc: 'provider of a run when neither the request nor the agent names one',
+    }),
+    echo_delay_ms: setting(z.number().int().min(0).max(600_000).default(0), {
+      env: 'ECHO_DELAY_MS',
+      doc: 'pause between the chunks of the offline `echo` provider (demos, tests)',
+    }),
+  },
+  'Agent runs: every execution path creates a run that a worker picks up, streams and finishes.',
+)
+
+const streams = section(
+  {
+    heartbeat_ms: setting(positiveInt.max(15_000).default(15_000), {
+      env: 'SSE_HEARTBEAT_MS',
+      doc: 'SSE comment heartbeat interval (at most 15000)',
+    }),
+    retry_ms: setting(positiveInt.default(3_000), { env: 'SSE_RETRY_MS', doc: 'the `retry:` hint sent to SSE clients' }),
+    max_buffered_bytes: setting(positiveInt.default(1024 * 1024), {
+      env: 'SSE_MAX_BUFFERED_BYTES',
+      doc: 'bytes an SSE or WebSocket reader may have waiting before it counts as stalled',
+    }),
+    stall_ms: setting(positiveInt.default(10_000), {
+      env: 'SLOW_CLIENT_STALL_MS',
+      doc: 'a reader stalled this long is dropped (SSE readers resume with `Last-Event-ID`)',
+    }),
+  },
+  'Server-sent event and WebSocket streams (/api/v1/stream/{job_id}, run streams).',
+)
+
+const portfolio = section(
+  {
+    agent_id: setting(z.string().min(1).default('PortfolioAssistant_Agent'), { env: 'PORTFOLIO_AGENT_ID', doc: 'the agent that answers' }),
+    rate_limit_per_minute: setting(positiveInt.default(20), {
+      env: 'PORTFOLIO_RATE_LIMIT',
+      doc: 'requests per client IP and minute; more get 429',
+    }),
+    session_secret: setting(secret, {
+      env: 'PORTFOLIO_SESSION_SECRET',
+      doc: 'at least 16 characters; signs the session ids handed to visitors so they survive restarts (none: a random secret per process)',
+    }),
+    timeout_ms: setting(duration.default(60_000), { env: 'PORTFOLIO_TIMEOUT_MS', doc: 'how long a chat request waits for the agent’s answer' }),
+  },
+  'POST /api/v1/portfolio-chat, the public portfolio assistant.',
+)
+
+const internal = section(
+  {
+    token: setting(secret, {
+      env: 'INTERNAL_TOKEN',
+      doc: 'at least 16 characters, sent by the Conductor watcher as `X-Internal-Token` or a bearer token (none: loopback callers only)',
+    }),
+  },
+  'The watcher-facing endpoints (/api/internal/task-event, /ws/agent-stream).',
+)
+
+/** The config file's format; every key has a default, so `{}` is a valid file. */
+export const ConfigSchema = z
+  .object({ server, database, log, workspace, conversations, runs, streams, portfolio, internal, ...executorsSections })
+  .strict()
+
+export type Config = z.output<typeof ConfigSchema>
