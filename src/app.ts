@@ -30,7 +30,7 @@ import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
 import { realtimeRoutes } from './realtime/realtime.routes.js'
-import { SseHeartbeat } from './realtime/sse.js'
+import { SseHeartbeat } from './platform/http/sse.js'
 
 export interface BuildAppOptions {
   logger?: Logger | false
@@ -91,6 +91,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
   const { retryMs, maxBufferedBytes, stallMs } = deps.config.streams
   const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
+  const { runs, agentRuns } = deps
 
   await app.register(healthRoutes, {
     host: server.host,
@@ -104,10 +105,10 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(personasRoutes, { personas: deps.personas })
   await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
   await app.register(instancesRoutes, { instances: deps.instances })
-  await app.register(runsRoutes, { engine: deps.engine, sse })
-  await app.register(tasksRoutes, { runs: deps.engine.runs })
+  await app.register(runsRoutes, { runs, agentRuns, sse })
+  await app.register(tasksRoutes, { runs })
   await app.register(agentExecuteRoutes, { chat: deps.chat })
-  await app.register(legacyExecuteRoutes, { runs: deps.engine.runs, agents: deps.agents })
+  await app.register(legacyExecuteRoutes, { runs, agentRuns, agents: deps.agents })
   const { portfolio } = deps.config
   await app.register(portfolioRoutes, {
     chat: deps.chat,
@@ -118,7 +119,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     perMinute: portfolio.rateLimitPerMinute,
     timeoutMs: portfolio.timeoutMs,
   })
-  await app.register(streamExecuteRoutes, { engine: deps.engine, sse: { ...sse, streams: deps.engine.streams } })
+  await app.register(streamExecuteRoutes, { agentRuns, sse: { ...sse, runs } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
   await app.register(conversationsRoutes, { conversations: deps.conversations })
   await app.register(messagesRoutes, { conversations: deps.conversations })

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
+import { waitFor } from './helpers/wait.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
 async function databaseEnv(t: { after(fn: () => Promise<void>): void }, cwd: string): Promise<Record<string, string>> {
@@ -19,10 +20,15 @@ async function databaseEnv(t: { after(fn: () => Promise<void>): void }, cwd: str
 
 /** Resolves once the gateway has logged a line matching `pattern`. */
 async function logged(gateway: RunningGateway, pattern: RegExp): Promise<void> {
-  while (!pattern.test(gateway.logs())) {
-    if (gateway.child.exitCode !== null) throw new Error(`gateway exited before logging ${pattern}: ${gateway.logs()}`)
-    await Promise.race([once(gateway.child.stdout, 'data'), once(gateway.child, 'exit')])
-  }
+  await waitFor(
+    () => {
+      if (pattern.test(gateway.logs())) return true
+      if (gateway.child.exitCode !== null) throw new Error(`gateway exited before logging ${pattern}: ${gateway.logs()}`)
+      return false
+    },
+    20_000,
+    `the gateway logged ${pattern}`,
+  )
 }
 
 /** Sends the headers and the first half of a JSON POST; `finish` sends the rest and reads the reply. */
@@ -51,21 +57,23 @@ async function startSlowPost(url: string, pathname: string, body: string): Promi
 
 /** Resolves once a new connection to the gateway is refused. */
 async function refusesConnections(url: string): Promise<void> {
-  for (;;) {
-    try {
-      await fetch(`${url}/health`)
-    } catch {
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await waitFor(
+    () =>
+      fetch(`${url}/health`).then(
+        () => false,
+        () => true,
+      ),
+    20_000,
+    'the gateway refuses new connections',
+  )
 }
 
 describe('graceful shutdown', () => {
-  it('finishes the request in flight on SIGTERM, then exits 0', async (t) => {
+  it('finishes the request in flight on SIGTERM, then exits 0', { timeout: 90_000 }, async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-shutdown-'))
     const env = await databaseEnv(t, cwd)
     const gateway = await startGateway({ cwd, env })
+    t.after(() => gateway.stop('SIGKILL'))
     try {
       const slow = await startSlowPost(gateway.url, '/api/screenplays', JSON.stringify({ name: 'Saved while stopping', content: '# Kept' }))
       await logged(gateway, /"url":"\/api\/screenplays".*"msg":"incoming request"/)
@@ -83,6 +91,7 @@ describe('graceful shutdown', () => {
     }
 
     const again = await startGateway({ cwd, env })
+    t.after(() => again.stop('SIGKILL'))
     try {
       const list = (await (await fetch(`${again.url}/api/screenplays`)).json()) as { items: Array<{ name: string }> }
       assert.deepEqual(
@@ -94,10 +103,11 @@ describe('graceful shutdown', () => {
     }
   })
 
-  it('cuts off a request that never finishes once the shutdown timeout passes, and still exits 0', async (t) => {
+  it('cuts off a request that never finishes once the shutdown timeout passes, and still exits 0', { timeout: 90_000 }, async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-shutdown-'))
     const env = { ...(await databaseEnv(t, cwd)), SHUTDOWN_TIMEOUT_MS: '300' }
     const gateway = await startGateway({ cwd, env })
+    t.after(() => gateway.stop('SIGKILL'))
     try {
       const stuck = await startSlowPost(gateway.url, '/api/screenplays', JSON.stringify({ name: 'never completed' }))
       await logged(gateway, /"url":"\/api\/screenplays".*"msg":"incoming request"/)

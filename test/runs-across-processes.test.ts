@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import { WebSocket } from 'ws'
 import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
 import { eventFrames, openSse } from './helpers/sse-client.js'
+import { waitFor } from './helpers/wait.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
 const TEN_WORDS = 'one two three four five six seven eight nine ten'
@@ -35,19 +36,18 @@ async function startRun(gateway: RunningGateway, body: Record<string, unknown>) 
 }
 
 async function pollRun(gateway: RunningGateway, runId: string, until: (run: { status: string; output: string }) => boolean) {
-  for (let i = 0; i < 400; i++) {
-    const run = await json(await fetch(`${gateway.url}/api/runs/${runId}`))
-    if (until(run)) return run
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`run ${runId} never got there`)
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
+  let run: any
+  await waitFor(async () => until((run = await json(await fetch(`${gateway.url}/api/runs/${runId}`)))), 20_000, `run ${runId} got there`)
+  return run
 }
 
 describe('a gateway killed mid-run', () => {
-  it('leaves no run running: after restart the reaper ends it failed with its partial output', async (t) => {
+  it('leaves no run running: after restart the reaper ends it failed with its partial output', { timeout: 90_000 }, async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-crash-'))
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
     const first = await startGateway({ cwd, env })
+    t.after(() => first.stop('SIGKILL'))
     const run = await startRun(first, { input: TEN_WORDS })
     await pollRun(first, run.run_id, (r) => r.status === 'running' && r.output === '')
     // Let a few words reach the log, then kill the process without any chance to clean up.
@@ -56,6 +56,7 @@ describe('a gateway killed mid-run', () => {
     assert.equal(await first.stop('SIGKILL'), null)
 
     const second = await startGateway({ cwd, env })
+    t.after(() => second.stop('SIGKILL'))
     try {
       const ended = await pollRun(second, run.run_id, (r) => r.status !== 'running')
       assert.equal(ended.status, 'failed')
@@ -69,14 +70,16 @@ describe('a gateway killed mid-run', () => {
     }
   })
 
-  it('SIGTERM lets a short run finish instead of abandoning it', async (t) => {
+  it('SIGTERM lets a short run finish instead of abandoning it', { timeout: 90_000 }, async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-term-'))
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
     const gateway = await startGateway({ cwd, env })
+    t.after(() => gateway.stop('SIGKILL'))
     const run = await startRun(gateway, { input: 'three short words' })
     await pollRun(gateway, run.run_id, (r) => r.status === 'running')
     assert.equal(await gateway.stop('SIGTERM'), 0)
     const again = await startGateway({ cwd, env })
+    t.after(() => again.stop('SIGKILL'))
     try {
       const ended = await json(await fetch(`${again.url}/api/runs/${run.run_id}`))
       assert.equal(ended.status, 'completed')
@@ -88,10 +91,11 @@ describe('a gateway killed mid-run', () => {
 })
 
 describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgres' }, () => {
-  it('any instance streams and cancels a run another instance executes', async (t) => {
+  it('any instance streams and cancels a run another instance executes', { timeout: 90_000 }, async (t) => {
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-multi-'))
     const [a, b] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
+    t.after(() => Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]).then(() => {}))
     try {
       const finished = await startRun(a, { input: 'four words in order' })
       const stream = await openSse(`${b.url}/api/runs/${finished.run_id}/events`)
@@ -115,10 +119,11 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
     }
   })
 
-  it('a browser on one instance sees the runs and watcher events of the other', async (t) => {
+  it('a browser on one instance sees the runs and watcher events of the other', { timeout: 90_000 }, async (t) => {
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)), INTERNAL_TOKEN: 'a-long-shared-secret-xyz' }
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-multi-ws-'))
     const [a, b] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
+    t.after(() => Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]).then(() => {}))
     const browser = new WebSocket(`${b.url.replace('http', 'ws')}/ws/gamification`)
     try {
       const frames: Array<{ type: string; data: Record<string, unknown> }> = []
@@ -132,14 +137,11 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
         body: JSON.stringify({ type: 'task_picked', data: { task_id: 'external-1' } }),
       })
       assert.equal(watcher.status, 200)
-      for (
-        let i = 0;
-        i < 400 &&
-        !(frames.some((f) => f.type === 'task_completed') && frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'));
-        i++
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 25))
-      }
+      await waitFor(
+        () => frames.some((f) => f.type === 'task_completed') && frames.some((f) => f.type === 'task_picked' && f.data.task_id === 'external-1'),
+        10_000,
+        'the browser heard the run complete and the watcher event',
+      )
       const completed = frames.find((f) => f.type === 'task_completed')
       assert.deepEqual(
         [completed?.data.task_id, completed?.data.conversation_id, completed?.data.result_summary],

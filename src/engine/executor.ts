@@ -1,6 +1,7 @@
 // The executor port: turns one run into events. Implementations: llm (AI SDK providers),
 // cli (claude / gemini / cursor-agent processes), conductor (a Python Conductor), echo.
 import type { ExecutorKind, Provider } from '../platform/providers.js'
+import type { Run } from './run.js'
 import type { Usage } from './run-events.js'
 
 /** A turn of earlier conversation, oldest first. */
@@ -30,6 +31,15 @@ export interface ExecutionRequest {
   screenplayId: string | null
   /** Whether conversation history was wanted; executors that build their own prompt pass it on. */
   contextMode: 'stateless' | 'stateful'
+}
+
+/**
+ * Builds what an executor needs from a run: persona, screenplay and conversation as a prompt.
+ * Served by a module (the engine does not know where they are kept); called once per run, when
+ * a worker starts it.
+ */
+export interface RunPreparer {
+  prepare(run: Run): Promise<ExecutionRequest>
 }
 
 /** What an executor reports while it works. Text deltas are coalesced by the engine. */

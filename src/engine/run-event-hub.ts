@@ -63,10 +63,6 @@ export class RunEventHub {
     return () => this.everyRun.delete(listener)
   }
 
-  subscriberCount(runId: string): number {
-    return this.byRun.get(runId)?.size ?? 0
-  }
-
   /** Events of one publish belong to one run (one write stores one run's events). */
   private deliver(events: readonly RunEvent[]): void {
     if (events.length === 0) return

@@ -2,27 +2,17 @@
 import type { Kysely, Selectable } from 'kysely'
 import { fromJson, toJson } from '../platform/db/json.js'
 import type { Tables } from '../platform/db/tables.js'
+import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { RunEvent, RunEventBody } from './run-events.js'
-import type { RunsRepo } from './runs.repo.js'
 
 export class RunEventLog {
-  constructor(
-    private readonly db: Kysely<Tables>,
-    private readonly runs: RunsRepo,
-  ) {}
+  constructor(private readonly db: Kysely<Tables>) {}
 
-  /** Numbers and stores events inside the caller's transaction. Publish them after it commits. */
-  async append(runId: string, bodies: readonly RunEventBody[], at: number, tx: Kysely<Tables>): Promise<RunEvent[]> {
-    if (bodies.length === 0) return []
-    const first = await this.runs.reserveSeqs(runId, bodies.length, tx)
-    return this.insertAt(runId, first, bodies, at, tx)
-  }
-
-  /** Stores events whose seqs the caller already reserved (in the same write that changed the run). */
-  async insertAt(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number, tx: Kysely<Tables>): Promise<RunEvent[]> {
+  /** Stores events whose seqs the caller reserved (in the same write that changed the run). */
+  async insertAt(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number, uow: UnitOfWork): Promise<RunEvent[]> {
     if (bodies.length === 0) return []
     const events = bodies.map((body, i) => ({ ...body, runId, seq: firstSeq + i, at }) as RunEvent)
-    await tx
+    await queriesOf(uow, this.db)
       .insertInto('run_events')
       .values(events.map((e) => ({ run_id: runId, seq: e.seq, type: e.type, data: toJson(e.data), at })))
       .execute()

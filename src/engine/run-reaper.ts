@@ -2,7 +2,8 @@
 // renewing it. Also trims event logs past their retention.
 import type { Logger } from 'pino'
 import type { Clock } from '../platform/clock.js'
-import { durationOf, type Run } from './run.js'
+import type { Run } from './run.js'
+import { endingOf } from './run-ending.js'
 import type { RunEventLog } from './run-event-log.js'
 import type { RunRecorder } from './run-recorder.js'
 import type { RunsRepo } from './runs.repo.js'
@@ -61,21 +62,9 @@ export class RunReaper {
   }
 
   private async reap(run: Run, now: number): Promise<boolean> {
-    const output = await this.partialOutput(run.id)
-    const durationMs = durationOf(run, now)
-    const ended = run.cancelRequested
-      ? await this.deps.recorder.end(
-          run.id,
-          ['running'],
-          { status: 'cancelled', output, error: null, exitCode: null, severity: null, usage: run.usage, endedAt: now },
-          { type: 'run.cancelled', data: { output, durationMs } },
-        )
-      : await this.deps.recorder.end(
-          run.id,
-          ['running'],
-          { status: 'failed', output, error: LOST_WORKER, exitCode: 1, severity: 'error', usage: run.usage, endedAt: now },
-          { type: 'run.failed', data: { error: LOST_WORKER, output, exitCode: 1, durationMs } },
-        )
+    const outcome = run.cancelRequested ? ({ kind: 'cancelled' } as const) : ({ kind: 'abandoned', error: LOST_WORKER } as const)
+    const ending = endingOf(run, outcome, await this.partialOutput(run.id), run.usage, now)
+    const ended = await this.deps.recorder.end(run.id, ['running'], ending)
     if (ended) this.deps.logger.warn({ runId: run.id, workerId: run.workerId }, 'ended a run whose worker stopped renewing its lease')
     return ended
   }

@@ -1,44 +1,19 @@
-// The one way to run an agent: every execution path of the API creates runs here, and reads,
-// waits for and cancels them here.
-import type { Kysely } from 'kysely'
-import { sql } from 'kysely'
+// The run engine's face (`Runs`): creates runs and reads, waits for, follows and cancels them.
 import type { Clock } from '../platform/clock.js'
-import type { Database } from '../platform/db/database.js'
 import { isUniqueViolation } from '../platform/db/errors.js'
-import type { Tables } from '../platform/db/tables.js'
-import type { ClusterChannel } from '../platform/events/cluster-channel.js'
+import type { Transactor, UnitOfWork } from '../platform/db/unit-of-work.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../platform/http/errors.js'
 import { newObjectId } from '../platform/ids.js'
-import type { WorkspacePolicy } from '../platform/workspace.js'
 import { PROVIDER_EXECUTORS, PROVIDERS, isProvider } from '../platform/providers.js'
-import type { Run, RunOptions, RunSource } from './run.js'
-import type { RunEventHub } from './run-event-hub.js'
-import { isFinalEvent, isTerminal, type RunStatus } from './run-events.js'
+import type { WorkspacePolicy } from '../platform/workspace.js'
+import type { Run } from './run.js'
+import { endingOf } from './run-ending.js'
+import { isTerminal, type RunEvent, type RunStatus } from './run-events.js'
 import type { RunRecorder } from './run-recorder.js'
-import { CANCEL_CHANNEL, QUEUED_CHANNEL, type RunWorkerPool } from './run-worker-pool.js'
-import type { ListRunsOptions, RunFilter, RunsRepo } from './runs.repo.js'
-
-/** The agent facts a run needs at creation; served by the agents module. */
-export interface RunAgent {
-  id: string
-  name: string
-  emoji: string
-  aiProvider: string | null
-  model: string | null
-  mcpConfigs: string[]
-  personaVersion: number | null
-}
-
-export interface AgentDirectory {
-  /** By agent id, else by name (the original's lookup); undefined when unknown. */
-  find(agentIdOrName: string): Promise<RunAgent | undefined>
-}
-
-/** Where a run without a cwd of its own works: its screenplay's directory (screenplays module). */
-export interface ScreenplayDirectories {
-  /** The screenplay's working directory; null when it has none or does not exist. */
-  workingDirectoryOf(screenplayId: string): Promise<string | null>
-}
+import type { RunStreams } from './run-stream.js'
+import type { RunWorkerPool } from './run-worker-pool.js'
+import type { RunsRepo } from './runs.repo.js'
+import type { CreateRunOptions, ListRunsOptions, RunEndedHook, RunFilter, RunReader, RunSpec, Runs } from './runs.js'
 
 export interface RunDefaults {
   provider: string
@@ -47,71 +22,54 @@ export interface RunDefaults {
   conversationPolicy: 'reject' | 'enqueue'
 }
 
-export interface CreateRunInput {
-  source: RunSource
-  input: string
-  agentId?: string | null
-  provider?: string | null
-  model?: string | null
-  instanceId?: string | null
-  conversationId?: string | null
-  screenplayId?: string | null
-  cwd?: string | null
-  timeoutMs?: number | null
-  idempotencyKey?: string | null
-  options?: RunOptions
-  /** More writes that must commit with the new run (e.g. conversation messages). */
-  alsoWrite?: (run: Run, tx: Kysely<Tables>) => Promise<void>
-}
-
 export const CWD_MISSING = 'Diretório de trabalho (CWD) não configurado. Configure o CWD nas propriedades do Roteiro antes de executar o agente.'
 
-export class RunService {
+/** How long a cancel waits for a running run's worker to end it. */
+const CANCEL_WAIT_MS = 5000
+
+export class RunService implements Runs {
   constructor(
     private readonly deps: {
-      database: Database
       repo: RunsRepo
       recorder: RunRecorder
-      hub: RunEventHub
       pool: RunWorkerPool
-      cluster: ClusterChannel
-      agents: AgentDirectory
-      screenplays?: ScreenplayDirectories
+      streams: RunStreams
+      /** Where runs are written (SQLite: shared group commits). */
+      transact: Transactor
       workspace: WorkspacePolicy
       clock: Clock
       defaults: RunDefaults
     },
   ) {}
 
-  async create(input: CreateRunInput): Promise<Run> {
-    if (input.idempotencyKey) {
-      const existing = await this.deps.repo.findByIdempotencyKey(input.idempotencyKey)
+  async create(spec: RunSpec, options: CreateRunOptions = {}): Promise<Run> {
+    const { idempotencyKey = null, within } = options
+    if (idempotencyKey) {
+      const existing = await this.deps.repo.findByIdempotencyKey(idempotencyKey)
       if (existing) return existing
     }
-    const run = await this.newRun(input)
+    const run = this.newRun(spec, idempotencyKey)
     const rejectsBusy = this.deps.defaults.conversationPolicy === 'reject'
     // A run this process can start right away is stored already running (one write less);
     // runs that may have to wait behind another run of their conversation are queued.
-    const slot = !run.conversationId || rejectsBusy ? this.deps.pool.reserveSlot() : null
+    const slot = !within && (!run.conversationId || rejectsBusy) ? this.deps.pool.reserveSlot() : null
     if (slot) Object.assign(run, { status: 'running', workerId: slot.workerId, leaseExpiresAt: slot.leaseExpiresAt, startedAt: run.createdAt })
+    const store = async (uow: UnitOfWork) => {
+      if (run.conversationId && rejectsBusy && (await this.deps.repo.isConversationBusy(run.conversationId, uow))) {
+        throw new ConflictError(`A run is already in progress in conversation '${run.conversationId}'; wait for it or cancel it`)
+      }
+      await this.deps.recorder.create(run, uow)
+      uow.afterCommit(() => (slot ? this.deps.pool.launchReserved(run) : this.deps.pool.queued(run.id)))
+    }
     try {
-      await this.deps.recorder.create(run, async (tx) => {
-        if (run.conversationId && rejectsBusy) await this.assertConversationIdle(run.conversationId, tx)
-        await input.alsoWrite?.(run, tx)
-      })
+      await (within ? store(within) : this.deps.transact(store))
     } catch (err) {
       if (slot) this.deps.pool.releaseSlot()
-      if (input.idempotencyKey && isUniqueViolation(err)) {
-        const existing = await this.deps.repo.findByIdempotencyKey(input.idempotencyKey)
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const existing = await this.deps.repo.findByIdempotencyKey(idempotencyKey)
         if (existing) return existing
       }
       throw err
-    }
-    if (slot) {
-      this.deps.pool.launchReserved(run)
-    } else {
-      this.deps.pool.queued(run.id)
-      this.deps.cluster.send(QUEUED_CHANNEL, run.id)
     }
     return run
   }
@@ -122,7 +80,7 @@ export class RunService {
     return run
   }
 
-  async find(id: string): Promise<Run | undefined> {
+  find(id: string): Promise<Run | undefined> {
     return this.deps.repo.get(id)
   }
 
@@ -131,26 +89,16 @@ export class RunService {
     return { runs, total }
   }
 
-  /**
-   * Idempotent: a queued run ends at once; a running run is stopped by its worker (wherever it
-   * runs) and ends `cancelled` with its partial output; a finished run is returned as it is.
-   */
-  async cancel(id: string, waitMs = 5000): Promise<Run> {
+  async cancel(id: string): Promise<Run> {
     const run = await this.get(id)
     if (isTerminal(run.status)) return run
     if (run.status === 'queued') {
-      const now = this.deps.clock.now()
-      const ended = await this.deps.recorder.end(
-        id,
-        ['queued'],
-        { status: 'cancelled', output: '', error: null, exitCode: null, severity: null, usage: null, endedAt: now },
-        { type: 'run.cancelled', data: { output: '', durationMs: 0 } },
-      )
-      if (ended) return this.get(id)
+      const ending = endingOf(run, { kind: 'cancelled' }, '', null, this.deps.clock.now())
+      if (await this.deps.recorder.end(id, ['queued'], ending)) return this.get(id)
     }
     await this.deps.repo.requestCancel(id, this.deps.clock.now())
-    if (!this.deps.pool.stopRun(id, 'cancel')) this.deps.cluster.send(CANCEL_CHANNEL, id)
-    return this.waitForEnd(id, waitMs)
+    this.deps.pool.cancel(id)
+    return this.waitForEnd(id, CANCEL_WAIT_MS)
   }
 
   async cancelMany(filter: RunFilter): Promise<Run[]> {
@@ -158,62 +106,53 @@ export class RunService {
     return Promise.all(active.map((run) => this.cancel(run.id)))
   }
 
-  /** Resolves with the run once it has ended, or as it is after `timeoutMs`. */
-  async waitForEnd(id: string, timeoutMs: number): Promise<Run> {
-    let unsubscribe = () => {}
-    const ended = new Promise<void>((resolve) => {
-      unsubscribe = this.deps.hub.subscribe(id, (events) => {
-        if (events.some(isFinalEvent)) resolve()
-      })
-    })
-    try {
-      const status = await this.deps.repo.statusOf(id)
-      if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
-      if (isTerminal(status)) return this.get(id)
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
-      clearTimeout(timer)
-      return this.deps.recorder.recentlyEnded(id) ?? this.get(id)
-    } finally {
-      unsubscribe()
-    }
+  waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+    return this.deps.streams.waitForEnd(id, timeoutMs)
   }
 
-  /** Marks the run a deleted message produced so task views and history drop it. */
-  async markDeleted(id: string, messageId: string | null, tx?: Kysely<Tables>): Promise<boolean> {
-    return this.deps.repo.markDeleted(id, messageId, this.deps.clock.now(), tx)
+  follow(id: string, afterSeq: number, reader: RunReader): () => void {
+    return this.deps.streams.follow(id, afterSeq, reader)
   }
 
-  /** Hides an instance's runs (its history) when the instance is deleted with its history. */
-  async markDeletedForInstance(instanceId: string, tx?: Kysely<Tables>): Promise<number> {
-    return this.deps.repo.markDeletedForInstance(instanceId, this.deps.clock.now(), tx)
+  followAll(listener: (events: readonly RunEvent[]) => void): () => void {
+    return this.deps.streams.followAll(listener)
   }
 
-  private async newRun(input: CreateRunInput): Promise<Run> {
-    const agent = input.agentId ? await this.deps.agents.find(input.agentId) : undefined
-    if (input.agentId && !agent) throw new NotFoundError(`Agent '${input.agentId}' not found`)
-    const provider = input.provider || agent?.aiProvider || this.deps.defaults.provider
+  onEnded(hook: RunEndedHook): void {
+    this.deps.recorder.onEnd(hook)
+  }
+
+  hide(id: string, deletedMessageId: string | null, uow?: UnitOfWork): Promise<boolean> {
+    return this.deps.repo.markDeleted(id, deletedMessageId, this.deps.clock.now(), uow)
+  }
+
+  hideForInstance(instanceId: string, uow?: UnitOfWork): Promise<number> {
+    return this.deps.repo.markDeletedForInstance(instanceId, this.deps.clock.now(), uow)
+  }
+
+  private newRun(spec: RunSpec, idempotencyKey: string | null): Run {
+    const { agent } = spec
+    const provider = spec.provider || agent?.aiProvider || this.deps.defaults.provider
     if (!isProvider(provider)) {
       throw new BadRequestError(`Unknown ai_provider '${provider}'; use one of: ${PROVIDERS.join(', ')}`)
     }
     const executor = PROVIDER_EXECUTORS[provider]
-    const cwd = await this.workingDirectory(input)
+    const cwd = spec.cwd ? this.deps.workspace.normalize(spec.cwd, 'cwd') : null
     if (!cwd && (executor === 'cli' || executor === 'conductor')) throw new BadRequestError(CWD_MISSING)
     const now = this.deps.clock.now()
-    const timeoutMs = Math.min(input.timeoutMs ?? this.deps.defaults.timeoutMs, this.deps.defaults.maxTimeoutMs)
     return {
       id: newObjectId(now),
       status: 'queued',
-      source: input.source,
+      source: spec.source,
       agentId: agent?.id ?? null,
       personaVersion: agent?.personaVersion ?? null,
-      instanceId: input.instanceId ?? null,
-      conversationId: input.conversationId ?? null,
-      screenplayId: input.screenplayId ?? null,
+      instanceId: spec.instanceId ?? null,
+      conversationId: spec.conversationId ?? null,
+      screenplayId: spec.screenplayId ?? null,
       executor,
       provider,
-      model: input.model || agent?.model || null,
-      input: input.input,
+      model: spec.model || agent?.model || null,
+      input: spec.input,
       cwd,
       prompt: null,
       output: '',
@@ -222,11 +161,13 @@ export class RunService {
       severity: null,
       usage: null,
       options: {
-        ...(agent && { agentName: agent.name, agentEmoji: agent.emoji, mcpServers: agent.mcpConfigs }),
-        ...input.options,
+        ...(agent && { agentName: agent.name, agentEmoji: agent.emoji, mcpServers: agent.mcpServers }),
+        ...(spec.contextMode && { contextMode: spec.contextMode }),
+        ...(spec.councilor && { councilor: spec.councilor }),
+        ...(spec.metadata && { metadata: spec.metadata }),
       },
-      idempotencyKey: input.idempotencyKey ?? null,
-      timeoutMs,
+      idempotencyKey,
+      timeoutMs: Math.min(spec.timeoutMs ?? this.deps.defaults.timeoutMs, this.deps.defaults.maxTimeoutMs),
       workerId: null,
       leaseExpiresAt: null,
       cancelRequested: false,
@@ -236,23 +177,6 @@ export class RunService {
       startedAt: null,
       endedAt: null,
       updatedAt: now,
-    }
-  }
-
-  /** The request's cwd, else its screenplay's (original-gateway.md §2.1.1 meant to inherit it). */
-  private async workingDirectory(input: CreateRunInput): Promise<string | null> {
-    if (input.cwd) return this.deps.workspace.normalize(input.cwd, 'cwd')
-    const inherited = input.screenplayId ? await this.deps.screenplays?.workingDirectoryOf(input.screenplayId) : null
-    return inherited ? this.deps.workspace.normalize(inherited, 'cwd') : null
-  }
-
-  private async assertConversationIdle(conversationId: string, tx: Kysely<Tables>): Promise<void> {
-    if (this.deps.database.dialect === 'postgres') {
-      // Serialises creators per conversation so two cannot both see it idle.
-      await sql`select pg_advisory_xact_lock(hashtext(${conversationId}))`.execute(tx)
-    }
-    if (await this.deps.repo.hasActiveRunInConversation(conversationId, tx)) {
-      throw new ConflictError(`A run is already in progress in conversation '${conversationId}'; wait for it or cancel it`)
     }
   }
 }

@@ -1,28 +1,57 @@
-// Reads one run's events for a streaming client: what is stored after its cursor, then the
-// live tail, in seq order with no gaps and no duplicates, ending after the final event.
+// The read side of runs for live readers: one run's events (what is stored after a cursor, then
+// the live tail, in seq order with no gaps and no duplicates, ending after the final event),
+// every run's events as they come, and waiting for a run to end.
+import { NotFoundError } from '../platform/http/errors.js'
+import type { Run } from './run.js'
+import { finalEventOf } from './run-ending.js'
 import type { RunEventHub } from './run-event-hub.js'
 import type { RunEventLog } from './run-event-log.js'
 import { isFinalEvent, isTerminal, type RunEvent } from './run-events.js'
+import type { RunRecorder } from './run-recorder.js'
 import type { RunsRepo } from './runs.repo.js'
-
-export interface RunStreamHandlers {
-  /** The next events, in order; several at once when they were stored together. */
-  onEvents(events: readonly RunEvent[]): void
-  /** The final event was delivered (or the run had already ended with nothing left to send). */
-  onEnd(): void
-  onError(err: unknown): void
-  /** Lets a replay wait while the reader's socket is backed up, instead of flooding it. */
-  waitForRoom?(): Promise<void>
-}
+import type { RunReader } from './runs.js'
 
 const PAGE = 500
 
+interface StreamDeps {
+  log: RunEventLog
+  hub: RunEventHub
+  repo: RunsRepo
+  recorder: Pick<RunRecorder, 'recentlyEnded'>
+}
+
 export class RunStreams {
-  constructor(private readonly deps: { log: RunEventLog; hub: RunEventHub; repo: RunsRepo }) {}
+  constructor(private readonly deps: StreamDeps) {}
 
   /** Starts delivering events with seq > `afterSeq`; returns a function that stops it. */
-  open(runId: string, afterSeq: number, handlers: RunStreamHandlers): () => void {
-    return new RunStreamReader(runId, afterSeq, handlers, this.deps).start()
+  follow(runId: string, afterSeq: number, reader: RunReader): () => void {
+    return new RunStreamReader(runId, afterSeq, reader, this.deps).start()
+  }
+
+  followAll(listener: (events: readonly RunEvent[]) => void): () => void {
+    return this.deps.hub.subscribeAll(listener)
+  }
+
+  /** Resolves with the run once it has ended, or as it is after `timeoutMs`; 404 for an unknown run. */
+  async waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+    let unsubscribe = () => {}
+    const ended = new Promise<void>((resolve) => {
+      unsubscribe = this.deps.hub.subscribe(id, (events) => {
+        if (events.some(isFinalEvent)) resolve()
+      })
+    })
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const status = await this.deps.repo.statusOf(id)
+      if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
+      if (!isTerminal(status)) await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      const run = this.deps.recorder.recentlyEnded(id) ?? (await this.deps.repo.get(id))
+      if (!run) throw new NotFoundError(`Run '${id}' not found`)
+      return run
+    } finally {
+      clearTimeout(timer)
+      unsubscribe()
+    }
   }
 }
 
@@ -36,8 +65,8 @@ class RunStreamReader {
   constructor(
     private readonly runId: string,
     afterSeq: number,
-    private readonly handlers: RunStreamHandlers,
-    private readonly deps: { log: RunEventLog; hub: RunEventHub; repo: RunsRepo },
+    private readonly reader: RunReader,
+    private readonly deps: StreamDeps,
   ) {
     this.cursor = afterSeq
   }
@@ -56,7 +85,7 @@ class RunStreamReader {
     this.done = true
     setImmediate(() => {
       this.stop()
-      this.handlers.onEnd()
+      this.reader.onEnd()
     })
   }
 
@@ -81,13 +110,13 @@ class RunStreamReader {
         if (this.done) return
         this.deliver(page)
         if (page.length < PAGE) break
-        await this.handlers.waitForRoom?.()
+        await this.reader.waitForRoom?.()
       }
       if (first && !this.done) await this.endIfLogIsGone()
     } catch (err) {
       if (!this.done) {
         this.stop()
-        this.handlers.onError(err)
+        this.reader.onError(err)
       }
       return
     } finally {
@@ -108,14 +137,14 @@ class RunStreamReader {
     if (!run || this.done || !isTerminal(run.status)) return
     if (this.cursor >= run.lastSeq) {
       this.stop()
-      this.handlers.onEnd()
+      this.reader.onEnd()
       return
     }
     const stored = await this.deps.log.readAfter(this.runId, this.cursor, 1)
     if (stored.length > 0) return
     // The events before the final one are gone for good: the rebuilt final event comes next.
     this.cursor = run.lastSeq - 1
-    this.deliver([finalEventOf(run.id, run.lastSeq, run.endedAt ?? run.updatedAt, run)])
+    this.deliver([{ ...finalEventOf(run), runId: run.id, seq: run.lastSeq, at: run.endedAt ?? run.updatedAt } as RunEvent])
   }
 
   /**
@@ -125,7 +154,13 @@ class RunStreamReader {
   private deliver(events: readonly RunEvent[]): void {
     if (this.done) return
     let start = 0
-    while (start < events.length && events[start]!.seq <= this.cursor) start++
+    while (start < events.length && events[start]!.seq <= this.cursor) {
+      // A reader whose cursor claims to be past the end still learns that the run has ended.
+      if (isFinalEvent(events[start++]!)) {
+        this.finish()
+        return
+      }
+    }
     let end = start
     while (end < events.length && events[end]!.seq === this.cursor + 1 + (end - start)) {
       if (isFinalEvent(events[end++]!)) break
@@ -134,7 +169,7 @@ class RunStreamReader {
       // Usually the whole publish is next: keep the very array, so every reader shares one frame.
       const next = start === 0 && end === events.length ? events : events.slice(start, end)
       this.cursor = next.at(-1)!.seq
-      this.handlers.onEvents(next)
+      this.reader.onEvents(next)
       if (isFinalEvent(next.at(-1)!)) {
         this.finish()
         return
@@ -144,38 +179,5 @@ class RunStreamReader {
       this.held.push(...events.slice(end))
       if (!this.catchingUp) void this.catchUp(false)
     }
-  }
-}
-
-function finalEventOf(
-  runId: string,
-  seq: number,
-  at: number,
-  run: {
-    status: string
-    output: string
-    error: string | null
-    exitCode: number | null
-    severity: string | null
-    startedAt: number | null
-    createdAt: number
-    timeoutMs: number
-  },
-): RunEvent {
-  const durationMs = at - (run.startedAt ?? run.createdAt)
-  const base = { runId, seq, at }
-  switch (run.status) {
-    case 'completed':
-      return {
-        ...base,
-        type: 'run.completed',
-        data: { output: run.output, exitCode: 0, durationMs, severity: (run.severity ?? 'success') as 'success' },
-      }
-    case 'cancelled':
-      return { ...base, type: 'run.cancelled', data: { output: run.output, durationMs } }
-    case 'timed_out':
-      return { ...base, type: 'run.timed_out', data: { output: run.output, durationMs, timeoutMs: run.timeoutMs } }
-    default:
-      return { ...base, type: 'run.failed', data: { error: run.error ?? 'failed', output: run.output, exitCode: run.exitCode ?? 1, durationMs } }
   }
 }

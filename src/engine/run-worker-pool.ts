@@ -5,15 +5,13 @@ import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../platform/clock.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
-import { DeltaCoalescer } from './delta-coalescer.js'
-import type { ExecutionResult, Executor } from './executor.js'
 import type { ExecutorKind } from '../platform/providers.js'
-import { durationOf, type Run } from './run.js'
-import type { RunEventBody } from './run-events.js'
+import { DeltaCoalescer } from './delta-coalescer.js'
+import type { ExecutionRequest, ExecutionResult, Executor, RunPreparer } from './executor.js'
+import type { Run } from './run.js'
+import { endingOf, type RunOutcome } from './run-ending.js'
 import type { RunRecorder } from './run-recorder.js'
-import type { RunEnding, RunsRepo } from './runs.repo.js'
-import { severityOf } from './severity.js'
-import type { ExecutionRequest } from './executor.js'
+import type { RunsRepo } from './runs.repo.js'
 
 export interface WorkerPoolConfig {
   concurrency: number
@@ -23,15 +21,10 @@ export interface WorkerPoolConfig {
   pollIntervalMs: number
 }
 
-/** Builds what an executor needs from a run (persona, screenplay, history…). */
-export interface RunPreparer {
-  prepare(run: Run): Promise<ExecutionRequest>
-}
-
 type StopReason = 'cancel' | 'timeout' | 'shutdown'
 
-export const QUEUED_CHANNEL = 'runs_queued'
-export const CANCEL_CHANNEL = 'run_cancel'
+const QUEUED_CHANNEL = 'runs_queued'
+const CANCEL_CHANNEL = 'run_cancel'
 
 export class RunWorkerPool {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
@@ -93,8 +86,9 @@ export class RunWorkerPool {
     this.launch(run)
   }
 
-  /** A run was just queued in this process: take it at once if there is room. */
+  /** A run was just queued here: take it at once if there is room, and tell the other instances. */
   queued(runId: string): void {
+    this.deps.cluster.send(QUEUED_CHANNEL, runId)
     if (!this.accepting) return
     if (!this.hasRoom()) {
       this.mayHaveQueued = true
@@ -113,16 +107,17 @@ export class RunWorkerPool {
     return claim.finally(() => this.claims.delete(claim))
   }
 
+  /** Stops the run wherever it executes: here, or on the instance that runs it. */
+  cancel(runId: string): void {
+    if (!this.stopRun(runId, 'cancel')) this.deps.cluster.send(CANCEL_CHANNEL, runId)
+  }
+
   /** Stops a run executing here; false when it is not running in this process. */
-  stopRun(runId: string, reason: StopReason): boolean {
+  private stopRun(runId: string, reason: StopReason): boolean {
     const controller = this.active.get(runId)
     if (!controller) return false
     controller.abort(reason)
     return true
-  }
-
-  get runningCount(): number {
-    return this.active.size
   }
 
   /**
@@ -203,7 +198,7 @@ export class RunWorkerPool {
     const coalescer = new DeltaCoalescer((bodies) => recorder.emit(run.id, bodies), config.coalesceMs)
     let result: ExecutionResult
     try {
-      const request = await this.deps.preparer.prepare(run)
+      const request = await this.prepare(run)
       result = await this.deps.executors[run.executor].execute(request, (event) => coalescer.push(event), controller.signal)
     } catch (err) {
       this.deps.logger.error({ err, runId: run.id }, 'executor failed')
@@ -212,11 +207,17 @@ export class RunWorkerPool {
       clearTimeout(timeout)
     }
     const pending = await coalescer.drain()
-    const output = result.output || coalescer.text
-    const now = clock.now()
-    const [ending, final] = endingOf(run, result, output, controller.signal.reason as StopReason | undefined, now)
-    const ended = await recorder.end(run.id, ['running'], ending, final, pending)
+    const outcome = outcomeOf(result, controller.signal.reason as StopReason | undefined)
+    const ending = endingOf(run, outcome, result.output || coalescer.text, result.usage ?? null, clock.now())
+    const ended = await recorder.end(run.id, ['running'], ending, pending)
     if (!ended) this.deps.logger.warn({ runId: run.id }, 'run was ended elsewhere before its worker finished')
+  }
+
+  /** The executor's request; the assembled prompt is kept on the run for the task details view. */
+  private async prepare(run: Run): Promise<ExecutionRequest> {
+    const request = await this.deps.preparer.prepare(run)
+    if (request.prompt !== run.input) await this.deps.repo.savePrompt(run.id, request.prompt)
+    return request
   }
 
   private async renewLeases(): Promise<void> {
@@ -230,38 +231,15 @@ export class RunWorkerPool {
   }
 }
 
-function endingOf(run: Run, result: ExecutionResult, output: string, reason: StopReason | undefined, now: number): [RunEnding, RunEventBody] {
-  const durationMs = durationOf(run, now)
-  const base = { output, usage: result.usage ?? null, endedAt: now }
-  switch (reason) {
+function outcomeOf(result: ExecutionResult, stopped: StopReason | undefined): RunOutcome {
+  switch (stopped) {
     case 'cancel':
-      return [
-        { ...base, status: 'cancelled', error: null, exitCode: null, severity: null },
-        { type: 'run.cancelled', data: { output, durationMs } },
-      ]
+      return { kind: 'cancelled' }
     case 'timeout':
-      return [
-        { ...base, status: 'timed_out', error: `timed out after ${run.timeoutMs} ms`, exitCode: 124, severity: 'error' },
-        { type: 'run.timed_out', data: { output, durationMs, timeoutMs: run.timeoutMs } },
-      ]
-    case 'shutdown': {
-      const error = 'the gateway stopped before the run finished'
-      return [
-        { ...base, status: 'failed', error, exitCode: 1, severity: 'error' },
-        { type: 'run.failed', data: { error, output, exitCode: 1, durationMs } },
-      ]
-    }
+      return { kind: 'timed_out' }
+    case 'shutdown':
+      return { kind: 'abandoned', error: 'the gateway stopped before the run finished' }
+    default:
+      return { kind: 'finished', result }
   }
-  if (result.exitCode !== 0) {
-    const error = result.error ?? `exited with code ${result.exitCode}`
-    return [
-      { ...base, status: 'failed', error, exitCode: result.exitCode, severity: 'error' },
-      { type: 'run.failed', data: { error, output, exitCode: result.exitCode, durationMs } },
-    ]
-  }
-  const severity = severityOf(output, 0)
-  return [
-    { ...base, status: 'completed', error: null, exitCode: 0, severity },
-    { type: 'run.completed', data: { output, exitCode: 0, durationMs, severity } },
-  ]
 }

@@ -1,9 +1,16 @@
 // The run: one execution of an agent on an input, and what produced it.
 import type { ExecutorKind, Provider } from '../platform/providers.js'
-import type { RunStatus, Severity, Usage } from './run-events.js'
+import type { RunContext, RunStatus, Severity, Usage } from './run-events.js'
 
 export const RUN_SOURCES = ['api', 'chat', 'stream', 'execute', 'councilor', 'portfolio', 'mcp'] as const
 export type RunSource = (typeof RUN_SOURCES)[number]
+
+/** Who reports, on runs of the councilor scheduler. */
+export interface CouncilorTag {
+  councilorId: string
+  taskName: string
+  displayName: string
+}
 
 /** Everything a run needs besides its columns; kept as one JSON document. */
 export interface RunOptions {
@@ -12,14 +19,7 @@ export interface RunOptions {
   contextMode?: 'stateless' | 'stateful'
   /** MCP server names whose tools the model may call. */
   mcpServers?: string[]
-  /** The legacy stream id (`job_<uuid>`) when the run was started by /api/v1/stream-execute. */
-  jobId?: string
-  /** Conversation messages this run writes: the user's and the bot placeholder. */
-  userMessageId?: string
-  botMessageId?: string
-  isCouncilor?: boolean
-  /** Set on runs of the councilor scheduler: who reports and which task. */
-  councilor?: { councilorId: string; taskName: string; displayName: string }
+  councilor?: CouncilorTag
   /** Free-form caller metadata, echoed back on reads. */
   metadata?: Record<string, unknown>
 }
@@ -58,6 +58,29 @@ export interface Run {
   updatedAt: number
 }
 
-export function durationOf(run: Pick<Run, 'startedAt' | 'endedAt' | 'createdAt'>, now: number): number {
-  return (run.endedAt ?? now) - (run.startedAt ?? run.createdAt)
+/** How long the run executed (to its end, else to `now`); 0 for a run that never started. */
+export function durationOf(run: Pick<Run, 'startedAt' | 'endedAt'>, now?: number): number {
+  const end = run.endedAt ?? now
+  return run.startedAt === null || end === undefined ? 0 : Math.max(0, end - run.startedAt)
+}
+
+export function isCouncilorRun(run: Pick<Run, 'source'>): boolean {
+  return run.source === 'councilor'
+}
+
+/** Who and what a run is for, as live readers see it (carried by `run.queued`). */
+export function contextOf(run: Run): RunContext {
+  return {
+    agentId: run.agentId,
+    agentName: run.options.agentName ?? null,
+    agentEmoji: run.options.agentEmoji ?? null,
+    instanceId: run.instanceId,
+    conversationId: run.conversationId,
+    screenplayId: run.screenplayId,
+    source: run.source,
+    provider: run.provider,
+    model: run.model,
+    isCouncilor: isCouncilorRun(run),
+    ...(run.options.councilor && { councilor: run.options.councilor }),
+  }
 }

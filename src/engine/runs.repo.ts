@@ -1,80 +1,56 @@
 // Run storage. The runs table is also the queue: workers claim queued rows atomically
 // (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single writer).
+import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
 import { fromBool, fromJson, toJson } from '../platform/db/json.js'
 import type { RunsTable, Tables } from '../platform/db/tables.js'
 import type { ExecutorKind, Provider } from '../platform/providers.js'
 import type { Run, RunOptions, RunSource } from './run.js'
+import type { RunEnding } from './run-ending.js'
 import type { RunStatus, Severity, Usage } from './run-events.js'
-
-export interface RunFilter {
-  ids?: string[]
-  statuses?: RunStatus[]
-  agentId?: string
-  instanceId?: string
-  conversationId?: string
-  screenplayId?: string
-  source?: RunSource
-  /** Only runs from (true) or not from (false) the councilor scheduler. */
-  councilor?: boolean
-  includeDeleted?: boolean
-}
-
-export const RUN_SORT_KEYS = ['created_at', 'updated_at', 'started_at', 'ended_at', 'status', 'agent_id'] as const
-export type RunSortKey = (typeof RUN_SORT_KEYS)[number]
-
-export interface ListRunsOptions extends RunFilter {
-  limit: number
-  offset: number
-  /** Default: created_at, newest first. */
-  sortBy?: RunSortKey
-  ascending?: boolean
-}
-
-/** Columns a finished run gets; the run is only finished if it is still in `from` statuses. */
-export interface RunEnding {
-  status: RunStatus
-  output: string
-  error: string | null
-  exitCode: number | null
-  severity: Severity | null
-  usage: Usage | null
-  endedAt: number
-}
+import type { ListRunsOptions, RunFilter } from './runs.js'
 
 export interface RunsRepo {
-  insert(run: Run, tx?: Kysely<Tables>): Promise<void>
-  get(id: string, tx?: Kysely<Tables>): Promise<Run | undefined>
+  insert(run: Run, uow?: UnitOfWork): Promise<void>
+  get(id: string, uow?: UnitOfWork): Promise<Run | undefined>
   findByIdempotencyKey(key: string): Promise<Run | undefined>
   statusOf(id: string): Promise<RunStatus | undefined>
   list(options: ListRunsOptions): Promise<Run[]>
   count(filter: RunFilter): Promise<number>
-  hasActiveRunInConversation(conversationId: string, tx?: Kysely<Tables>): Promise<boolean>
+  /**
+   * Whether the conversation has a queued or running run. Inside `uow`, and on PostgreSQL it first
+   * takes the conversation's transaction lock, so two creators cannot both see it idle.
+   */
+  isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean>
   /**
    * queued → running for this worker, reserving one event number (for `run.started`) in the same
    * write; undefined when it is not claimable (gone, taken, conversation busy).
    */
-  claim(id: string, workerId: string, leaseExpiresAt: number, now: number, tx?: Kysely<Tables>): Promise<Run | undefined>
+  claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
   /** Claims the oldest claimable queued run (same contract as `claim`). */
-  claimNext(workerId: string, leaseExpiresAt: number, now: number, tx?: Kysely<Tables>): Promise<Run | undefined>
+  claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
   /** Extends the leases of this worker's running runs; returns the ids whose cancellation was requested. */
   renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]>
   /**
    * Ends a run that is still in one of `from` and returns it, reserving `seqs` event numbers in
    * the same write (the run's lastSeq is the last of them); undefined when it already moved on.
    */
-  end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, tx?: Kysely<Tables>): Promise<Run | undefined>
+  end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, uow?: UnitOfWork): Promise<Run | undefined>
+  /** Flags a queued or running run for its worker to stop; a finished run is left as it is. */
   requestCancel(id: string, now: number): Promise<void>
   /** Running runs whose lease lapsed before `now`. */
   listExpiredLeases(now: number, limit: number): Promise<Run[]>
-  saveOutput(id: string, output: string, now: number): Promise<void>
   savePrompt(id: string, prompt: string): Promise<void>
-  markDeleted(id: string, messageId: string | null, now: number, tx?: Kysely<Tables>): Promise<boolean>
+  markDeleted(id: string, messageId: string | null, now: number, uow?: UnitOfWork): Promise<boolean>
   /** Hides every run of an instance (its history); returns how many were hidden. */
-  markDeletedForInstance(instanceId: string, now: number, tx?: Kysely<Tables>): Promise<number>
+  markDeletedForInstance(instanceId: string, now: number, uow?: UnitOfWork): Promise<number>
   /** Advances the run's event counter by `count` and returns the first seq to use. */
-  reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number>
+  /**
+   * Advances a running run's event counter by `count` and returns the first seq to use; undefined
+   * when the run is no longer running (its final event is its last: nothing may follow it).
+   */
+  reserveSeqs(id: string, count: number, uow: UnitOfWork): Promise<number | undefined>
 }
 
 type RunRow = Selectable<RunsTable>
@@ -89,11 +65,13 @@ export class KyselyRunsRepo implements RunsRepo {
     private readonly dialect: Dialect,
   ) {}
 
-  async insert(run: Run, tx: Kysely<Tables> = this.db): Promise<void> {
+  async insert(run: Run, uow?: UnitOfWork): Promise<void> {
+    const tx = queriesOf(uow, this.db)
     await tx.insertInto('runs').values(toRow(run)).execute()
   }
 
-  async get(id: string, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
+  async get(id: string, uow?: UnitOfWork): Promise<Run | undefined> {
+    const tx = queriesOf(uow, this.db)
     const row = await tx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
     return row ? toRun(row) : undefined
   }
@@ -127,7 +105,9 @@ export class KyselyRunsRepo implements RunsRepo {
     return Number(row.n)
   }
 
-  async hasActiveRunInConversation(conversationId: string, tx: Kysely<Tables> = this.db): Promise<boolean> {
+  async isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean> {
+    const tx = queriesOf(uow, this.db)
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${conversationId}))`.execute(tx)
     const row = await tx
       .selectFrom('runs')
       .select('id')
@@ -138,15 +118,22 @@ export class KyselyRunsRepo implements RunsRepo {
     return row !== undefined
   }
 
-  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number, tx: Kysely<Tables> = this.db) {
-    return this.claimWhere(tx, workerId, leaseExpiresAt, now, id)
+  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
+    return this.claimWhere(uow, workerId, leaseExpiresAt, now, id)
   }
 
-  async claimNext(workerId: string, leaseExpiresAt: number, now: number, tx: Kysely<Tables> = this.db) {
-    return this.claimWhere(tx, workerId, leaseExpiresAt, now)
+  async claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
+    return this.claimWhere(uow, workerId, leaseExpiresAt, now)
   }
 
-  private async claimWhere(tx: Kysely<Tables>, workerId: string, leaseExpiresAt: number, now: number, id?: string): Promise<Run | undefined> {
+  private async claimWhere(
+    uow: UnitOfWork | undefined,
+    workerId: string,
+    leaseExpiresAt: number,
+    now: number,
+    id?: string,
+  ): Promise<Run | undefined> {
+    const tx = queriesOf(uow, this.db)
     try {
       const row = await tx
         .updateTable('runs')
@@ -195,7 +182,8 @@ export class KyselyRunsRepo implements RunsRepo {
     return rows.filter((row) => fromBool(row.cancel_requested)).map((row) => row.id)
   }
 
-  async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, tx: Kysely<Tables> = this.db): Promise<Run | undefined> {
+  async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, uow?: UnitOfWork): Promise<Run | undefined> {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('runs')
       .set((eb) => ({
@@ -218,7 +206,12 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 
   async requestCancel(id: string, now: number): Promise<void> {
-    await this.db.updateTable('runs').set({ cancel_requested: true, updated_at: now }).where('id', '=', id).execute()
+    await this.db
+      .updateTable('runs')
+      .set({ cancel_requested: true, updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .execute()
   }
 
   async listExpiredLeases(now: number, limit: number): Promise<Run[]> {
@@ -233,15 +226,12 @@ export class KyselyRunsRepo implements RunsRepo {
     return rows.map(toRun)
   }
 
-  async saveOutput(id: string, output: string, now: number): Promise<void> {
-    await this.db.updateTable('runs').set({ output, updated_at: now }).where('id', '=', id).where('status', '=', 'running').execute()
-  }
-
   async savePrompt(id: string, prompt: string): Promise<void> {
     await this.db.updateTable('runs').set({ prompt }).where('id', '=', id).execute()
   }
 
-  async markDeleted(id: string, messageId: string | null, now: number, tx: Kysely<Tables> = this.db): Promise<boolean> {
+  async markDeleted(id: string, messageId: string | null, now: number, uow?: UnitOfWork): Promise<boolean> {
+    const tx = queriesOf(uow, this.db)
     const result = await tx
       .updateTable('runs')
       .set({ is_deleted: true, deleted_message_id: messageId, updated_at: now })
@@ -251,7 +241,8 @@ export class KyselyRunsRepo implements RunsRepo {
     return Number(result.numUpdatedRows) === 1
   }
 
-  async markDeletedForInstance(instanceId: string, now: number, tx: Kysely<Tables> = this.db): Promise<number> {
+  async markDeletedForInstance(instanceId: string, now: number, uow?: UnitOfWork): Promise<number> {
+    const tx = queriesOf(uow, this.db)
     const result = await tx
       .updateTable('runs')
       .set({ is_deleted: true, updated_at: now })
@@ -261,14 +252,15 @@ export class KyselyRunsRepo implements RunsRepo {
     return Number(result.numUpdatedRows)
   }
 
-  async reserveSeqs(id: string, count: number, tx: Kysely<Tables>): Promise<number> {
-    const row = await tx
+  async reserveSeqs(id: string, count: number, uow: UnitOfWork): Promise<number | undefined> {
+    const row = await queriesOf(uow, this.db)
       .updateTable('runs')
       .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
       .where('id', '=', id)
+      .where('status', '=', RUNNING)
       .returning('last_seq')
-      .executeTakeFirstOrThrow()
-    return Number(row.last_seq) - count + 1
+      .executeTakeFirst()
+    return row && Number(row.last_seq) - count + 1
   }
 
   private filtered(filter: RunFilter) {

@@ -19,7 +19,3 @@ export function newObjectId(now = Date.now()): string {
 export function newUuid(): string {
   return randomUUID()
 }
-
-export function isObjectId(value: string): boolean {
-  return /^[0-9a-f]{24}$/.test(value)
-}

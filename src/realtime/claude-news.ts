@@ -1,10 +1,10 @@
 // Headline events the web client's news feed shows, derived from one Claude CLI stream-json
 // object (original-gateway.md §4.2): agent_init, agent_tool_use, agent_result.
-import type { GamificationMessage } from './gamification-hub.js'
+import type { Frame } from '../platform/events/frame.js'
 
 type Json = Record<string, unknown>
 
-export function claudeNews(event: unknown, context: Json): GamificationMessage[] {
+export function claudeNews(event: unknown, context: Json): Frame[] {
   if (typeof event !== 'object' || event === null) return []
   const e = event as Json
   const base = { ...context, level: 'news' }

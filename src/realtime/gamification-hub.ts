@@ -4,12 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
-import { StallGuard } from './stall-guard.js'
-
-export interface GamificationMessage {
-  type: string
-  data: Record<string, unknown>
-}
+import type { Frame } from '../platform/events/frame.js'
+import { StallGuard } from '../platform/http/stall-guard.js'
 
 interface Client {
   id: string
@@ -51,12 +47,12 @@ export class GamificationHub {
   }
 
   /** To this instance's clients only (for messages every instance derives by itself). */
-  broadcastLocal(message: GamificationMessage): void {
+  broadcastLocal(message: Frame): void {
     this.deliver(frameOf(message), message)
   }
 
   /** To the clients of every gateway instance. */
-  broadcast(message: GamificationMessage): void {
+  broadcast(message: Frame): void {
     const frame = frameOf(message)
     this.deliver(frame, message)
     this.cluster.send(CHANNEL, frame)
@@ -111,7 +107,7 @@ export class GamificationHub {
     }
   }
 
-  private sendTo(client: Client, message: GamificationMessage): void {
+  private sendTo(client: Client, message: Frame): void {
     if (client.socket.readyState === OPEN) client.socket.send(frameOf(message))
   }
 
@@ -121,6 +117,6 @@ export class GamificationHub {
   }
 }
 
-export function frameOf(message: GamificationMessage): string {
+export function frameOf(message: Frame): string {
   return JSON.stringify({ type: message.type, data: message.data, timestamp: Date.now() / 1000 })
 }

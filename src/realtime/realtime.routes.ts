@@ -2,6 +2,7 @@
 import type {} from '@fastify/websocket'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { parseFrame } from '../platform/events/frame.js'
 import { assertInternalCaller } from '../platform/http/internal-auth.js'
 import type { GamificationHub } from './gamification-hub.js'
 import { TASK_EVENT_TYPES, type WatcherIngest } from './watcher-ingest.js'
@@ -31,6 +32,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app
     },
     (socket) => {
       socket.on('message', (raw) => {
+        // compat: original-gateway.md §4.2: anything but a `{type, data}` object is ignored.
         const frame = parseFrame(raw.toString())
         if (frame) ingest.streamFrame(frame)
       })
@@ -54,17 +56,4 @@ export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app
       return { success: true as const, message: `Event ${req.body.type} broadcasted`, clients_count: clients }
     },
   )
-}
-
-/** `{type, data}` frames; anything else is ignored (compat: original-gateway.md §4.2). */
-function parseFrame(text: string): { type: string; data: Record<string, unknown> } | undefined {
-  try {
-    const frame = JSON.parse(text) as { type?: unknown; data?: unknown }
-    if (typeof frame?.type !== 'string') return undefined
-    const data = frame.data ?? {}
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
-    return { type: frame.type, data: data as Record<string, unknown> }
-  } catch {
-    return undefined
-  }
 }

@@ -54,11 +54,11 @@ async function watchCouncilorRun(t: TestContext, provider: string, councilorId: 
   const { app, deps } = await buildTestApp(t)
   const { socket: ws, inbox } = await connect(app, '/ws/gamification')
   t.after(() => ws.terminate())
-  const run = await deps.engine.runs.create({
+  const run = await deps.runs.create({
     source: 'councilor',
     input: 'check the build',
     provider,
-    options: { isCouncilor: true, councilor: { councilorId, taskName: 'Build check', displayName: 'Builder' } },
+    councilor: { councilorId, taskName: 'Build check', displayName: 'Builder' },
   })
   return { run, inbox }
 }
@@ -66,12 +66,14 @@ async function watchCouncilorRun(t: TestContext, provider: string, councilorId: 
 describe('WS /ws/gamification', () => {
   it('greets each client and answers its commands', async (t) => {
     const { app } = await buildTestApp(t)
+    const before = Date.now()
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
     await inbox.until((f) => f.length === 1)
     assert.equal(inbox.frames[0]!.type, 'connected')
     assert.equal(typeof inbox.frames[0]!.data.client_id, 'string')
-    assert.equal(typeof inbox.frames[0]!.timestamp, 'number')
+    const { timestamp } = inbox.frames[0]!
+    assert.ok(timestamp >= before / 1000 && timestamp <= Date.now() / 1000, `the time of sending, in seconds: ${timestamp}`)
     ws.send(JSON.stringify({ command: 'ping' }))
     ws.send(JSON.stringify({ command: 'get_stats' }))
     ws.send(JSON.stringify({ command: 'dance' }))
@@ -94,7 +96,8 @@ describe('WS /ws/gamification', () => {
   })
 
   it('tells the feed about a run from submission to completion', async (t) => {
-    const { app } = await buildTestApp(t)
+    // Echo pauses before each word, so a run lasts a while and its duration is not 0.
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '20' } })
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
     const run = (
@@ -112,7 +115,25 @@ describe('WS /ws/gamification', () => {
     assert.equal(completed.status, 'completed')
     assert.equal(completed.result_summary, 'all done here')
     assert.equal(completed.level, 'result')
-    assert.equal(typeof completed.duration_ms, 'number')
+    assert.equal(completed.duration_ms, Date.parse(run.ended_at) - Date.parse(run.started_at))
+  })
+
+  it('tells the feed how a completed run reads: its severity from its output', async (t) => {
+    const { app } = await buildTestApp(t)
+    const { socket: ws, inbox } = await connect(app, '/ws/gamification')
+    t.after(() => ws.terminate())
+    const cases = [
+      ['all done here', 'success'],
+      ['one call is deprecated', 'warning'],
+      ['the build failed twice', 'error'],
+    ]
+    for (const [input, severity] of cases) {
+      const run = (await app.inject({ method: 'POST', url: '/api/runs', payload: { input, ai_provider: 'echo', wait: true } })).json()
+      assert.deepEqual([run.status, run.severity], ['completed', severity], input)
+      const isIt = (f: Frame) => f.type === 'task_completed' && f.data.task_id === run.run_id
+      const completed = (await inbox.until((frames) => frames.some(isIt))).find(isIt)!.data
+      assert.deepEqual([completed.status, completed.severity], ['completed', severity], input)
+    }
   })
 
   it('reports a failed run as task_error', async (t) => {
@@ -200,7 +221,7 @@ describe('WS /ws/gamification', () => {
     assert.match(String(error.error), /OPENAI_API_KEY is not configured/)
   })
 
-  it('drops a client that stops reading while the others keep receiving everything', async (t) => {
+  it('drops a client that stops reading while the others keep receiving everything', { timeout: 60_000 }, async (t) => {
     const { app, deps } = await buildTestApp(t, { env: { SSE_MAX_BUFFERED_BYTES: '65536' } })
     const base = (await listen(app)).replace('http', 'ws')
     const fast = new WebSocket(`${base}/ws/gamification`)

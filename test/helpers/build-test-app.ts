@@ -1,13 +1,14 @@
 // The real app over a fresh database, closed when the test ends.
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
+import type { KyselyPlugin } from 'kysely'
 import type { Logger } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import type { InstanceHistorySource } from '../../src/modules/instances/instance-history.js'
 import type { Clock } from '../../src/platform/clock.js'
-import { createTestDatabase } from './test-database.js'
+import { createTestDatabase, type TestDatabase } from './test-database.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -22,6 +23,8 @@ export interface TestAppOptions {
   instanceHistory?: InstanceHistorySource
   /** The app's logger (default: none), for tests that read what the gateway logs. */
   logger?: Logger
+  /** Kysely plugins on every query (e.g. a QueryLog that counts them). */
+  plugins?: KyselyPlugin[]
 }
 
 export function testConfig(env: Record<string, string> = {}, databaseUrl = 'sqlite::memory:'): Config {
@@ -30,21 +33,52 @@ export function testConfig(env: Record<string, string> = {}, databaseUrl = 'sqli
 
 export async function buildTestApp(t: Pick<TestContext, 'after'>, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase()
+  const { testApp, close } = await openTestApp(database, options)
+  t.after(async () => {
+    await close()
+    await database.drop()
+  })
+  return testApp
+}
+
+/**
+ * One database that gateways open in turn, as when a gateway stops and another starts on the
+ * same data: `start` builds the next app on it. When the test ends every app is closed, then the
+ * database is dropped.
+ */
+export async function restartableTestApp(t: Pick<TestContext, 'after'>): Promise<{ start(options?: TestAppOptions): Promise<TestApp> }> {
+  const database = await createTestDatabase({ reopenable: true })
+  const closers: Array<() => Promise<void>> = []
+  t.after(async () => {
+    for (const close of closers) await close()
+    await database.drop()
+  })
+  return {
+    async start(options = {}) {
+      const { testApp, close } = await openTestApp(database, options)
+      closers.push(close)
+      return testApp
+    },
+  }
+}
+
+async function openTestApp(database: TestDatabase, options: TestAppOptions): Promise<{ testApp: TestApp; close(): Promise<void> }> {
   const config = testConfig(options.env, database.url)
   const deps = await createDeps(config, {
     ...(options.clock && { clock: options.clock }),
     ...(options.instanceHistory && { instanceHistory: options.instanceHistory }),
-    database: { ...(database.schema && { schema: database.schema }), poolSize: 4 },
+    database: { ...(database.schema && { schema: database.schema }), poolSize: 4, ...(options.plugins && { plugins: options.plugins }) },
   })
   const app = await buildApp(deps, { logger: options.logger ?? false })
   await app.ready()
   deps.start()
-  t.after(async () => {
-    await app.close()
-    await deps.close()
-    await database.drop()
-  })
-  return { app, deps, config }
+  return {
+    testApp: { app, deps, config },
+    async close() {
+      await app.close()
+      await deps.close()
+    },
+  }
 }
 
 /** A clock tests move by hand. */

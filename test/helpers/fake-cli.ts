@@ -23,6 +23,8 @@ export interface FakeCliDir {
   failing(code: number): FakeCli
   /** Answers in plain text on stdout and a note on stderr (gemini, cursor-agent). */
   plain(): FakeCli
+  /** Prints `chunk` on stdout `chunks` times, one a millisecond at most, then waits forever (gemini, cursor-agent). */
+  flood(chunk: string, chunks: number): FakeCli
 }
 
 /** A temp dir of fake CLIs, removed when the test ends. */
@@ -54,6 +56,17 @@ const pidFile = ${JSON.stringify(pidFile)}
     slow: (options = {}) => write(`${options.ignoreSigterm ? "process.on('SIGTERM', () => {})" : ''}\n${SLOW}`),
     failing: (code) => write(`process.stderr.write('fatal: the fake CLI broke\\n'); process.exit(${code})`),
     plain: () => write(PLAIN),
+    flood: (chunk, chunks) =>
+      write(`
+let left = ${chunks}
+const next = () => {
+  if (left-- <= 0) return
+  if (process.stdout.write(${JSON.stringify(chunk)})) setTimeout(next, 1)
+  else process.stdout.once('drain', next)
+}
+next()
+setInterval(() => {}, 1000)
+`),
   }
 }
 
@@ -93,11 +106,5 @@ export function isProcessRunning(pid: number): boolean {
   }
 }
 
-/** Polls until `predicate` holds; throws after `timeoutMs` (an upper bound, not a measurement). */
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** Kept under its old name for the CLI tests. */
+export { waitFor as waitUntil } from './wait.js'

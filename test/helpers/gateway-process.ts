@@ -82,15 +82,20 @@ export async function startGateway(options: { cwd: string; env?: Record<string, 
     child,
     logs: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode
+      if (hasExited(child)) return child.exitCode
       child.kill(signal)
       const [code] = (await once(child, 'exit')) as [number | null]
       return code
     },
     async exited() {
-      if (child.exitCode !== null) return child.exitCode
+      if (hasExited(child)) return child.exitCode
       const [code] = (await once(child, 'exit')) as [number | null]
       return code
     },
   }
+}
+
+/** A process ended by a signal keeps exitCode null; its signalCode says it is gone. */
+function hasExited(child: ChildProcessWithoutNullStreams): boolean {
+  return child.exitCode !== null || child.signalCode !== null
 }

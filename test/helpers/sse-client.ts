@@ -27,28 +27,43 @@ export async function openSse(url: string, init: RequestInit = {}): Promise<SseS
   const notify = () => {
     for (const waiter of waiters) waiter()
   }
+  // Set before the last notify, so a waiter whose frames never came hears that the stream ended.
+  let ended = false
   const done = (async () => {
     if (!res.body) return
     const decoder = new TextDecoder()
-    let buffer = ''
+    // The text of the frame under way, in pieces: a large frame is joined once, when it is complete.
+    let parts: string[] = []
+    let endsWithNewline = false
+    const complete = (body: string) => {
+      frames.push(parseFrame(body))
+      parts = []
+      notify()
+    }
     try {
       for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          frames.push(parseFrame(buffer.slice(0, end)))
-          buffer = buffer.slice(end + 2)
-          notify()
+        const text = decoder.decode(chunk as Uint8Array, { stream: true })
+        let start = 0
+        if (endsWithNewline && text.startsWith('\n')) {
+          complete(parts.join('').slice(0, -1))
+          start = 1
         }
+        let end: number
+        while ((end = text.indexOf('\n\n', start)) !== -1) {
+          parts.push(text.slice(start, end))
+          complete(parts.join(''))
+          start = end + 2
+        }
+        if (start < text.length) parts.push(text.slice(start))
+        endsWithNewline = parts.length > 0 && parts.at(-1)!.endsWith('\n')
       }
     } catch {
       // aborted
     } finally {
+      ended = true
       notify()
     }
   })()
-  let ended = false
-  void done.then(() => (ended = true))
   return {
     frames,
     status: res.status,

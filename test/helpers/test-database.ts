@@ -2,6 +2,9 @@
 // TEST_DIALECT=postgres (it does so when TEST_DATABASE_URL is set). Each PostgreSQL user of the
 // suite gets its own schema, dropped afterwards, so test files can run in parallel.
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import pg from 'pg'
 
 export type TestDialect = 'sqlite' | 'postgres'
@@ -16,8 +19,16 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (testDialect() === 'sqlite') return { url: 'sqlite::memory:', drop: async () => {} }
+/**
+ * A fresh database. `reopenable`: one that outlives its connections (SQLite in a file rather than
+ * in memory), for tests that stop a gateway and start another on the same data.
+ */
+export async function createTestDatabase(options: { reopenable?: boolean } = {}): Promise<TestDatabase> {
+  if (testDialect() === 'sqlite') {
+    if (!options.reopenable) return { url: 'sqlite::memory:', drop: async () => {} }
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-test-db-'))
+    return { url: `sqlite:${path.join(dir, 'gateway.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  }
   const url = process.env.TEST_DATABASE_URL
   if (!url) throw new Error('TEST_DIALECT=postgres needs TEST_DATABASE_URL')
   const schema = `t_${randomBytes(6).toString('hex')}`

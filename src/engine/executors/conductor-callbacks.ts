@@ -2,14 +2,10 @@
 // bodies and `/ws/agent-stream` frames) to the conductor run waiting for that task. The inbound
 // endpoints call `dispatch`; the conductor executor subscribes for its run id (= task id).
 import type { ClusterChannel } from '../../platform/events/cluster-channel.js'
+import { parseFrame, type Frame } from '../../platform/events/frame.js'
 
-/** One watcher message: `{type, data}` with `data.task_id` naming the task. */
-export interface ConductorFrame {
-  type: string
-  data: Record<string, unknown>
-}
-
-export type ConductorFrameHandler = (frame: ConductorFrame) => void
+/** A watcher message names its task in `data.task_id`. */
+export type ConductorFrameHandler = (frame: Frame) => void
 
 const FORWARD_CHANNEL = 'conductor_frame'
 
@@ -32,7 +28,7 @@ export class ConductorCallbackRouter {
    * this process waits for that task (it may still be forwarded to other instances); the caller
    * decides what else to do with it, e.g. rebroadcast it as the original gateway did.
    */
-  dispatch(frame: ConductorFrame): boolean {
+  dispatch(frame: Frame): boolean {
     if (this.deliver(frame)) return true
     if (taskIdOf(frame)) this.cluster?.send(FORWARD_CHANNEL, JSON.stringify(frame))
     return false
@@ -49,7 +45,7 @@ export class ConductorCallbackRouter {
     }
   }
 
-  private deliver(frame: ConductorFrame): boolean {
+  private deliver(frame: Frame): boolean {
     const taskId = taskIdOf(frame)
     const set = taskId ? this.handlers.get(taskId) : undefined
     if (!set || set.size === 0) return false
@@ -58,16 +54,7 @@ export class ConductorCallbackRouter {
   }
 }
 
-function taskIdOf(frame: ConductorFrame): string | undefined {
+function taskIdOf(frame: Frame): string | undefined {
   const id = frame.data?.task_id
   return typeof id === 'string' && id !== '' ? id : undefined
-}
-
-function parseFrame(payload: string): ConductorFrame | undefined {
-  try {
-    const frame = JSON.parse(payload) as ConductorFrame
-    return typeof frame?.type === 'string' && typeof frame.data === 'object' && frame.data !== null ? frame : undefined
-  } catch {
-    return undefined
-  }
 }

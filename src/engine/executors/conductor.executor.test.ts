@@ -4,7 +4,8 @@ import { execute, executionRequest } from '../../../test/helpers/executor-harnes
 import { closedPort, deferred, startFakeConductor, taskDocument, type ConductorAnswer } from '../../../test/helpers/fake-conductor.js'
 import type { ClusterChannel } from '../../platform/events/cluster-channel.js'
 import type { ExecutionRequest } from '../executor.js'
-import { ConductorCallbackRouter, type ConductorFrame } from './conductor-callbacks.js'
+import type { Frame } from '../../platform/events/frame.js'
+import { ConductorCallbackRouter } from './conductor-callbacks.js'
 import { ConductorExecutor } from './conductor.executor.js'
 
 const RUN_ID = '65a1b2c3d4e5f60718293a4b'
@@ -26,7 +27,7 @@ function conductorRequest(overrides: Partial<ExecutionRequest> = {}): ExecutionR
   })
 }
 
-function frame(type: string, data: Record<string, unknown> = {}, taskId = RUN_ID): ConductorFrame {
+function frame(type: string, data: Record<string, unknown> = {}, taskId = RUN_ID): Frame {
   return { type, data: { task_id: taskId, agent_id: 'Writer_Agent', ...data } }
 }
 
@@ -197,7 +198,7 @@ describe('ConductorCallbackRouter', () => {
     const [here, there] = pairedChannels()
     const local = new ConductorCallbackRouter(here)
     const remote = new ConductorCallbackRouter(there)
-    const seen: ConductorFrame[] = []
+    const seen: Frame[] = []
     remote.subscribe('t9', (f) => seen.push(f))
     assert.equal(local.dispatch(frame('agent_stream', { event: { type: 'system' } }, 't9')), false)
     assert.deepEqual(seen, [frame('agent_stream', { event: { type: 'system' } }, 't9')])

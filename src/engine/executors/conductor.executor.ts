@@ -4,7 +4,8 @@
 // ConductorCallbackRouter and become live events.
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import { ClaudeStreamParser } from './claude-stream.js'
-import type { ConductorCallbackRouter, ConductorFrame } from './conductor-callbacks.js'
+import type { Frame } from '../../platform/events/frame.js'
+import type { ConductorCallbackRouter } from './conductor-callbacks.js'
 
 export interface ConductorExecutorOptions {
   /** Base URL of the Conductor API, without a trailing slash. */
@@ -102,7 +103,7 @@ export class ConductorExecutor implements Executor {
  * frames (task_picked, stream_start/end, task_completed…) repeat what the run's own events
  * report, and the gateway derives those broadcasts from the run.
  */
-function onFrame(frame: ConductorFrame, parser: ClaudeStreamParser): void {
+function onFrame(frame: Frame, parser: ClaudeStreamParser): void {
   const event = frame.data.event
   if (frame.type === 'agent_stream' && typeof event === 'object' && event !== null && !Array.isArray(event)) {
     parser.event(event as Record<string, unknown>)

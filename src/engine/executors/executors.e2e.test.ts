@@ -210,7 +210,7 @@ describe('conductor executor end to end', () => {
     await waitUntil(async () => (await lastSeq()) >= 4, 15_000, 'the watcher frame reached the run')
     release.resolve({ body: taskDocument(call, { result: 'Autumn wind, final' }) })
 
-    await deps.engine.runs.waitForEnd(created.run_id, 15_000)
+    await deps.runs.waitForEnd(created.run_id, 15_000)
     const run = (await app.inject({ method: 'GET', url: `/api/runs/${created.run_id}` })).json()
     assert.equal(run.status, 'completed')
     assert.equal(run.executor, 'conductor')

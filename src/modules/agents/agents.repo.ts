@@ -1,4 +1,5 @@
 // Agent catalog storage: the only place with queries on `agents`.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
 import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
 import type { AgentsTable, Tables } from '../../platform/db/tables.js'
@@ -31,14 +32,14 @@ export type AgentChanges = Partial<Omit<Agent, 'agentId' | 'createdAt'>>
 
 export interface AgentsRepo {
   /** Inserts the agent, or revives a soft-deleted one with the same id; undefined when a live one exists. */
-  insertOrRevive(agent: Agent, tx?: Kysely<Tables>): Promise<Agent | undefined>
-  findById(agentId: string, options?: { includeDeleted?: boolean }, tx?: Kysely<Tables>): Promise<Agent | undefined>
+  insertOrRevive(agent: Agent, uow?: UnitOfWork): Promise<Agent | undefined>
+  findById(agentId: string, options?: { includeDeleted?: boolean }, uow?: UnitOfWork): Promise<Agent | undefined>
   /** A live agent whose name is `name` (imported agents may be named unlike their id). */
   findLiveByName(name: string): Promise<Agent | undefined>
   listLive(): Promise<Agent[]>
   /** agent id → name for those of `agentIds` that exist (deleted agents included). */
   namesOf(agentIds: readonly string[]): Promise<Map<string, string>>
-  update(agentId: string, changes: AgentChanges, tx?: Kysely<Tables>): Promise<Agent | undefined>
+  update(agentId: string, changes: AgentChanges, uow?: UnitOfWork): Promise<Agent | undefined>
   /** Cheap token that changes whenever any agent row is written (row count + sum of revisions). */
   fingerprint(): Promise<string>
 }
@@ -56,7 +57,8 @@ type Row = Omit<AgentsTable, 'revision' | 'tags' | 'mcp_configs' | 'extra' | 'is
 export class KyselyAgentsRepo implements AgentsRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async insertOrRevive(agent: Agent, tx: Kysely<Tables> = this.db) {
+  async insertOrRevive(agent: Agent, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const { agent_id: _id, ...revived } = rowOf(agent)
     const row = await tx
       .insertInto('agents')
@@ -72,7 +74,8 @@ export class KyselyAgentsRepo implements AgentsRepo {
     return row ? toAgent(row) : undefined
   }
 
-  async findById(agentId: string, options: { includeDeleted?: boolean } = {}, tx: Kysely<Tables> = this.db) {
+  async findById(agentId: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     let query = tx.selectFrom('agents').selectAll().where('agent_id', '=', agentId)
     if (!options.includeDeleted) query = query.where('is_deleted', '=', false)
     const row = await query.executeTakeFirst()
@@ -105,7 +108,8 @@ export class KyselyAgentsRepo implements AgentsRepo {
     return new Map(rows.map((row) => [row.agent_id, row.name]))
   }
 
-  async update(agentId: string, changes: AgentChanges, tx: Kysely<Tables> = this.db) {
+  async update(agentId: string, changes: AgentChanges, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('agents')
       .set((eb) => ({ ...toColumns(changes), revision: eb('revision', '+', 1) }))

@@ -1,9 +1,8 @@
 // Agent catalog rules: create/update/soft delete, executor defaults, persona changes recorded as
 // versions (through the personas module), import upserts and local suggestions.
-import type { Kysely } from 'kysely'
+import type { UnitOfWork, Transactor } from '../../platform/db/unit-of-work.js'
+import type { RunAgent } from '../../engine/runs.js'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
-import type { Tables } from '../../platform/db/tables.js'
 import { ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { SuggestionIndex, type RankedAgent } from './agent-suggest.js'
 import type { AiProvider } from './ai-providers.js'
@@ -59,10 +58,10 @@ export interface AgentInput {
   extra?: Record<string, unknown>
 }
 
-/** The persona store as the catalog needs it (PersonasService implements it). */
+/** The persona store as the catalog needs it (PersonaRecords implements it). */
 export interface PersonaStore {
-  /** Records content as a new current version, inside `tx`. */
-  record(agentId: string, content: string, change: { createdBy: string; reason: string }, tx: Kysely<Tables>): Promise<{ version: number }>
+  /** Records content as a new current version, inside `uow`. */
+  record(agentId: string, content: string, change: { createdBy: string; reason: string }, uow: UnitOfWork): Promise<{ version: number }>
   current(agentId: string): Promise<{ content: string; version: number } | undefined>
   currentContents(): Promise<Map<string, string>>
   fingerprint(): Promise<string>
@@ -117,6 +116,22 @@ export class AgentsService {
   /** A live agent by id, else by name (imported agents may be named unlike their id). */
   async find(agentIdOrName: string): Promise<Agent | undefined> {
     return (await this.deps.repo.findById(agentIdOrName)) ?? this.deps.repo.findLiveByName(agentIdOrName)
+  }
+
+  /** A live agent (by id, else by name) as a run records it, with its current persona version. */
+  async forRun(agentIdOrName: string): Promise<RunAgent | undefined> {
+    const agent = await this.find(agentIdOrName)
+    if (!agent) return undefined
+    const persona = await this.deps.personas.current(agent.agentId)
+    return {
+      id: agent.agentId,
+      name: agent.name,
+      emoji: agent.emoji,
+      aiProvider: agent.aiProvider,
+      model: agent.model,
+      mcpServers: agent.mcpConfigs,
+      personaVersion: persona?.version ?? null,
+    }
   }
 
   /** Creates the agent (id = name); a soft-deleted agent of that id is revived with the new fields. */

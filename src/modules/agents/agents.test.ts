@@ -116,6 +116,15 @@ describe('POST /api/agents', () => {
         { name: 'A_Agent', description: 'long enough text', persona_content: 'You help engineers with their daily work, carefully and briefly.' },
         /body\.persona_content: must start with a markdown heading/,
       ],
+      [
+        // A heading further down is not enough: the persona must open with it.
+        {
+          name: 'A_Agent',
+          description: 'long enough text',
+          persona_content: 'You help engineers with their daily work.\n# Persona: Helper\n\nBriefly.',
+        },
+        /body\.persona_content: must start with a markdown heading/,
+      ],
       [{ name: 'a/b', description: 'long enough text' }, /body\.name: cannot contain/],
       [{ name: 'instances', description: 'long enough text' }, /body\.name: cannot be one of/],
       [{ name: 'A_Agent', description: 'long enough text', ai_provider: 'skynet' }, /body\.ai_provider/],

@@ -4,10 +4,10 @@ import type { Kysely } from 'kysely'
 import { buildApp } from '../../app.js'
 import { buildTestApp, ManualClock } from '../../../test/helpers/build-test-app.js'
 import { agentInfo, createConversation, getConversation, postMessages } from '../../../test/helpers/conversations.js'
-import { transactorOf } from '../../platform/db/database.js'
 import type { Tables } from '../../platform/db/tables.js'
+import { queriesOf, transactorOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { ConflictError } from '../../platform/http/errors.js'
-import type { ConversationInstances } from './conversation-clone.js'
+import type { ConversationCloneHook } from './conversation-clone.js'
 import { KyselyConversationsRepo } from './conversations.repo.js'
 import { ConversationsService } from './conversations.service.js'
 import { KyselyMessagesRepo } from './messages.repo.js'
@@ -19,31 +19,34 @@ function hourMinute(ms: number): string {
 }
 
 /** The real app whose conversations clone instances through `instances`. */
-async function appWithInstances(t: TestContext, instances: ConversationInstances) {
+async function appWithInstances<I extends { cloneForConversation: ConversationCloneHook }>(t: TestContext, instancesOf: (db: Kysely<Tables>) => I) {
   const clock = new ManualClock()
   const { deps } = await buildTestApp(t, { clock })
+  const instances = instancesOf(deps.database.db)
   const conversations = new ConversationsService({
     repo: new KyselyConversationsRepo(deps.database.db),
     messages: new KyselyMessagesRepo(deps.database.db),
-    instances,
     clock,
-    transact: transactorOf(deps.database),
+    transact: transactorOf(deps.database.db),
   })
+  conversations.onClone((from, to, now, uow) => instances.cloneForConversation(from, to, now, uow))
   const app = await buildApp({ ...deps, conversations })
   await app.ready()
   t.after(() => app.close())
-  return { app, clock }
+  return { app, clock, instances }
 }
 
 /** An instances module stand-in that knows the instances of each conversation. */
-class InstancesOfConversation implements ConversationInstances {
+class InstancesOfConversation {
   readonly calls: Array<{ from: string; to: string; now: number; cloneVisible: boolean }> = []
   /** Conversation id → ids of its live instances. */
   readonly live = new Map<string, string[]>()
 
-  async cloneForConversation(from: string, to: string, now: number, tx: Kysely<Tables>) {
-    // The clone is visible through tx: the copies are written in the same transaction.
-    const clone = await tx.selectFrom('conversations').select('id').where('id', '=', to).executeTakeFirst()
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async cloneForConversation(from: string, to: string, now: number, uow: UnitOfWork) {
+    // The clone is visible through uow: the copies are written in the same transaction.
+    const clone = await queriesOf(uow, this.db).selectFrom('conversations').select('id').where('id', '=', to).executeTakeFirst()
     this.calls.push({ from, to, now, cloneVisible: clone !== undefined })
     return Object.fromEntries((this.live.get(from) ?? []).map((old) => [old, `${old}-copy`]))
   }
@@ -97,8 +100,7 @@ describe('POST /api/conversations/:conversation_id/clone', () => {
   })
 
   it('remaps participants, the active agent and message agents to the instances the port copied', async (t) => {
-    const instances = new InstancesOfConversation()
-    const { app, clock } = await appWithInstances(t, instances)
+    const { app, clock, instances } = await appWithInstances(t, (db) => new InstancesOfConversation(db))
     const source = await createConversation(app, { active_agent: agentInfo(1) })
     instances.live.set(source.conversation_id, ['instance-1', 'instance-2'])
     await postMessages(app, source.conversation_id, { user_input: 'q', agent_response: 'a', agent_info: agentInfo(2) })
@@ -124,11 +126,11 @@ describe('POST /api/conversations/:conversation_id/clone', () => {
   })
 
   it('creates nothing when copying the instances fails', async (t) => {
-    const { app } = await appWithInstances(t, {
+    const { app } = await appWithInstances(t, () => ({
       cloneForConversation: async () => {
         throw new ConflictError('instances are being moved')
       },
-    })
+    }))
     const source = await createConversation(app)
     await postMessages(app, source.conversation_id, { user_input: 'q' })
     const res = await app.inject({ method: 'POST', url: `/api/conversations/${source.conversation_id}/clone` })

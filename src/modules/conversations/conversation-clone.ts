@@ -1,36 +1,37 @@
 // Cloning a conversation (original-gateway.md §2.7 clone): a new conversation right after the
-// original, its live agent instances copied by the instances module, participants and messages
+// original, its live agent instances copied by the instances module (a clone hook), participants and messages
 // copied with new ids, every instance id remapped. Runs inside the caller's transaction.
-import type { Kysely } from 'kysely'
-import type { Tables } from '../../platform/db/tables.js'
+import type { UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { newUuid } from '../../platform/ids.js'
 import type { AgentInfo, Conversation, Message } from './conversations.model.js'
 import type { ConversationsRepo } from './conversations.repo.js'
 import type { MessagesRepo } from './messages.repo.js'
 
-/** Port: the agent instances placed in a conversation (implemented by the instances module). */
-export interface ConversationInstances {
-  /**
-   * Copies every live (not deleted) instance of `fromConversationId` into `toConversationId`
-   * with a new instance id, using `tx` so the copies commit or roll back with the clone.
-   * Returns old instance id → new instance id (empty when there was nothing to copy).
-   */
-  cloneForConversation(fromConversationId: string, toConversationId: string, now: number, tx: Kysely<Tables>): Promise<Record<string, string>>
-}
+/**
+ * Copies what another module keeps for a conversation into its clone (the instances module copies
+ * the live agent instances), inside the cloning unit of work so the copies commit or roll back
+ * with it. Returns old instance id → new instance id (empty when there was nothing to copy).
+ */
+export type ConversationCloneHook = (
+  fromConversationId: string,
+  toConversationId: string,
+  now: number,
+  uow: UnitOfWork,
+) => Promise<Record<string, string>>
 
 export interface CloneResult {
   conversation: Conversation
-  /** The instances the instances module copied: old id → new id. */
+  /** The instances the clone hooks copied: old id → new id. */
   instanceIdMap: Record<string, string>
 }
 
 const COPY_PAGE = 500
 
 export async function cloneConversation(
-  deps: { repo: ConversationsRepo; messages: MessagesRepo; instances: ConversationInstances },
+  deps: { repo: ConversationsRepo; messages: MessagesRepo; cloneHooks: readonly ConversationCloneHook[] },
   source: Conversation,
   now: number,
-  tx: Kysely<Tables>,
+  tx: UnitOfWork,
 ): Promise<CloneResult> {
   const id = newUuid()
   await deps.repo.insert(
@@ -48,7 +49,8 @@ export async function cloneConversation(
     },
     tx,
   )
-  const instanceIdMap = await deps.instances.cloneForConversation(source.id, id, now, tx)
+  const instanceIdMap: Record<string, string> = {}
+  for (const hook of deps.cloneHooks) Object.assign(instanceIdMap, await hook(source.id, id, now, tx))
   // compat: participants without a live instance get a fresh instance id, as the original did.
   const idMap = { ...instanceIdMap }
   for (const agent of [...source.participants, ...(source.activeAgent ? [source.activeAgent] : [])]) {
@@ -68,7 +70,7 @@ async function copyMessages(
   toId: string,
   remap: (agent: AgentInfo) => AgentInfo,
   now: number,
-  tx: Kysely<Tables>,
+  tx: UnitOfWork,
 ): Promise<void> {
   let afterSeq = 0
   for (;;) {

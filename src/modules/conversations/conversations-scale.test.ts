@@ -3,48 +3,18 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
 import { buildApp } from '../../app.js'
 import { createDeps, type Deps } from '../../deps.js'
 import { testConfig } from '../../../test/helpers/build-test-app.js'
 import { agentInfo, createConversation } from '../../../test/helpers/conversations.js'
+import { QueryLog, readsOf, touches, type QueryRecord } from '../../../test/helpers/query-log.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/test-database.js'
 import type { NewMessage } from './conversations.model.js'
 
 const MESSAGES = 10_000
 
-interface QueryRecord {
-  kind: string
-  touchesMessages: boolean
-  rows: number
-}
-
-/** Records every query's kind, whether it touches the messages table, and the rows it returned. */
-class QueryLog implements KyselyPlugin {
-  records: QueryRecord[] = []
-  private readonly pending = new WeakMap<object, Omit<QueryRecord, 'rows'>>()
-
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.pending.set(args.queryId, { kind: args.node.kind, touchesMessages: JSON.stringify(args.node).includes('"conversation_messages"') })
-    return args.node
-  }
-
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    const query = this.pending.get(args.queryId)
-    if (query) this.records.push({ ...query, rows: args.result.rows.length })
-    return args.result
-  }
-
-  /** Runs `work` and returns what it queried. */
-  async during(work: () => Promise<unknown>): Promise<QueryRecord[]> {
-    this.records = []
-    await work()
-    return this.records
-  }
-}
-
 const rowsOf = (records: QueryRecord[]) => records.reduce((sum, r) => sum + r.rows, 0)
-const messageReads = (records: QueryRecord[]) => records.filter((r) => r.touchesMessages && r.kind === 'SelectQueryNode')
+const messageReads = (records: QueryRecord[]) => readsOf(records, 'conversation_messages')
 
 describe('a conversation with 10,000 messages', () => {
   const log = new QueryLog()
@@ -85,7 +55,7 @@ describe('a conversation with 10,000 messages', () => {
     })
     assert.equal(body.conversations.find((c) => c.conversation_id === id)?.message_count, MESSAGES)
     assert.equal(records.length, 2, 'one page query and one count')
-    assert.equal(records.filter((r) => r.touchesMessages).length, 0)
+    assert.equal(records.filter((r) => touches(r, 'conversation_messages')).length, 0)
     assert.ok(rowsOf(records) <= 3, `list read ${rowsOf(records)} rows`)
   })
 
@@ -99,7 +69,7 @@ describe('a conversation with 10,000 messages', () => {
       assert.equal(res.statusCode, 200)
     })
     assert.deepEqual(messageReads(records), [])
-    assert.ok(records.some((r) => r.touchesMessages && r.kind === 'InsertQueryNode'))
+    assert.ok(records.some((r) => touches(r, 'conversation_messages') && r.kind === 'InsertQueryNode'))
     assert.ok(records.length <= 4, `append ran ${records.length} queries`)
     assert.ok(rowsOf(records) <= 2, `append read ${rowsOf(records)} rows`)
     const count = (await app.inject({ url: `/api/conversations/${id}/messages?limit=1` })).json().total

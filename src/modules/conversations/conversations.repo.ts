@@ -1,4 +1,5 @@
 // Conversation storage: the only place with queries on `conversations`.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Kysely, Selectable } from 'kysely'
 import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
 import type { ConversationsTable, Tables } from '../../platform/db/tables.js'
@@ -20,13 +21,13 @@ export interface ListConversationsFilter {
 }
 
 export interface ConversationsRepo {
-  insert(conversation: NewConversation, tx?: Kysely<Tables>): Promise<Conversation>
+  insert(conversation: NewConversation, uow?: UnitOfWork): Promise<Conversation>
   /** Includes soft-deleted rows only when asked. */
-  findById(id: string, options?: { includeDeleted?: boolean }, tx?: Kysely<Tables>): Promise<Conversation | undefined>
+  findById(id: string, options?: { includeDeleted?: boolean }, uow?: UnitOfWork): Promise<Conversation | undefined>
   /** Summaries (no messages, no participants list) sorted by display order, then most recent. */
   list(filter: ListConversationsFilter): Promise<{ items: ConversationSummary[]; total: number }>
   /** Changes a live conversation; undefined when there is none with that id. */
-  update(id: string, changes: ConversationChanges, tx?: Kysely<Tables>): Promise<Conversation | undefined>
+  update(id: string, changes: ConversationChanges, uow?: UnitOfWork): Promise<Conversation | undefined>
   /**
    * Reserves `count` message positions in one atomic statement (count and last seq go up
    * together, updated_at moves) and returns the last reserved seq with the participants as
@@ -34,13 +35,13 @@ export interface ConversationsRepo {
    * conversation is missing or deleted. In PostgreSQL the row stays locked until the
    * transaction ends, so appends to one conversation commit in seq order.
    */
-  reserveMessageSeqs(id: string, count: number, now: number, tx: Kysely<Tables>): Promise<{ lastSeq: number; participants: AgentInfo[] } | undefined>
+  reserveMessageSeqs(id: string, count: number, now: number, uow: UnitOfWork): Promise<{ lastSeq: number; participants: AgentInfo[] } | undefined>
   /** Marks the live conversation with that id, or every one of that screenplay, deleted; returns their ids. */
   /**
    * Soft-deletes live conversations and returns their ids: one by id, all of a screenplay, or
    * (`unownedOf`) those of `ids` that belong to that screenplay or to none.
    */
-  softDelete(which: SoftDeleteTarget, now: number, tx: Kysely<Tables>): Promise<string[]>
+  softDelete(which: SoftDeleteTarget, now: number, uow: UnitOfWork): Promise<string[]>
 }
 
 export type SoftDeleteTarget = { id: string } | { screenplayId: string } | { ids: string[]; unownedOf: string }
@@ -64,7 +65,8 @@ type SummaryRow = Pick<Row, (typeof SUMMARY_COLUMNS)[number]>
 export class KyselyConversationsRepo implements ConversationsRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async insert(c: NewConversation, tx: Kysely<Tables> = this.db): Promise<Conversation> {
+  async insert(c: NewConversation, uow?: UnitOfWork): Promise<Conversation> {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .insertInto('conversations')
       .values((eb) => ({
@@ -94,7 +96,8 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return toConversation(row)
   }
 
-  async findById(id: string, options: { includeDeleted?: boolean } = {}, tx: Kysely<Tables> = this.db) {
+  async findById(id: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .selectFrom('conversations')
       .selectAll()
@@ -123,7 +126,8 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return { items: rows.map(toSummary), total: Number(count.total) }
   }
 
-  async update(id: string, changes: ConversationChanges, tx: Kysely<Tables> = this.db) {
+  async update(id: string, changes: ConversationChanges, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('conversations')
       .set(toColumns(changes))
@@ -134,7 +138,8 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return row ? toConversation(row) : undefined
   }
 
-  async reserveMessageSeqs(id: string, count: number, now: number, tx: Kysely<Tables>) {
+  async reserveMessageSeqs(id: string, count: number, now: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('conversations')
       .set((eb) => ({
@@ -149,7 +154,8 @@ export class KyselyConversationsRepo implements ConversationsRepo {
     return row ? { lastSeq: Number(row.last_seq), participants: fromJson<AgentInfo[]>(row.participants, []) } : undefined
   }
 
-  async softDelete(which: SoftDeleteTarget, now: number, tx: Kysely<Tables>) {
+  async softDelete(which: SoftDeleteTarget, now: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     if ('ids' in which && which.ids.length === 0) return []
     const rows = await tx
       .updateTable('conversations')

@@ -1,14 +1,12 @@
 // Conversation rules: conversations and their messages, owned by the gateway (the original
 // proxied half of them to the Python Conductor). Appends are atomic, reads are bounded, soft
 // deletes run their cascades (hooks) inside the deleting transaction.
-import type { Kysely } from 'kysely'
+import type { UnitOfWork, Transactor } from '../../platform/db/unit-of-work.js'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
-import type { Tables } from '../../platform/db/tables.js'
 import { isUniqueViolation } from '../../platform/db/errors.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { newUuid } from '../../platform/ids.js'
-import { cloneConversation, type ConversationInstances } from './conversation-clone.js'
+import { cloneConversation, type ConversationCloneHook } from './conversation-clone.js'
 import { assertMarkdownFilename, decodeMarkdown, describeText, type UploadedFile } from './context-file.js'
 import {
   DEFAULT_MAX_CHAIN_DEPTH,
@@ -25,19 +23,11 @@ import {
 import type { ConversationsRepo } from './conversations.repo.js'
 import type { MessagesRepo } from './messages.repo.js'
 
-export type { ConversationInstances } from './conversation-clone.js'
-
 /** Runs inside the deleting transaction; may return how many dependants it hid (instances). */
-export type ConversationDeletionHook = (conversationId: string, now: number, tx: Kysely<Tables>) => Promise<number> | Promise<void>
+export type ConversationDeletionHook = (conversationId: string, now: number, tx: UnitOfWork) => Promise<number> | Promise<void>
 
 /** Runs inside the message-deleting transaction; returns how many tasks/runs it marked. */
-export type MessageDeletionHook = (
-  conversationId: string,
-  messageId: string,
-  taskId: string | null,
-  now: number,
-  tx: Kysely<Tables>,
-) => Promise<number>
+export type MessageDeletionHook = (conversationId: string, messageId: string, taskId: string | null, now: number, tx: UnitOfWork) => Promise<number>
 
 export interface CreateConversationInput {
   title?: string | null
@@ -52,12 +42,12 @@ export interface CreateConversationInput {
 export class ConversationsService {
   private readonly deletionHooks: ConversationDeletionHook[] = []
   private readonly messageDeletionHooks: MessageDeletionHook[] = []
+  private readonly cloneHooks: ConversationCloneHook[] = []
 
   constructor(
     private readonly deps: {
       repo: ConversationsRepo
       messages: MessagesRepo
-      instances: ConversationInstances
       clock: Clock
       transact: Transactor
     },
@@ -66,6 +56,11 @@ export class ConversationsService {
   /** Registers work that must happen when a conversation is soft-deleted (its instances…). */
   onDelete(hook: ConversationDeletionHook): void {
     this.deletionHooks.push(hook)
+  }
+
+  /** Registers what copies another module's share of a conversation into its clone (its instances). */
+  onClone(hook: ConversationCloneHook): void {
+    this.cloneHooks.push(hook)
   }
 
   /** Registers work that must happen when a message is deleted (the tasks it produced). */
@@ -101,6 +96,11 @@ export class ConversationsService {
     limit: number
   }): Promise<{ items: ConversationSummary[]; total: number }> {
     return this.deps.repo.list({ screenplayId: input.screenplayId, includeDeleted: input.includeDeleted, offset: input.skip, limit: input.limit })
+  }
+
+  /** A live conversation, or undefined. */
+  find(id: string): Promise<Conversation | undefined> {
+    return this.deps.repo.findById(id)
   }
 
   async get(id: string, options: { includeDeleted?: boolean } = {}): Promise<Conversation> {
@@ -142,7 +142,7 @@ export class ConversationsService {
    * Screenplay cascade: soft-deletes its conversations, plus those of `alsoIds` (the conversations
    * its instances talk in) that belong to no other screenplay, running their hooks; returns how many.
    */
-  async hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>, alsoIds: string[] = []): Promise<number> {
+  async hideForScreenplay(screenplayId: string, now: number, tx: UnitOfWork, alsoIds: string[] = []): Promise<number> {
     const ids = [
       ...(await this.deps.repo.softDelete({ screenplayId }, now, tx)),
       ...(await this.deps.repo.softDelete({ ids: alsoIds, unownedOf: screenplayId }, now, tx)),
@@ -156,7 +156,7 @@ export class ConversationsService {
    * the conversation row (count and updated_at move with it), so concurrent appends never
    * collide or lose a message. Agents of new messages join the participants.
    */
-  async addMessages(conversationId: string, messages: NewMessage[], tx?: Kysely<Tables>): Promise<Message[]> {
+  async addMessages(conversationId: string, messages: NewMessage[], tx?: UnitOfWork): Promise<Message[]> {
     if (messages.length === 0) return []
     const now = this.deps.clock.now()
     return this.inTransaction(tx, async (tx) => {
@@ -189,9 +189,14 @@ export class ConversationsService {
     return this.addMessages(conversationId, messages)
   }
 
-  /** Fills in a message (e.g. a pending bot placeholder when its run ends). */
-  async updateMessage(conversationId: string, messageId: string, patch: MessagePatch, tx?: Kysely<Tables>): Promise<Message> {
-    return this.changeMessage(conversationId, tx, (tx) => this.deps.messages.update(conversationId, messageId, patch, tx))
+  /**
+   * Fills in the pending bot reply of a run that ended, inside `uow`; a conversation or reply
+   * that is gone by then is nothing to update.
+   */
+  async completeReply(conversationId: string, taskId: string, patch: MessagePatch, uow: UnitOfWork): Promise<void> {
+    if (await this.deps.messages.completeReply(conversationId, taskId, patch, uow)) {
+      await this.deps.repo.update(conversationId, { updatedAt: this.deps.clock.now() }, uow)
+    }
   }
 
   /** What a prompt may use: the newest `limit` messages not deleted, hidden or pending, oldest first. */
@@ -267,7 +272,9 @@ export class ConversationsService {
   async clone(id: string): Promise<{ conversation: Conversation; instanceIdMap: Record<string, string> } & MessageWindow> {
     const source = await this.get(id)
     const now = this.deps.clock.now()
-    const { conversation, instanceIdMap } = await this.deps.transact((tx) => cloneConversation(this.deps, source, now, tx))
+    const { conversation, instanceIdMap } = await this.deps.transact((tx) =>
+      cloneConversation({ ...this.deps, cloneHooks: this.cloneHooks }, source, now, tx),
+    )
     return { ...(await this.getWithMessages(conversation.id)), instanceIdMap }
   }
 
@@ -287,8 +294,8 @@ export class ConversationsService {
   /** Touches the live conversation, then applies `write` to one of its messages; 404 for either missing. */
   private async changeMessage(
     conversationId: string,
-    tx: Kysely<Tables> | undefined,
-    write: (tx: Kysely<Tables>) => Promise<Message | undefined>,
+    tx: UnitOfWork | undefined,
+    write: (tx: UnitOfWork) => Promise<Message | undefined>,
   ): Promise<Message> {
     const now = this.deps.clock.now()
     return this.inTransaction(tx, async (tx) => {
@@ -299,11 +306,11 @@ export class ConversationsService {
     })
   }
 
-  private inTransaction<T>(tx: Kysely<Tables> | undefined, work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  private inTransaction<T>(tx: UnitOfWork | undefined, work: (tx: UnitOfWork) => Promise<T>): Promise<T> {
     return tx ? work(tx) : this.deps.transact(work)
   }
 
-  private async runDeletionHooks(id: string, now: number, tx: Kysely<Tables>): Promise<number> {
+  private async runDeletionHooks(id: string, now: number, tx: UnitOfWork): Promise<number> {
     let hidden = 0
     for (const hook of this.deletionHooks) hidden += (await hook(id, now, tx)) ?? 0
     return hidden

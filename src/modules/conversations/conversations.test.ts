@@ -3,6 +3,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { buildTestApp, ManualClock } from '../../../test/helpers/build-test-app.js'
 import { agentInfo, createConversation, getConversation, postMessages } from '../../../test/helpers/conversations.js'
 import { ConflictError } from '../../platform/http/errors.js'
+import { queriesOf } from '../../platform/db/unit-of-work.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -266,8 +267,12 @@ describe('DELETE /api/conversations/:conversation_id', () => {
   it('runs the deletion hooks in its transaction and reports the instances they hid', async (t) => {
     const { app, deps } = await setup(t)
     const seen: Array<[string, number, boolean]> = []
-    deps.conversations.onDelete(async (conversationId, now, tx) => {
-      const row = await tx.selectFrom('conversations').select('is_deleted').where('id', '=', conversationId).executeTakeFirstOrThrow()
+    deps.conversations.onDelete(async (conversationId, now, uow) => {
+      const row = await queriesOf(uow, deps.database.db)
+        .selectFrom('conversations')
+        .select('is_deleted')
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow()
       seen.push([conversationId, now, Boolean(row.is_deleted)])
       return 2
     })

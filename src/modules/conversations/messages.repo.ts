@@ -1,5 +1,6 @@
 // Message storage: the only place with queries on `conversation_messages`. Reads are bounded
 // (newest N by seq, or a page after a seq); nothing here loads a whole conversation.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Kysely, type Selectable } from 'kysely'
 import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
 import type { ConversationMessagesTable, Tables } from '../../platform/db/tables.js'
@@ -8,17 +9,19 @@ import type { AgentInfo, Message, MessagePatch, MessageStatus, MessageType } fro
 export type MessageChanges = MessagePatch & { isDeleted?: boolean; isHidden?: boolean; hiddenAt?: number | null }
 
 export interface MessagesRepo {
-  insertMany(messages: Message[], tx: Kysely<Tables>): Promise<void>
-  findById(conversationId: string, messageId: string, tx?: Kysely<Tables>): Promise<Message | undefined>
+  insertMany(messages: Message[], uow: UnitOfWork): Promise<void>
+  findById(conversationId: string, messageId: string, uow?: UnitOfWork): Promise<Message | undefined>
   /** The newest `limit` messages (older than `beforeSeq` when given), oldest first. */
-  latest(conversationId: string, options: { limit: number; beforeSeq?: number }, tx?: Kysely<Tables>): Promise<Message[]>
+  latest(conversationId: string, options: { limit: number; beforeSeq?: number }, uow?: UnitOfWork): Promise<Message[]>
   /** Up to `limit` messages with seq greater than `afterSeq`, oldest first (for copying). */
-  pageAfter(conversationId: string, afterSeq: number, limit: number, tx: Kysely<Tables>): Promise<Message[]>
+  pageAfter(conversationId: string, afterSeq: number, limit: number, uow: UnitOfWork): Promise<Message[]>
   /** The newest `limit` messages a prompt may use (not deleted, hidden or pending), oldest first. */
   history(conversationId: string, limit: number): Promise<Message[]>
-  update(conversationId: string, messageId: string, changes: MessageChanges, tx: Kysely<Tables>): Promise<Message | undefined>
+  update(conversationId: string, messageId: string, changes: MessageChanges, uow: UnitOfWork): Promise<Message | undefined>
+  /** Fills in the bot reply a run writes (its pending placeholder); false when there is none. */
+  completeReply(conversationId: string, taskId: string, changes: MessagePatch, uow: UnitOfWork): Promise<boolean>
   /** Flips isDeleted in one statement and returns the message as stored. */
-  toggleDeleted(conversationId: string, messageId: string, tx: Kysely<Tables>): Promise<Message | undefined>
+  toggleDeleted(conversationId: string, messageId: string, uow: UnitOfWork): Promise<Message | undefined>
 }
 
 /** Rows per multi-row insert: well under both dialects' bound-parameter limits. */
@@ -29,7 +32,8 @@ type Row = Selectable<ConversationMessagesTable>
 export class KyselyMessagesRepo implements MessagesRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async insertMany(messages: Message[], tx: Kysely<Tables>): Promise<void> {
+  async insertMany(messages: Message[], uow: UnitOfWork): Promise<void> {
+    const tx = queriesOf(uow, this.db)
     for (let start = 0; start < messages.length; start += INSERT_BATCH) {
       await tx
         .insertInto('conversation_messages')
@@ -38,7 +42,8 @@ export class KyselyMessagesRepo implements MessagesRepo {
     }
   }
 
-  async findById(conversationId: string, messageId: string, tx: Kysely<Tables> = this.db) {
+  async findById(conversationId: string, messageId: string, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .selectFrom('conversation_messages')
       .selectAll()
@@ -48,7 +53,8 @@ export class KyselyMessagesRepo implements MessagesRepo {
     return row ? toMessage(row) : undefined
   }
 
-  async latest(conversationId: string, options: { limit: number; beforeSeq?: number }, tx: Kysely<Tables> = this.db) {
+  async latest(conversationId: string, options: { limit: number; beforeSeq?: number }, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const rows = await tx
       .selectFrom('conversation_messages')
       .selectAll()
@@ -60,7 +66,8 @@ export class KyselyMessagesRepo implements MessagesRepo {
     return rows.reverse().map(toMessage)
   }
 
-  async pageAfter(conversationId: string, afterSeq: number, limit: number, tx: Kysely<Tables>) {
+  async pageAfter(conversationId: string, afterSeq: number, limit: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const rows = await tx
       .selectFrom('conversation_messages')
       .selectAll()
@@ -86,9 +93,10 @@ export class KyselyMessagesRepo implements MessagesRepo {
     return rows.reverse().map(toMessage)
   }
 
-  async update(conversationId: string, messageId: string, changes: MessageChanges, tx: Kysely<Tables>) {
+  async update(conversationId: string, messageId: string, changes: MessageChanges, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const columns = toColumns(changes)
-    if (Object.keys(columns).length === 0) return this.findById(conversationId, messageId, tx)
+    if (Object.keys(columns).length === 0) return this.findById(conversationId, messageId, uow)
     const row = await tx
       .updateTable('conversation_messages')
       .set(columns)
@@ -99,7 +107,20 @@ export class KyselyMessagesRepo implements MessagesRepo {
     return row ? toMessage(row) : undefined
   }
 
-  async toggleDeleted(conversationId: string, messageId: string, tx: Kysely<Tables>) {
+  async completeReply(conversationId: string, taskId: string, changes: MessagePatch, uow: UnitOfWork) {
+    const result = await queriesOf(uow, this.db)
+      .updateTable('conversation_messages')
+      .set(toColumns(changes))
+      .where('conversation_id', '=', conversationId)
+      .where('task_id', '=', taskId)
+      .where('type', '=', 'bot')
+      .where('status', '=', 'pending')
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  async toggleDeleted(conversationId: string, messageId: string, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('conversation_messages')
       .set({ is_deleted: sql<boolean>`not is_deleted` })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import { buildTestApp, ManualClock } from '../../../test/helpers/build-test-app.js'
 import { agentInfo, createConversation, getConversation, postMessages } from '../../../test/helpers/conversations.js'
-import { transactorOf } from '../../platform/db/database.js'
+import { transactorOf } from '../../platform/db/unit-of-work.js'
 import { ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import type { AgentInfo } from './conversations.model.js'
 
@@ -278,7 +278,7 @@ describe('ConversationsService methods for the run engine', () => {
 
   it('addMessages inside a caller transaction rolls back with it', async (t) => {
     const { app, deps, id } = await setup(t)
-    const transact = transactorOf(deps.database)
+    const transact = transactorOf(deps.database.db)
     await assert.rejects(
       transact(async (tx) => {
         await deps.conversations.addMessages(id, [{ type: 'user', content: 'never' }], tx)
@@ -310,19 +310,21 @@ describe('ConversationsService methods for the run engine', () => {
     )
   })
 
-  it('updateMessage fills in a placeholder when its run ends', async (t) => {
+  it('completeReply fills in the pending reply of a run when the run ends, once', async (t) => {
     const { app, deps, clock, id } = await setup(t)
-    const [placeholder] = await deps.conversations.addMessages(id, [{ type: 'bot', content: '...', status: 'pending', taskId: 't', agent: AGENT }])
+    const transact = transactorOf(deps.database.db)
+    await deps.conversations.addMessages(id, [
+      { type: 'user', content: 'question', taskId: 't' },
+      { type: 'bot', content: '...', status: 'pending', taskId: 't', agent: AGENT },
+    ])
     clock.advance(3000)
-    const done = await deps.conversations.updateMessage(id, placeholder!.id, { content: 'Result', status: 'completed', completedAt: clock.now() })
-    assert.equal(done.status, 'completed')
-    const message = (await getConversation(app, id)).messages[0]
-    assert.deepEqual(
-      [message.content, message.status, message.completed_at, message.task_id],
-      ['Result', 'completed', '2026-01-01T00:00:03.000Z', 't'],
-    )
-    await assert.rejects(deps.conversations.updateMessage(id, 'nope', { status: 'error' }), NotFoundError)
-    assert.equal((await deps.conversations.updateMessage(id, placeholder!.id, {})).content, 'Result')
+    await transact((uow) => deps.conversations.completeReply(id, 't', { content: 'Result', status: 'completed', completedAt: clock.now() }, uow))
+    const [question, reply] = (await getConversation(app, id)).messages
+    assert.deepEqual([reply.content, reply.status, reply.completed_at, reply.task_id], ['Result', 'completed', '2026-01-01T00:00:03.000Z', 't'])
+    assert.equal(question.content, 'question', 'the user message is left alone')
+    await transact((uow) => deps.conversations.completeReply(id, 't', { content: 'Again', status: 'error' }, uow))
+    await transact((uow) => deps.conversations.completeReply('nope', 't', { status: 'error' }, uow))
+    assert.equal((await getConversation(app, id)).messages[1].content, 'Result', 'a reply is completed once; unknown conversations are no error')
   })
 
   it('historyForPrompt keeps the newest usable messages in order', async (t) => {

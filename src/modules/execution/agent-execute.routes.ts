@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { durationOf } from '../../engine/run.js'
 import { PROVIDERS } from '../../platform/providers.js'
 import { PathId } from '../../platform/http/query.js'
-import type { ChatExecution } from './chat-execution.js'
+import type { ChatSend } from './chat-send.js'
 
 const Id = z.string().trim().max(200)
 
@@ -36,7 +36,7 @@ const ExecuteDto = z.object({
   duration_ms: z.number().int(),
 })
 
-export const agentExecuteRoutes: FastifyPluginAsyncZod<{ chat: ChatExecution }> = async (app, { chat }) => {
+export const agentExecuteRoutes: FastifyPluginAsyncZod<{ chat: ChatSend }> = async (app, { chat }) => {
   app.post(
     '/api/agents/:agent_id/execute',
     {
@@ -72,7 +72,7 @@ export const agentExecuteRoutes: FastifyPluginAsyncZod<{ chat: ChatExecution }> 
         context_mode: body.context_mode,
         execution_id: `exec_${run.agentId}_${run.createdAt}`,
         task_id: run.id,
-        duration_ms: run.endedAt === null ? 0 : durationOf(run, run.endedAt),
+        duration_ms: durationOf(run),
       }
     },
   )

@@ -3,10 +3,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Run } from '../../engine/run.js'
+import type { Runs } from '../../engine/runs.js'
 import { PROVIDERS } from '../../platform/providers.js'
-import type { CreateRunInput, RunService } from '../../engine/run-service.js'
 import { AppError, BadRequestError } from '../../platform/http/errors.js'
 import type { AgentsService } from '../agents/agents.service.js'
+import type { AgentRunRequest, AgentRuns } from '../runs/agent-runs.js'
 import { conductorCommand } from './conductor-commands.js'
 
 const tags = ['execution']
@@ -46,10 +47,13 @@ const ConductorExecuteBody = z
   .record(z.string(), z.unknown())
   .describe('The Conductor request: agent_id/agent_name + input_text/prompt, or a command (list_agents, info_agent, validate)')
 
-export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: RunService; agents: AgentsService }> = async (app, { runs, agents }) => {
+export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: Runs; agentRuns: AgentRuns; agents: AgentsService }> = async (
+  app,
+  { runs, agentRuns, agents },
+) => {
   /** Runs to the end; a run that did not complete is an upstream failure (502) or a timeout (504). */
-  const runToEnd = async (input: CreateRunInput): Promise<Run> => {
-    const created = await runs.create(input)
+  const runToEnd = async (request: AgentRunRequest): Promise<Run> => {
+    const created = await agentRuns.start(request)
     return runs.waitForEnd(created.id, created.timeoutMs + WAIT_GRACE_MS)
   }
 

@@ -1,9 +1,9 @@
 // The original gateway's SSE format for /api/v1/stream/{job_id} (original-gateway.md §3.1):
 // unnamed events whose JSON carries `event` inside, plus what the original lacked: `id:` on
-// every event (resume with Last-Event-ID) and a named `end_of_stream` event at the end.
+// every event (resume with Last-Event-ID). Like the original, nothing follows the terminal event.
 import type { RunEvent } from '../../engine/run-events.js'
-import { cachedFormat } from '../../realtime/run-sse.js'
-import { sseFrame } from '../../realtime/sse.js'
+import { sseFrame } from '../../platform/http/sse.js'
+import { cachedFormat } from '../runs/run-sse.js'
 
 export function jobIdOf(runId: string): string {
   return `job_${runId}`
@@ -66,9 +66,4 @@ export const legacyFrame = cachedFormat((event) => {
   if (!legacy) return null
   const body = { event: legacy.event, data: legacy.data, timestamp: event.at / 1000, job_id: jobIdOf(event.runId), ...legacy.extra }
   return sseFrame({ id: event.seq, data: JSON.stringify(body) })
-})
-
-export const END_OF_STREAM = sseFrame({
-  event: 'end_of_stream',
-  data: JSON.stringify({ event: 'end_of_stream', data: { message: 'Stream finalizado' } }),
 })

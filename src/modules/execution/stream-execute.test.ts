@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp, listen } from '../../../test/helpers/build-test-app.js'
+import { followEventSource } from '../../../test/helpers/event-source.js'
 import { openSse } from '../../../test/helpers/sse-client.js'
 
 function dataEvents(body: string): Array<{ id: string | undefined; event: string; json: Record<string, unknown> }> {
@@ -80,7 +81,7 @@ describe('POST /api/v1/stream-execute', () => {
 })
 
 describe('GET /api/v1/stream/:job_id', () => {
-  it('streams in the original format with ids and a named end_of_stream event', async (t) => {
+  it('streams in the original format with ids, and the response ends after the result event', async (t) => {
     const { app } = await buildTestApp(t)
     const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'a b', ai_provider: 'echo' } })).json()
     const res = await app.inject({ url: job.stream_url })
@@ -89,20 +90,36 @@ describe('GET /api/v1/stream/:job_id', () => {
     const events = dataEvents(res.body)
     assert.deepEqual(
       events.map((e) => e.event),
-      ['task_started', 'status_update', 'on_llm_new_token', 'result', 'end_of_stream'],
+      ['task_started', 'status_update', 'on_llm_new_token', 'result'],
     )
     assert.ok(
-      events.slice(0, -1).every((e) => e.id !== undefined),
+      events.every((e) => e.id !== undefined),
       'every data event has an id',
     )
+    assert.ok(res.body.endsWith(`data: ${JSON.stringify(events.at(-1)!.json)}\n\n`), 'nothing follows the result (no end_of_stream)')
     const result = events[3]!.json
     assert.equal(result.job_id, job.job_id)
     assert.deepEqual((result.data as Record<string, unknown>).status, 'completed')
     assert.equal((result.data as Record<string, unknown>).result, 'a b')
-    assert.equal(typeof result.timestamp, 'number')
+    const run = (await app.inject({ url: `/api/runs/${job.job_id.slice('job_'.length)}` })).json()
+    assert.equal(result.timestamp, Date.parse(run.ended_at) / 1000, 'when the run ended, in seconds')
   })
 
-  it('can be opened by several clients, live, and resumed with Last-Event-ID', async (t) => {
+  it('ends after the error event of a run that did not complete', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '1000' } })
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'a b c d', ai_provider: 'echo' } })).json()
+    const cancel = await app.inject({ method: 'POST', url: `/api/runs/${job.job_id.slice('job_'.length)}/cancel` })
+    assert.equal(cancel.json().status, 'cancelled')
+    const res = await app.inject({ url: job.stream_url })
+    const events = dataEvents(res.body)
+    assert.equal(events.at(-1)!.event, 'error')
+    assert.equal((events.at(-1)!.json.data as Record<string, unknown>).error, 'Tarefa cancelada')
+    assert.ok(res.body.endsWith(`data: ${JSON.stringify(events.at(-1)!.json)}\n\n`), 'nothing follows the error')
+    const again = await app.inject({ url: job.stream_url, headers: { 'last-event-id': events.at(-1)!.id! } })
+    assert.equal(again.statusCode, 204)
+  })
+
+  it('can be opened by several clients, live, and resumed with Last-Event-ID', { timeout: 30_000 }, async (t) => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '40', RUN_COALESCE_MS: '0' } })
     const base = await listen(app)
     const job = (
@@ -115,13 +132,63 @@ describe('GET /api/v1/stream/:job_id', () => {
       seqA,
       b.frames.filter((f) => f.id).map((f) => f.id),
     )
-    assert.equal(a.frames.at(-1)!.event, 'end_of_stream')
+    assert.equal(JSON.parse(a.frames.at(-1)!.data).event, 'result')
     const resumed = await app.inject({ url: job.stream_url, headers: { 'last-event-id': seqA.at(-2)! } })
-    const events = dataEvents(resumed.body)
     assert.deepEqual(
-      events.map((e) => e.event),
-      ['result', 'end_of_stream'],
+      dataEvents(resumed.body).map((e) => e.event),
+      ['result'],
     )
+  })
+
+  it('answers a reconnect at or past the end of a finished job with 204 and no body', async (t) => {
+    const { app } = await buildTestApp(t)
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'a b', ai_provider: 'echo' } })).json()
+    const last = dataEvents((await app.inject({ url: job.stream_url })).body).at(-1)!
+    assert.equal(last.event, 'result')
+    for (const lastEventId of [last.id!, String(Number(last.id) + 10)]) {
+      const res = await app.inject({ url: job.stream_url, headers: { 'last-event-id': lastEventId } })
+      assert.equal(res.statusCode, 204, `Last-Event-ID ${lastEventId}`)
+      assert.equal(res.body, '')
+      assert.equal(res.headers['content-type'], undefined)
+    }
+  })
+
+  it('sends the rest of a finished job to a reconnect at an earlier id, then ends', async (t) => {
+    const { app } = await buildTestApp(t)
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'a b', ai_provider: 'echo' } })).json()
+    const all = dataEvents((await app.inject({ url: job.stream_url })).body)
+    const res = await app.inject({ url: job.stream_url, headers: { 'last-event-id': all[0]!.id! } })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual(dataEvents(res.body), all.slice(1))
+  })
+
+  it('keeps a reconnect at the newest id of a job still running open until its result', async (t) => {
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '1000' } })
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'one', ai_provider: 'echo' } })).json()
+    const run = (await app.inject({ url: `/api/runs/${job.job_id.slice('job_'.length)}` })).json()
+    assert.equal(run.status, 'running', 'the echo waits a second before its word')
+    const res = await app.inject({ url: job.stream_url, headers: { 'last-event-id': String(run.last_seq) } })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual(
+      dataEvents(res.body).map((e) => e.event),
+      ['on_llm_new_token', 'result'],
+    )
+  })
+
+  it('lets a browser EventSource see one result and stop reconnecting', async (t) => {
+    const { app } = await buildTestApp(t, { env: { SSE_RETRY_MS: '20', ECHO_DELAY_MS: '20', RUN_COALESCE_MS: '0' } })
+    const base = await listen(app)
+    const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'one two three', ai_provider: 'echo' } })).json()
+    const source = await followEventSource(`${base}${job.stream_url}`)
+    assert.equal(source.stoppedBy, 'closed')
+    assert.deepEqual(source.statuses, [200, 204])
+    const events = source.messages.map((m) => ({ type: m.type, event: JSON.parse(m.data).event }))
+    assert.deepEqual(
+      events.filter((e) => e.event === 'result' || e.type !== 'message'),
+      [{ type: 'message', event: 'result' }],
+      'exactly one completion, and no named events',
+    )
+    assert.equal(events.at(-1)!.event, 'result')
   })
 
   it('answers 404 for unknown jobs', async (t) => {

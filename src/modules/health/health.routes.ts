@@ -12,7 +12,6 @@ const HealthDto = z.object({
   mode: z.string(),
   endpoints: z.object({
     api: z.string(),
-    mcp: z.string(),
     health: z.string(),
     websocket_gamification: z.string(),
     websocket_agent_stream: z.string(),
@@ -36,9 +35,9 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     service: 'conductor_gateway' as const,
     version: GATEWAY_VERSION,
     mode,
+    // The original also listed `mcp` (original-gateway.md §2.1.2); it returns once the gateway serves MCP.
     endpoints: {
       api: `${base}/api/v1`,
-      mcp: `${base}/mcp`,
       health: `${base}/health`,
       websocket_gamification: `${ws}/ws/gamification`,
       websocket_agent_stream: `${ws}/ws/agent-stream`,

@@ -1,6 +1,5 @@
 // What an instance has said and been told: owned by the runs module, read here through a port.
-import type { Kysely } from 'kysely'
-import type { Tables } from '../../platform/db/tables.js'
+import type { UnitOfWork } from '../../platform/db/unit-of-work.js'
 
 export interface InstanceHistoryEntry {
   id: string
@@ -20,5 +19,5 @@ export interface InstanceHistoryEntry {
  */
 export interface InstanceHistorySource {
   historyOf(instanceId: string): Promise<InstanceHistoryEntry[]>
-  hideHistoryOf(instanceId: string, now: number, tx: Kysely<Tables>): Promise<number>
+  hideHistoryOf(instanceId: string, now: number, tx: UnitOfWork): Promise<number>
 }

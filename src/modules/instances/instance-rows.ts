@@ -1,7 +1,7 @@
 // Agent instance ↔ `agent_instances` row mapping (camelCase inside, snake_case columns).
 import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
 import type { AgentInstancesTable } from '../../platform/db/tables.js'
-import type { Instance, InstanceChanges, Position } from './instances.repo.js'
+import type { Instance, InstanceChanges, Position } from './instances.model.js'
 
 type Row = Record<keyof AgentInstancesTable, unknown>
 

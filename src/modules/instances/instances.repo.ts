@@ -1,83 +1,9 @@
 // Agent instance storage: the only place with queries on `agent_instances`.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely'
 import type { AgentInstancesTable, Tables } from '../../platform/db/tables.js'
 import { rowOf, toColumns, toInstance } from './instance-rows.js'
-
-export interface Position {
-  x: number
-  y: number
-}
-
-export interface InstanceStatistics {
-  taskCount: number
-  totalExecutions: number
-  totalExecutionTime: number
-  averageExecutionTime: number
-  lastTaskDuration: number
-  lastTaskCompletedAt: number | null
-  successCount: number
-  errorCount: number
-  lastExitCode: number | null
-  successRate: number
-}
-
-export interface Instance {
-  instanceId: string
-  agentId: string
-  screenplayId: string | null
-  conversationId: string | null
-  position: Position
-  status: string
-  cwd: string | null
-  config: Record<string, unknown>
-  emoji: string | null
-  definition: Record<string, unknown> | null
-  displayOrder: number
-  mcpConfigs: string[]
-  executionState: Record<string, unknown> | null
-  isCouncilorInstance: boolean
-  councilorConfig: Record<string, unknown> | null
-  customization: Record<string, unknown> | null
-  isSystemDefault: boolean
-  isHidden: boolean
-  statistics: InstanceStatistics
-  revision: number
-  isDeleted: boolean
-  deletedReason: string | null
-  createdAt: number
-  updatedAt: number
-  lastExecution: number | null
-  deletedAt: number | null
-}
-
-export type InstanceChanges = Partial<
-  Pick<
-    Instance,
-    | 'agentId'
-    | 'screenplayId'
-    | 'conversationId'
-    | 'position'
-    | 'status'
-    | 'cwd'
-    | 'config'
-    | 'emoji'
-    | 'definition'
-    | 'displayOrder'
-    | 'mcpConfigs'
-    | 'executionState'
-    | 'isSystemDefault'
-    | 'isHidden'
-    | 'customization'
-    | 'councilorConfig'
-    | 'isDeleted'
-    | 'deletedReason'
-    | 'deletedAt'
-    | 'updatedAt'
-    | 'lastExecution'
-  >
->
-
-export type InstanceSortKey = 'created_at' | 'updated_at' | 'display_order' | 'last_execution' | 'status' | 'agent_id'
+import type { Instance, InstanceChanges, InstanceSortKey } from './instances.model.js'
 
 export interface ListInstancesFilter {
   agentId?: string
@@ -99,22 +25,22 @@ export interface ExecutionRecord {
 }
 
 export interface InstancesRepo {
-  insert(instance: Instance, tx?: Kysely<Tables>): Promise<void>
+  insert(instance: Instance, uow?: UnitOfWork): Promise<void>
   /** Like `insert`, but does nothing when an instance with that id exists. */
-  insertIfMissing(instance: Instance, tx?: Kysely<Tables>): Promise<void>
-  findById(instanceId: string, options?: { includeDeleted?: boolean }, tx?: Kysely<Tables>): Promise<Instance | undefined>
+  insertIfMissing(instance: Instance, uow?: UnitOfWork): Promise<void>
+  findById(instanceId: string, options?: { includeDeleted?: boolean }, uow?: UnitOfWork): Promise<Instance | undefined>
   list(filter: ListInstancesFilter): Promise<{ items: Instance[]; total: number }>
   /** Applies the changes (bumping the revision); with `expectedRevision`, only if the row still has it. */
-  update(instanceId: string, changes: InstanceChanges, options?: { expectedRevision?: number }, tx?: Kysely<Tables>): Promise<Instance | undefined>
+  update(instanceId: string, changes: InstanceChanges, options?: { expectedRevision?: number }, uow?: UnitOfWork): Promise<Instance | undefined>
   /** Adds one execution to the statistics in a single statement (no lost updates). */
-  recordExecution(instanceId: string, run: ExecutionRecord, tx?: Kysely<Tables>): Promise<Instance | undefined>
+  recordExecution(instanceId: string, run: ExecutionRecord, uow?: UnitOfWork): Promise<Instance | undefined>
   /** Sets display_order of live instances; returns how many it updated. */
-  reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, tx: Kysely<Tables>): Promise<number>
-  hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, tx: Kysely<Tables>): Promise<number>
-  listLiveOfConversation(conversationId: string, tx: Kysely<Tables>): Promise<Instance[]>
+  reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, uow: UnitOfWork): Promise<number>
+  hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, uow: UnitOfWork): Promise<number>
+  listLiveOfConversation(conversationId: string, uow: UnitOfWork): Promise<Instance[]>
   /** Distinct conversation ids of the live instances placed in a screenplay. */
-  conversationIdsOfScreenplay(screenplayId: string, tx: Kysely<Tables>): Promise<string[]>
-  delete(instanceId: string, tx: Kysely<Tables>): Promise<void>
+  conversationIdsOfScreenplay(screenplayId: string, uow: UnitOfWork): Promise<string[]>
+  delete(instanceId: string, uow: UnitOfWork): Promise<void>
 }
 
 const SORT_COLUMNS: Record<InstanceSortKey, keyof AgentInstancesTable> = {
@@ -129,11 +55,13 @@ const SORT_COLUMNS: Record<InstanceSortKey, keyof AgentInstancesTable> = {
 export class KyselyInstancesRepo implements InstancesRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async insert(i: Instance, tx: Kysely<Tables> = this.db) {
+  async insert(i: Instance, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     await tx.insertInto('agent_instances').values(rowOf(i)).execute()
   }
 
-  async insertIfMissing(i: Instance, tx: Kysely<Tables> = this.db) {
+  async insertIfMissing(i: Instance, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     await tx
       .insertInto('agent_instances')
       .values(rowOf(i))
@@ -141,7 +69,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
       .execute()
   }
 
-  async findById(instanceId: string, options: { includeDeleted?: boolean } = {}, tx: Kysely<Tables> = this.db) {
+  async findById(instanceId: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     let query = tx.selectFrom('agent_instances').selectAll().where('instance_id', '=', instanceId)
     if (!options.includeDeleted) query = query.where('is_deleted', '=', false)
     const row = await query.executeTakeFirst()
@@ -165,7 +94,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return { items: rows.map(toInstance), total: Number(count.total) }
   }
 
-  async update(instanceId: string, changes: InstanceChanges, options: { expectedRevision?: number } = {}, tx: Kysely<Tables> = this.db) {
+  async update(instanceId: string, changes: InstanceChanges, options: { expectedRevision?: number } = {}, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     let query = tx
       .updateTable('agent_instances')
       .set((eb) => ({ ...toColumns(changes), revision: eb('revision', '+', 1) }))
@@ -175,7 +105,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return row ? toInstance(row) : undefined
   }
 
-  async recordExecution(instanceId: string, run: ExecutionRecord, tx: Kysely<Tables> = this.db) {
+  async recordExecution(instanceId: string, run: ExecutionRecord, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const inc = run.incrementCount ? 1 : 0
     const ok = run.exitCode === 0 ? 1 : 0
     const count = sql<number>`(task_count + ${inc})`
@@ -201,7 +132,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return row ? toInstance(row) : undefined
   }
 
-  async reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, tx: Kysely<Tables>) {
+  async reorder(entries: Array<{ instanceId: string; displayOrder: number }>, now: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     let updated = 0
     for (const entry of entries) {
       const result = await tx
@@ -215,7 +147,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return updated
   }
 
-  async hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, tx: Kysely<Tables>) {
+  async hideWhere(where: { screenplayId: string } | { conversationId: string }, reason: string, now: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const result = await tx
       .updateTable('agent_instances')
       .set((eb) => ({ is_deleted: true, deleted_reason: reason, deleted_at: now, updated_at: now, revision: eb('revision', '+', 1) }))
@@ -225,7 +158,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return Number(result.numUpdatedRows)
   }
 
-  async listLiveOfConversation(conversationId: string, tx: Kysely<Tables>) {
+  async listLiveOfConversation(conversationId: string, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const rows = await tx
       .selectFrom('agent_instances')
       .selectAll()
@@ -237,7 +171,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return rows.map(toInstance)
   }
 
-  async conversationIdsOfScreenplay(screenplayId: string, tx: Kysely<Tables>) {
+  async conversationIdsOfScreenplay(screenplayId: string, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const rows = await tx
       .selectFrom('agent_instances')
       .select('conversation_id')
@@ -249,7 +184,8 @@ export class KyselyInstancesRepo implements InstancesRepo {
     return rows.map((row) => row.conversation_id!)
   }
 
-  async delete(instanceId: string, tx: Kysely<Tables>) {
+  async delete(instanceId: string, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     await tx.deleteFrom('agent_instances').where('instance_id', '=', instanceId).execute()
   }
 

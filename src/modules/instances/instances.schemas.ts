@@ -6,8 +6,7 @@ import { int32 } from '../../platform/http/int32.js'
 import { PathId, QueryBool, queryInt } from '../../platform/http/query.js'
 import type { Agent } from '../agents/agents.repo.js'
 import type { InstanceHistoryEntry } from './instance-history.js'
-import type { InstanceSortKey, InstanceStatistics, Position } from './instances.repo.js'
-import type { InstancePatch, NamedInstance } from './instances.service.js'
+import type { InstancePatch, InstanceSortKey, InstanceStatistics, NamedInstance, Position } from './instances.model.js'
 
 export const INSTANCE_STATUSES = ['pending', 'queued', 'running', 'completed', 'error', 'idle', 'paused'] as const
 const SORT_KEYS: InstanceSortKey[] = ['created_at', 'updated_at', 'display_order', 'last_execution', 'status', 'agent_id']

@@ -1,16 +1,25 @@
 // Agent instance rules: placement of an agent in a screenplay/conversation, its working
 // directory, atomic statistics, soft delete and the cascades other modules trigger.
-import type { Kysely } from 'kysely'
+import type { UnitOfWork, Transactor } from '../../platform/db/unit-of-work.js'
+import { durationOf, type Run } from '../../engine/run.js'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
 import { isUniqueViolation } from '../../platform/db/errors.js'
-import type { Tables } from '../../platform/db/tables.js'
 import { ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { newUuid } from '../../platform/ids.js'
 import type { WorkspacePolicy } from '../../platform/workspace.js'
 import type { Agent } from '../agents/agents.repo.js'
 import type { InstanceHistoryEntry, InstanceHistorySource } from './instance-history.js'
-import type { Instance, InstanceChanges, InstanceSortKey, InstanceStatistics, InstancesRepo, Position } from './instances.repo.js'
+import type {
+  CreateInstanceInput,
+  Instance,
+  InstanceChanges,
+  InstancePatch,
+  InstanceSortKey,
+  InstanceStatistics,
+  ListInstancesInput,
+  NamedInstance,
+} from './instances.model.js'
+import type { InstancesRepo } from './instances.repo.js'
 import { newInstance } from './new-instance.js'
 
 /** The agent catalog as instances need it (AgentsService; `get` answers 404 for unknown ids). */
@@ -20,9 +29,6 @@ export interface InstanceAgents {
   namesOf(agentIds: readonly string[]): Promise<Map<string, string>>
 }
 
-/** An instance as the API shows it: with its agent's name (the id when the agent is unknown). */
-export type NamedInstance = Instance & { agentName: string }
-
 /** Current persona content of an agent (PersonasService). */
 export interface InstancePersonas {
   current(agentId: string): Promise<{ content: string; version: number } | undefined>
@@ -31,39 +37,6 @@ export interface InstancePersonas {
 /** A screenplay's working directory, or null when it has none or does not exist (ScreenplaysService). */
 export interface ScreenplayDirectories {
   workingDirectoryOf(screenplayId: string): Promise<string | null>
-}
-
-export interface CreateInstanceInput {
-  instanceId: string
-  agentId: string
-  position?: Position
-  screenplayId?: string | null
-  conversationId?: string | null
-  cwd?: string | null
-  status?: string
-  config?: Record<string, unknown>
-  emoji?: string | null
-  definition?: Record<string, unknown> | null
-  displayOrder?: number
-  mcpConfigs?: string[]
-  isSystemDefault?: boolean
-  isHidden?: boolean
-  isCouncilorInstance?: boolean
-  councilorConfig?: Record<string, unknown> | null
-  customization?: Record<string, unknown> | null
-}
-
-export type InstancePatch = Omit<InstanceChanges, 'isDeleted' | 'deletedReason' | 'deletedAt' | 'updatedAt' | 'lastExecution' | 'agentId'>
-
-export interface ListInstancesInput {
-  agentId?: string
-  status?: string
-  screenplayId?: string
-  conversationId?: string
-  includeDeleted: boolean
-  sort: `${'-' | ''}${InstanceSortKey}`
-  offset: number
-  limit: number
 }
 
 /** The order updated fields are reported in (the original's four first). */
@@ -102,7 +75,7 @@ export class InstancesService {
   ) {}
 
   async create(input: CreateInstanceInput): Promise<NamedInstance> {
-    const instance = await this.draft(input)
+    const instance = await this.checkedDraft(input)
     try {
       await this.deps.repo.insert(instance)
     } catch (err) {
@@ -117,25 +90,22 @@ export class InstancesService {
     return (await this.named([instance]))[0]!
   }
 
-  /**
-   * The execute endpoint's upsert, in two steps so the insert can commit with the run: the stored
-   * instance (deleted ones too), or a new one with defaults that `insertDraft` stores.
-   */
-  async existingOrDraft(input: {
-    instanceId: string
-    agentId: string
-    screenplayId?: string | null
-    conversationId?: string | null
-    position?: Position
-  }): Promise<{ instance: Instance; isNew: boolean }> {
-    const existing = await this.deps.repo.findById(input.instanceId, { includeDeleted: true })
-    if (existing) return { instance: existing, isNew: false }
-    return { instance: await this.draft(input), isNew: true }
+  /** The stored instance, deleted ones included (the chat send revives what it names). */
+  findAny(instanceId: string): Promise<Instance | undefined> {
+    return this.deps.repo.findById(instanceId, { includeDeleted: true })
   }
 
-  /** Stores a drafted instance inside `tx`, unless a concurrent request stored that id first. */
-  async insertDraft(instance: Instance, tx: Kysely<Tables>): Promise<void> {
-    await this.deps.repo.insertIfMissing(instance, tx)
+  /**
+   * A new instance with the original's defaults, not stored yet (`insertDraft` stores it, e.g. with
+   * a run). The caller has checked the agent and chosen the working directory.
+   */
+  draft(input: CreateInstanceInput, cwd: string | null): Instance {
+    return newInstance(input, cwd, this.deps.clock.now())
+  }
+
+  /** Stores a drafted instance inside `uow`, unless a concurrent request stored that id first. */
+  async insertDraft(instance: Instance, uow: UnitOfWork): Promise<void> {
+    await this.deps.repo.insertIfMissing(instance, uow)
   }
 
   /** A live instance; 404 (object detail, as the original answers) when missing or deleted. */
@@ -183,17 +153,21 @@ export class InstancesService {
     return (updated ?? instanceNotFound(instanceId)).statistics
   }
 
-  /**
-   * Records one execution (for the run engine): counts, times, success rate, last exit code.
-   * Inside `tx` when given (the transaction that ends the run).
-   */
-  async recordExecution(
-    instanceId: string,
-    run: { durationMs: number; exitCode: number; completedAt: number },
-    tx?: Kysely<Tables>,
-  ): Promise<InstanceStatistics> {
-    const updated = await this.deps.repo.recordExecution(instanceId, { ...run, incrementCount: true }, tx)
+  /** Records one finished task of an instance: counts, times, success rate, last exit code. */
+  async recordExecution(instanceId: string, task: { durationMs: number; exitCode: number; completedAt: number }): Promise<InstanceStatistics> {
+    const updated = await this.deps.repo.recordExecution(instanceId, { ...task, incrementCount: true })
     return (updated ?? instanceNotFound(instanceId)).statistics
+  }
+
+  /**
+   * The run engine's end hook: a finished run of an instance counts in its statistics, inside the
+   * transaction that ends it (a cancelled run does not count; a vanished instance has nothing to count).
+   */
+  async countRun(run: Run, uow: UnitOfWork): Promise<void> {
+    if (!run.instanceId || run.status === 'cancelled') return
+    const exitCode = run.exitCode ?? (run.status === 'completed' ? 0 : 1)
+    const completedAt = run.endedAt ?? run.updatedAt
+    await this.deps.repo.recordExecution(run.instanceId, { durationMs: durationOf(run), exitCode, completedAt, incrementCount: true }, uow)
   }
 
   async reorder(entries: Array<{ instanceId: string; displayOrder: number }>): Promise<number> {
@@ -244,22 +218,22 @@ export class InstancesService {
   }
 
   /** The conversations a screenplay's live instances talk in (read before the cascade hides them). */
-  conversationsOfScreenplay(screenplayId: string, tx: Kysely<Tables>): Promise<string[]> {
+  conversationsOfScreenplay(screenplayId: string, tx: UnitOfWork): Promise<string[]> {
     return this.deps.repo.conversationIdsOfScreenplay(screenplayId, tx)
   }
 
   /** Hides the instances of a deleted screenplay, inside the deleting transaction. */
-  hideForScreenplay(screenplayId: string, now: number, tx: Kysely<Tables>): Promise<number> {
+  hideForScreenplay(screenplayId: string, now: number, tx: UnitOfWork): Promise<number> {
     return this.deps.repo.hideWhere({ screenplayId }, 'screenplay_deleted', now, tx)
   }
 
   /** Hides the instances of a deleted conversation, inside the deleting transaction. */
-  hideForConversation(conversationId: string, now: number, tx: Kysely<Tables>): Promise<number> {
+  hideForConversation(conversationId: string, now: number, tx: UnitOfWork): Promise<number> {
     return this.deps.repo.hideWhere({ conversationId }, 'conversation_deleted', now, tx)
   }
 
   /** Copies the live instances of one conversation into another; returns old id → new id. */
-  async cloneForConversation(fromConversationId: string, toConversationId: string, now: number, tx: Kysely<Tables>): Promise<Record<string, string>> {
+  async cloneForConversation(fromConversationId: string, toConversationId: string, now: number, tx: UnitOfWork): Promise<Record<string, string>> {
     const ids: Record<string, string> = {}
     for (const source of await this.deps.repo.listLiveOfConversation(fromConversationId, tx)) {
       const copy = newInstance({ ...source, conversationId: toConversationId, instanceId: newUuid() }, source.cwd, now)
@@ -270,14 +244,14 @@ export class InstancesService {
   }
 
   /** A new instance of a known agent, working where asked or else in its screenplay's directory. */
-  private async draft(input: CreateInstanceInput): Promise<Instance> {
+  private async checkedDraft(input: CreateInstanceInput): Promise<Instance> {
     await this.assertAgentExists(input.agentId)
     const cwd = input.cwd
       ? this.normalizeCwd(input.cwd)
       : input.screenplayId
         ? await this.deps.screenplays.workingDirectoryOf(input.screenplayId)
         : null
-    return newInstance(input, cwd, this.deps.clock.now())
+    return this.draft(input, cwd)
   }
 
   private async findLive(instanceId: string): Promise<Instance> {

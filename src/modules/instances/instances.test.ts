@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
-import type { Tables } from '../../platform/db/tables.js'
+import { transactorOf } from '../../platform/db/unit-of-work.js'
 import { buildTestApp, ManualClock, type TestAppOptions } from '../../../test/helpers/build-test-app.js'
 import { createAgent, PERSONA } from '../../../test/helpers/agent-factories.js'
 import type { InstanceHistoryEntry, InstanceHistorySource } from './instance-history.js'
@@ -490,7 +489,7 @@ function historySource(entries: InstanceHistoryEntry[]): InstanceHistorySource &
   return {
     hidden,
     historyOf: async (instanceId) => (instanceId === 'instance-1-abc' ? entries : []),
-    hideHistoryOf: async (instanceId: string, _now: number, _tx: Kysely<Tables>) => {
+    hideHistoryOf: async (instanceId: string) => {
       hidden.push(instanceId)
       return instanceId === 'instance-1-abc' ? entries.length : 0
     },
@@ -607,7 +606,7 @@ describe('cascades', () => {
     await createInstance(app, { instance_id: 'gone', conversation_id: 'conv-a' })
     await app.inject({ method: 'DELETE', url: `${api}/gone` })
     await deps.instances.recordExecution('x1', { durationMs: 5, exitCode: 0, completedAt: 1 })
-    const transact = (work: (tx: Kysely<Tables>) => Promise<unknown>) => deps.database.db.transaction().execute(work)
+    const transact = transactorOf(deps.database.db)
 
     let ids: Record<string, string> = {}
     await transact(async (tx) => (ids = await deps.instances.cloneForConversation('conv-a', 'conv-b', 42, tx)))
@@ -629,19 +628,17 @@ describe('cascades', () => {
   })
 })
 
-describe('InstancesService.existingOrDraft / insertDraft', () => {
+describe('InstancesService.draft / insertDraft', () => {
   it('drafts a missing instance, stores it once even when requests race, and finds it afterwards', async (t) => {
     const { app, deps } = await setup(t)
-    const transact = (work: (tx: Kysely<Tables>) => Promise<unknown>) => deps.database.db.transaction().execute(work)
-    const drafts = await Promise.all(
-      Array.from({ length: 5 }, () => deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' })),
-    )
-    assert.ok(drafts.every((d) => d.isNew && d.instance.instanceId === 'run-1'))
+    const transact = transactorOf(deps.database.db)
+    assert.equal(await deps.instances.findAny('run-1'), undefined)
+    const drafts = Array.from({ length: 5 }, () => deps.instances.draft({ instanceId: 'run-1', agentId: 'Helper_Agent', conversationId: 'c' }, null))
+    assert.ok(drafts.every((d) => d.instanceId === 'run-1'))
     assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 0, 'a draft is not stored')
-    await Promise.all(drafts.map((d) => transact((tx) => deps.instances.insertDraft(d.instance, tx))))
+    await Promise.all(drafts.map((d) => transact((uow) => deps.instances.insertDraft(d, uow))))
     assert.equal((await app.inject({ url: `${api}?include_deleted=true` })).json().count, 1)
-    const again = await deps.instances.existingOrDraft({ instanceId: 'run-1', agentId: 'Helper_Agent' })
-    assert.deepEqual([again.isNew, again.instance.conversationId], [false, 'c'])
-    await assert.rejects(deps.instances.existingOrDraft({ instanceId: 'run-2', agentId: 'Ghost_Agent' }), { status: 404 })
+    const again = await deps.instances.findAny('run-1')
+    assert.equal(again?.conversationId, 'c')
   })
 })

@@ -1,6 +1,5 @@
 // A new instance row from what the client sent: the original's defaults (original-gateway.md §2.1.6).
-import type { Instance, InstanceStatistics } from './instances.repo.js'
-import type { CreateInstanceInput } from './instances.service.js'
+import type { CreateInstanceInput, Instance, InstanceStatistics } from './instances.model.js'
 
 const ZERO_STATISTICS: InstanceStatistics = {
   taskCount: 0,

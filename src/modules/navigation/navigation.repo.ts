@@ -1,5 +1,6 @@
 // Navigation state storage: per user, the last conversation/instance of each screenplay and the
 // last instance of each conversation.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
 import type { Tables } from '../../platform/db/tables.js'
 
@@ -25,18 +26,18 @@ export interface NavigationRepo {
   upsertScreenplayState(
     userId: string,
     state: Partial<ScreenplayState> & { screenplayId: string; updatedAt: number },
-    tx?: Kysely<Tables>,
+    uow?: UnitOfWork,
   ): Promise<void>
   upsertConversationState(
     userId: string,
     state: Partial<ConversationState> & { conversationId: string; screenplayId: string; updatedAt: number },
-    tx?: Kysely<Tables>,
+    uow?: UnitOfWork,
   ): Promise<void>
   /** Deletes conversation states matching the filter; returns how many went. */
-  deleteConversationStates(filter: { userId?: string; screenplayId?: string; conversationId?: string }, tx?: Kysely<Tables>): Promise<number>
-  deleteScreenplayStates(filter: { userId?: string; screenplayId?: string }, tx?: Kysely<Tables>): Promise<number>
+  deleteConversationStates(filter: { userId?: string; screenplayId?: string; conversationId?: string }, uow?: UnitOfWork): Promise<number>
+  deleteScreenplayStates(filter: { userId?: string; screenplayId?: string }, uow?: UnitOfWork): Promise<number>
   /** Clears screenplay states that point at a conversation that is being forgotten. */
-  detachConversation(userId: string, conversationId: string, tx?: Kysely<Tables>): Promise<void>
+  detachConversation(userId: string, conversationId: string, uow?: UnitOfWork): Promise<void>
 }
 
 export class KyselyNavigationRepo implements NavigationRepo {
@@ -75,7 +76,8 @@ export class KyselyNavigationRepo implements NavigationRepo {
       : undefined
   }
 
-  async upsertScreenplayState(userId: string, state: Partial<ScreenplayState> & { screenplayId: string; updatedAt: number }, tx = this.db) {
+  async upsertScreenplayState(userId: string, state: Partial<ScreenplayState> & { screenplayId: string; updatedAt: number }, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const changes = {
       updated_at: state.updatedAt,
       ...(state.conversationId !== undefined && { conversation_id: state.conversationId }),
@@ -91,8 +93,9 @@ export class KyselyNavigationRepo implements NavigationRepo {
   async upsertConversationState(
     userId: string,
     state: Partial<ConversationState> & { conversationId: string; screenplayId: string; updatedAt: number },
-    tx = this.db,
+    uow?: UnitOfWork,
   ) {
+    const tx = queriesOf(uow, this.db)
     const changes = {
       screenplay_id: state.screenplayId,
       updated_at: state.updatedAt,
@@ -105,8 +108,8 @@ export class KyselyNavigationRepo implements NavigationRepo {
       .execute()
   }
 
-  async deleteConversationStates(filter: { userId?: string; screenplayId?: string; conversationId?: string }, tx = this.db) {
-    let query = tx.deleteFrom('navigation_conversation_states')
+  async deleteConversationStates(filter: { userId?: string; screenplayId?: string; conversationId?: string }, uow?: UnitOfWork) {
+    let query = queriesOf(uow, this.db).deleteFrom('navigation_conversation_states')
     if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId)
     if (filter.screenplayId !== undefined) query = query.where('screenplay_id', '=', filter.screenplayId)
     if (filter.conversationId !== undefined) query = query.where('conversation_id', '=', filter.conversationId)
@@ -114,15 +117,16 @@ export class KyselyNavigationRepo implements NavigationRepo {
     return Number(result.numDeletedRows)
   }
 
-  async deleteScreenplayStates(filter: { userId?: string; screenplayId?: string }, tx = this.db) {
-    let query = tx.deleteFrom('navigation_screenplay_states')
+  async deleteScreenplayStates(filter: { userId?: string; screenplayId?: string }, uow?: UnitOfWork) {
+    let query = queriesOf(uow, this.db).deleteFrom('navigation_screenplay_states')
     if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId)
     if (filter.screenplayId !== undefined) query = query.where('screenplay_id', '=', filter.screenplayId)
     const result = await query.executeTakeFirst()
     return Number(result.numDeletedRows)
   }
 
-  async detachConversation(userId: string, conversationId: string, tx = this.db) {
+  async detachConversation(userId: string, conversationId: string, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     await tx
       .updateTable('navigation_screenplay_states')
       .set({ conversation_id: null, instance_id: null })

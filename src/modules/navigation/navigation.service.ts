@@ -1,9 +1,7 @@
 // Where each user left off: last screenplay, its conversation and agent instance. The original
 // proxied this to the Python Conductor (original-gateway.md §2.11); here the gateway owns it.
-import type { Kysely } from 'kysely'
+import type { UnitOfWork, Transactor } from '../../platform/db/unit-of-work.js'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
-import type { Tables } from '../../platform/db/tables.js'
 import type { NavigationRepo } from './navigation.repo.js'
 
 export interface NavigationView {
@@ -86,7 +84,7 @@ export class NavigationService {
   }
 
   /** Deletion hook: a deleted screenplay is no longer anyone's place to return to. */
-  async forgetScreenplay(screenplayId: string, tx: Kysely<Tables>): Promise<void> {
+  async forgetScreenplay(screenplayId: string, tx: UnitOfWork): Promise<void> {
     await this.deps.repo.deleteConversationStates({ screenplayId }, tx)
     await this.deps.repo.deleteScreenplayStates({ screenplayId }, tx)
   }

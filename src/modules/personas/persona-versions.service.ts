@@ -1,10 +1,11 @@
 // Persona version history: read, compare, restore (as a new version), annotate and prune.
 // The newest version is the persona itself and is never deleted.
+import type { Transactor } from '../../platform/db/unit-of-work.js'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { diffLines, type LineDiff } from './persona-diff.js'
-import type { AgentLookup, PersonasService } from './personas.service.js'
+import type { PersonaRecords } from './persona-records.js'
+import type { AgentLookup } from './personas.service.js'
 import type { PersonaVersion, PersonasRepo, VersionSortKey, VersionStats } from './personas.repo.js'
 
 export interface ListVersionsInput {
@@ -25,11 +26,11 @@ export interface NewVersionInput {
 const DAY_MS = 86_400_000
 
 export class PersonaVersionsService {
-  constructor(private readonly deps: { repo: PersonasRepo; personas: PersonasService; agents: AgentLookup; clock: Clock; transact: Transactor }) {}
+  constructor(private readonly deps: { repo: PersonasRepo; records: PersonaRecords; agents: AgentLookup; clock: Clock; transact: Transactor }) {}
 
   async create(agentId: string, input: NewVersionInput): Promise<PersonaVersion> {
     await this.deps.agents.get(agentId)
-    return this.deps.personas.record(agentId, input.content, {
+    return this.deps.records.record(agentId, input.content, {
       createdBy: input.createdBy ?? 'api',
       reason: input.changeDescription ?? null,
       metadata: input.metadata ?? {},
@@ -46,6 +47,11 @@ export class PersonaVersionsService {
       limit: input.perPage,
     })
     return { items, total, totalPages: Math.ceil(total / input.perPage) }
+  }
+
+  /** The content of one version (the one a run recorded), without the agent check; undefined when gone. */
+  async contentOf(agentId: string, version: number): Promise<string | undefined> {
+    return (await this.deps.repo.findVersion(agentId, version))?.content
   }
 
   async get(agentId: string, version: number): Promise<PersonaVersion> {
@@ -85,8 +91,8 @@ export class PersonaVersionsService {
     createdBy = 'api',
   ): Promise<{ restored: PersonaVersion; created: PersonaVersion; previous: number | null }> {
     const restored = await this.get(agentId, version)
-    const previous = (await this.deps.personas.current(agentId))?.version ?? null
-    const created = await this.deps.personas.record(agentId, restored.content, {
+    const previous = (await this.deps.records.current(agentId))?.version ?? null
+    const created = await this.deps.records.record(agentId, restored.content, {
       createdBy,
       reason: `Restored from version ${version}`,
       metadata: { restored_from: version },

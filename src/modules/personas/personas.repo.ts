@@ -1,5 +1,6 @@
 // Persona storage: `personas` (one row per agent: which version is current, the version counter)
 // and `persona_versions` (immutable content of every version). The only place with their queries.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Kysely } from 'kysely'
 import { fromJson, toJson } from '../../platform/db/json.js'
 import type { PersonaVersionsTable, PersonasTable, Tables } from '../../platform/db/tables.js'
@@ -49,10 +50,10 @@ export interface PersonasRepo {
    * Takes the agent's next version number and makes it current, in one atomic upsert on the
    * persona row (concurrent writers queue on that row). Sets the persona metadata when given.
    */
-  allocateVersion(agentId: string, newId: string, now: number, metadata: Record<string, unknown> | undefined, tx: Kysely<Tables>): Promise<number>
-  insertVersion(version: PersonaVersion, tx: Kysely<Tables>): Promise<void>
-  findPersona(agentId: string, tx?: Kysely<Tables>): Promise<Persona | undefined>
-  current(agentId: string, tx?: Kysely<Tables>): Promise<CurrentPersona | undefined>
+  allocateVersion(agentId: string, newId: string, now: number, metadata: Record<string, unknown> | undefined, uow: UnitOfWork): Promise<number>
+  insertVersion(version: PersonaVersion, uow: UnitOfWork): Promise<void>
+  findPersona(agentId: string, uow?: UnitOfWork): Promise<Persona | undefined>
+  current(agentId: string, uow?: UnitOfWork): Promise<CurrentPersona | undefined>
   listCurrent(filter: { agentId?: string; offset: number; limit: number }): Promise<{ items: CurrentPersona[]; total: number }>
   /** Marks the persona deleted; false when there was no current persona. */
   clearCurrent(agentId: string, now: number): Promise<boolean>
@@ -63,8 +64,8 @@ export interface PersonasRepo {
     agentId: string,
     page: { sortBy: VersionSortKey; descending: boolean; offset: number; limit: number },
   ): Promise<{ items: PersonaVersion[]; total: number }>
-  findVersion(agentId: string, version: number, tx?: Kysely<Tables>): Promise<PersonaVersion | undefined>
-  edgeVersion(agentId: string, edge: 'first' | 'latest', tx?: Kysely<Tables>): Promise<PersonaVersion | undefined>
+  findVersion(agentId: string, version: number, uow?: UnitOfWork): Promise<PersonaVersion | undefined>
+  edgeVersion(agentId: string, edge: 'first' | 'latest', uow?: UnitOfWork): Promise<PersonaVersion | undefined>
   versionsBetween(agentId: string, from: number, to: number): Promise<PersonaVersion[]>
   versionStats(agentId: string): Promise<VersionStats>
   annotateVersion(
@@ -73,9 +74,9 @@ export interface PersonasRepo {
     changes: { metadata?: Record<string, unknown>; changeDescription?: string | null },
     now: number,
   ): Promise<PersonaVersion | undefined>
-  deleteVersion(agentId: string, version: number, tx: Kysely<Tables>): Promise<boolean>
+  deleteVersion(agentId: string, version: number, uow: UnitOfWork): Promise<boolean>
   /** Deletes all but the newest `keep` versions; returns how many went. */
-  deleteAllButNewest(agentId: string, keep: number, tx: Kysely<Tables>): Promise<number>
+  deleteAllButNewest(agentId: string, keep: number, uow: UnitOfWork): Promise<number>
 }
 
 type PersonaRow = Omit<PersonasTable, 'metadata'> & { metadata: unknown }
@@ -91,7 +92,8 @@ const VERSION_SORT: Record<VersionSortKey, 'version' | 'created_at' | 'updated_a
 export class KyselyPersonasRepo implements PersonasRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async allocateVersion(agentId: string, newId: string, now: number, metadata: Record<string, unknown> | undefined, tx: Kysely<Tables>) {
+  async allocateVersion(agentId: string, newId: string, now: number, metadata: Record<string, unknown> | undefined, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .insertInto('personas')
       .values({
@@ -116,7 +118,8 @@ export class KyselyPersonasRepo implements PersonasRepo {
     return Number(row.last_version)
   }
 
-  async insertVersion(v: PersonaVersion, tx: Kysely<Tables>) {
+  async insertVersion(v: PersonaVersion, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     await tx
       .insertInto('persona_versions')
       .values({
@@ -134,15 +137,16 @@ export class KyselyPersonasRepo implements PersonasRepo {
       .execute()
   }
 
-  async findPersona(agentId: string, tx: Kysely<Tables> = this.db) {
+  async findPersona(agentId: string, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx.selectFrom('personas').selectAll().where('agent_id', '=', agentId).executeTakeFirst()
     return row ? toPersona(row) : undefined
   }
 
-  async current(agentId: string, tx: Kysely<Tables> = this.db) {
-    const persona = await this.findPersona(agentId, tx)
+  async current(agentId: string, uow?: UnitOfWork) {
+    const persona = await this.findPersona(agentId, uow)
     if (!persona || persona.currentVersion === null) return undefined
-    const version = await this.findVersion(agentId, persona.currentVersion, tx)
+    const version = await this.findVersion(agentId, persona.currentVersion, uow)
     return version ? { persona, version } : undefined
   }
 
@@ -224,12 +228,14 @@ export class KyselyPersonasRepo implements PersonasRepo {
     return { items: rows.map(toVersion), total: Number(count.total) }
   }
 
-  async findVersion(agentId: string, version: number, tx: Kysely<Tables> = this.db) {
+  async findVersion(agentId: string, version: number, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx.selectFrom('persona_versions').selectAll().where('agent_id', '=', agentId).where('version', '=', version).executeTakeFirst()
     return row ? toVersion(row) : undefined
   }
 
-  async edgeVersion(agentId: string, edge: 'first' | 'latest', tx: Kysely<Tables> = this.db) {
+  async edgeVersion(agentId: string, edge: 'first' | 'latest', uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .selectFrom('persona_versions')
       .selectAll()
@@ -294,12 +300,14 @@ export class KyselyPersonasRepo implements PersonasRepo {
     return row ? toVersion(row) : undefined
   }
 
-  async deleteVersion(agentId: string, version: number, tx: Kysely<Tables>) {
+  async deleteVersion(agentId: string, version: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const result = await tx.deleteFrom('persona_versions').where('agent_id', '=', agentId).where('version', '=', version).executeTakeFirst()
     return Number(result.numDeletedRows) > 0
   }
 
-  async deleteAllButNewest(agentId: string, keep: number, tx: Kysely<Tables>) {
+  async deleteAllButNewest(agentId: string, keep: number, uow: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const cutoff = await tx
       .selectFrom('persona_versions')
       .select('version')

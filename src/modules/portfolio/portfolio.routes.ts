@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { AppError, UnavailableError } from '../../platform/http/errors.js'
 import type { AgentsService } from '../agents/agents.service.js'
 import type { ConversationsService } from '../conversations/conversations.service.js'
-import type { ChatExecution } from '../execution/chat-execution.js'
+import type { ChatSend } from '../execution/chat-send.js'
 import type { PortfolioSessions } from './portfolio-sessions.js'
 
 const Body = z.object({
@@ -17,7 +17,7 @@ const Body = z.object({
 const Reply = z.object({ response: z.string(), session_id: z.string() })
 
 export interface PortfolioOptions {
-  chat: ChatExecution
+  chat: ChatSend
   agents: AgentsService
   conversations: ConversationsService
   sessions: PortfolioSessions

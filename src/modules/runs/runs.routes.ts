@@ -2,10 +2,11 @@
 // stream events with resume, cancel one or many.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Engine } from '../../engine/engine.js'
 import { isTerminal } from '../../engine/run-events.js'
-import { cachedFormat, streamRun, type RunSseDeps } from '../../realtime/run-sse.js'
-import { resumeCursor, sseFrame } from '../../realtime/sse.js'
+import type { Runs } from '../../engine/runs.js'
+import { resumeCursor, sseFrame } from '../../platform/http/sse.js'
+import type { AgentRuns } from './agent-runs.js'
+import { cachedFormat, streamRun, type RunSseDeps } from './run-sse.js'
 import {
   BulkCancelBody,
   BulkCancelDto,
@@ -28,9 +29,14 @@ const IdempotencyHeaders = z.object({
 })
 const EventHeaders = z.object({ 'last-event-id': z.string().optional() })
 
-export const runsRoutes: FastifyPluginAsyncZod<{ engine: Engine; sse: Omit<RunSseDeps, 'streams'> }> = async (app, { engine, sse }) => {
-  const { runs } = engine
-  const sseDeps: RunSseDeps = { ...sse, streams: engine.streams }
+export interface RunsRoutesOptions {
+  runs: Runs
+  agentRuns: AgentRuns
+  sse: Omit<RunSseDeps, 'runs'>
+}
+
+export const runsRoutes: FastifyPluginAsyncZod<RunsRoutesOptions> = async (app, { runs, agentRuns, sse }) => {
+  const sseDeps: RunSseDeps = { ...sse, runs }
 
   app.post(
     '/api/runs',
@@ -45,20 +51,23 @@ export const runsRoutes: FastifyPluginAsyncZod<{ engine: Engine; sse: Omit<RunSs
     },
     async (req, reply) => {
       const body = req.body
-      const run = await runs.create({
-        source: 'api',
-        input: body.input,
-        agentId: body.agent_id,
-        provider: body.ai_provider,
-        model: body.model,
-        instanceId: body.instance_id,
-        conversationId: body.conversation_id,
-        screenplayId: body.screenplay_id,
-        cwd: body.cwd,
-        timeoutMs: body.timeout_ms,
-        idempotencyKey: req.headers['idempotency-key'],
-        options: { ...(body.context_mode && { contextMode: body.context_mode }), ...(body.metadata && { metadata: body.metadata }) },
-      })
+      const run = await agentRuns.start(
+        {
+          source: 'api',
+          input: body.input,
+          agentId: body.agent_id,
+          provider: body.ai_provider,
+          model: body.model,
+          instanceId: body.instance_id,
+          conversationId: body.conversation_id,
+          screenplayId: body.screenplay_id,
+          cwd: body.cwd,
+          timeoutMs: body.timeout_ms,
+          ...(body.context_mode && { contextMode: body.context_mode }),
+          ...(body.metadata && { metadata: body.metadata }),
+        },
+        { idempotencyKey: req.headers['idempotency-key'] },
+      )
       void reply.header('location', `/api/runs/${run.id}`)
       if (body.stream) {
         streamRun(reply, sseDeps, run.id, 0, nativeFrame)

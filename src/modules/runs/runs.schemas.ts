@@ -125,7 +125,7 @@ export function toRunDto(run: Run): z.output<typeof RunDto> {
     created_at: toIso(run.createdAt),
     started_at: toIso(run.startedAt),
     ended_at: toIso(run.endedAt),
-    duration_ms: run.endedAt === null ? null : durationOf(run, run.endedAt),
+    duration_ms: run.endedAt === null ? null : durationOf(run),
     last_seq: run.lastSeq,
     events_url: `/api/runs/${run.id}/events`,
     metadata: run.options.metadata ?? {},

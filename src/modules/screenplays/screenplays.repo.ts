@@ -1,4 +1,5 @@
 // Screenplay storage: the only place with screenplay queries.
+import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely'
 import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
 import type { ScreenplaysTable, Tables } from '../../platform/db/tables.js'
@@ -41,14 +42,14 @@ export interface ListScreenplaysFilter {
 }
 
 export interface ScreenplaysRepo {
-  insert(screenplay: Screenplay, tx?: Kysely<Tables>): Promise<void>
+  insert(screenplay: Screenplay, uow?: UnitOfWork): Promise<void>
   /** Includes soft-deleted rows only when asked. */
-  findById(id: string, options?: { includeDeleted?: boolean }, tx?: Kysely<Tables>): Promise<Screenplay | undefined>
+  findById(id: string, options?: { includeDeleted?: boolean }, uow?: UnitOfWork): Promise<Screenplay | undefined>
   list(filter: ListScreenplaysFilter): Promise<{ items: ScreenplaySummary[]; total: number }>
   /** The live (not deleted) screenplay holding `fileKey`, other than `excludeId`. */
   findLiveByFileKey(fileKey: string, excludeId?: string): Promise<ScreenplaySummary | undefined>
   /** Applies the changes and returns the row as stored, or undefined when no row has that id. */
-  update(id: string, changes: ScreenplayChanges, tx?: Kysely<Tables>): Promise<Screenplay | undefined>
+  update(id: string, changes: ScreenplayChanges, uow?: UnitOfWork): Promise<Screenplay | undefined>
 }
 
 const SORT_COLUMNS: Record<ScreenplaySortKey, 'last_used_at' | 'updated_at' | 'created_at' | 'name'> = {
@@ -82,7 +83,8 @@ type Row = Omit<ScreenplaysTable, 'tags' | 'is_deleted' | 'content'> & { tags: u
 export class KyselyScreenplaysRepo implements ScreenplaysRepo {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async insert(s: Screenplay, tx: Kysely<Tables> = this.db): Promise<void> {
+  async insert(s: Screenplay, uow?: UnitOfWork): Promise<void> {
+    const tx = queriesOf(uow, this.db)
     await tx
       .insertInto('screenplays')
       .values({
@@ -107,7 +109,8 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
       .execute()
   }
 
-  async findById(id: string, options: { includeDeleted?: boolean } = {}, tx: Kysely<Tables> = this.db) {
+  async findById(id: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     let query = tx.selectFrom('screenplays').selectAll().where('id', '=', id)
     if (!options.includeDeleted) query = query.where('is_deleted', '=', false)
     const row = await query.executeTakeFirst()
@@ -132,7 +135,8 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
     return row ? toSummary(row) : undefined
   }
 
-  async update(id: string, changes: ScreenplayChanges, tx: Kysely<Tables> = this.db) {
+  async update(id: string, changes: ScreenplayChanges, uow?: UnitOfWork) {
+    const tx = queriesOf(uow, this.db)
     const row = await tx
       .updateTable('screenplays')
       .set((eb) => ({

@@ -1,11 +1,9 @@
 // Screenplay rules: validation of content, paths and working directories, duplicate files,
 // versioning and soft delete with its cascade.
+import type { UnitOfWork, Transactor } from '../../platform/db/unit-of-work.js'
 import path from 'node:path'
-import type { Kysely } from 'kysely'
 import type { Clock } from '../../platform/clock.js'
-import type { Transactor } from '../../platform/db/database.js'
 import { isUniqueViolation } from '../../platform/db/errors.js'
-import type { Tables } from '../../platform/db/tables.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../../platform/http/errors.js'
 import { newObjectId } from '../../platform/ids.js'
 import type { WorkspacePolicy } from '../../platform/workspace.js'
@@ -44,7 +42,7 @@ export interface ListScreenplaysInput {
 }
 
 /** Runs inside the deleting transaction so dependants are hidden together with the screenplay. */
-export type ScreenplayDeletionHook = (screenplayId: string, now: number, tx: Kysely<Tables>) => Promise<void>
+export type ScreenplayDeletionHook = (screenplayId: string, now: number, tx: UnitOfWork) => Promise<void>
 
 export class ScreenplaysService {
   private readonly deletionHooks: ScreenplayDeletionHook[] = []
@@ -107,6 +105,16 @@ export class ScreenplaysService {
 
   async get(id: string, options: { includeDeleted?: boolean } = {}): Promise<Screenplay> {
     return (await this.deps.repo.findById(id, options)) ?? notFound(id)
+  }
+
+  /** A live screenplay, or undefined (for other modules: runs inherit its directory and content). */
+  find(id: string): Promise<Screenplay | undefined> {
+    return this.deps.repo.findById(id)
+  }
+
+  /** Where the screenplay's runs and instances work by default; null when it has none or is gone. */
+  async workingDirectoryOf(id: string): Promise<string | null> {
+    return (await this.find(id))?.workingDirectory ?? null
   }
 
   /** Partial update (PUT semantics of the original): always bumps the version. */
@@ -240,7 +248,7 @@ export class ScreenplaysService {
     }
   }
 
-  private async runDeletionHooks(id: string, now: number, tx: Kysely<Tables>): Promise<void> {
+  private async runDeletionHooks(id: string, now: number, tx: UnitOfWork): Promise<void> {
     for (const hook of this.deletionHooks) await hook(id, now, tx)
   }
 }

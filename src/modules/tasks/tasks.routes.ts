@@ -1,6 +1,6 @@
 // HTTP for /api/tasks: read-only task views over runs.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { RunService } from '../../engine/run-service.js'
+import type { Runs } from '../../engine/runs.js'
 import { NotFoundError } from '../../platform/http/errors.js'
 import {
   ListTasksQuery,
@@ -11,16 +11,16 @@ import {
   TaskEventsQuery,
   TaskListDto,
   TaskParams,
-  runStatusesOf,
   toTaskDetails,
   toTaskDoc,
   toTaskEvent,
 } from './tasks.schemas.js'
+import { runStatusesOf } from './task-projection.js'
 
 const tags = ['tasks']
 const FINISHED = ['completed', 'failed', 'timed_out', 'cancelled'] as const
 
-export const tasksRoutes: FastifyPluginAsyncZod<{ runs: RunService }> = async (app, { runs }) => {
+export const tasksRoutes: FastifyPluginAsyncZod<{ runs: Runs }> = async (app, { runs }) => {
   app.get(
     '/api/tasks',
     {

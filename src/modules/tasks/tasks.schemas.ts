@@ -1,27 +1,11 @@
 // The task views the web client reads (original-gateway.md §2.1.4, web-client-contract.md §2.7),
 // served from runs. A task is a run seen with the original's vocabulary.
 import { z } from 'zod'
+import { contextOf, durationOf, isCouncilorRun, type Run } from '../../engine/run.js'
+import { RUN_SORT_KEYS, type RunSortKey } from '../../engine/runs.js'
 import { toIso } from '../../platform/clock.js'
 import { PathId, QueryBool, queryInt } from '../../platform/http/query.js'
-import { durationOf, type Run } from '../../engine/run.js'
-import type { RunStatus } from '../../engine/run-events.js'
-import { RUN_SORT_KEYS, type RunSortKey } from '../../engine/runs.repo.js'
-
-export const TASK_STATUSES = ['pending', 'processing', 'completed', 'error', 'cancelled'] as const
-export type TaskStatus = (typeof TASK_STATUSES)[number]
-
-const TO_TASK_STATUS: Record<RunStatus, TaskStatus> = {
-  queued: 'pending',
-  running: 'processing',
-  completed: 'completed',
-  failed: 'error',
-  timed_out: 'error',
-  cancelled: 'cancelled',
-}
-
-export function runStatusesOf(status: TaskStatus | 'failed'): RunStatus[] {
-  return (Object.keys(TO_TASK_STATUS) as RunStatus[]).filter((s) => TO_TASK_STATUS[s] === (status === 'failed' ? 'error' : status))
-}
+import { TASK_STATUSES, endStateOfRun, taskEndedMessage, taskStatusOf } from './task-projection.js'
 
 /** `-created_at` style: a field (completed_at is the run's end), `-` for descending. */
 const TaskSort = z
@@ -143,7 +127,7 @@ export function toTaskDoc(run: Run): z.output<typeof TaskDocDto> {
     instance_id: run.instanceId,
     conversation_id: run.conversationId,
     screenplay_id: run.screenplayId,
-    status: TO_TASK_STATUS[run.status],
+    status: taskStatusOf(run.status),
     prompt: run.prompt ?? run.input,
     input_text: run.input,
     result: run.output,
@@ -155,7 +139,7 @@ export function toTaskDoc(run: Run): z.output<typeof TaskDocDto> {
     model: run.model,
     cwd: run.cwd,
     source: run.source,
-    is_councilor_execution: run.source === 'councilor',
+    is_councilor_execution: isCouncilorRun(run),
     isDeleted: run.isDeleted,
     created_at: toIso(run.createdAt),
     started_at: toIso(run.startedAt),
@@ -172,42 +156,22 @@ export function toTaskDetails(run: Run): z.output<typeof TaskDetailsDto>['task']
     agent_emoji: run.options.agentEmoji ?? '🤖',
     prompt: run.prompt ?? run.input,
     result: run.output,
-    status: TO_TASK_STATUS[run.status],
+    status: taskStatusOf(run.status),
     severity: run.severity ?? 'info',
     created_at: toIso(run.createdAt),
     completed_at: toIso(run.endedAt),
     duration: durationSeconds(run) ?? 0,
     error: run.error,
-    is_councilor: run.source === 'councilor',
+    is_councilor: isCouncilorRun(run),
   }
 }
 
 /** A finished run as the event the feed shows after a reload (timestamp in epoch ms). */
 export function toTaskEvent(run: Run): z.output<typeof TaskEventsDto>['events'][number] {
-  const failed = run.status !== 'completed'
-  const summary = run.output.length > 200 ? `${run.output.slice(0, 200)}...` : run.output || (failed ? 'Erro na execução' : 'Execução concluída')
-  return {
-    type: failed ? 'task_error' : 'task_completed',
-    data: {
-      task_id: run.id,
-      execution_id: run.id,
-      agent_id: run.agentId,
-      agent_name: run.options.agentName ?? run.agentId,
-      agent_emoji: run.options.agentEmoji ?? '🤖',
-      status: TO_TASK_STATUS[run.status],
-      severity: run.severity ?? (failed ? 'error' : 'success'),
-      summary,
-      result_summary: summary,
-      duration_ms: run.endedAt === null ? 0 : durationOf(run, run.endedAt),
-      level: 'result',
-      screenplay_id: run.screenplayId,
-      conversation_id: run.conversationId,
-      instance_id: run.instanceId,
-    },
-    timestamp: run.endedAt ?? run.createdAt,
-  }
+  const message = taskEndedMessage(run.id, contextOf(run), endStateOfRun(run))
+  return { type: message.type as 'task_completed' | 'task_error', data: { ...message.data }, timestamp: run.endedAt ?? run.createdAt }
 }
 
 function durationSeconds(run: Run): number | null {
-  return run.endedAt === null ? null : durationOf(run, run.endedAt) / 1000
+  return run.endedAt === null ? null : durationOf(run) / 1000
 }

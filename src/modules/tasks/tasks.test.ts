@@ -10,7 +10,8 @@ async function run(app: FastifyInstance, body: Record<string, unknown>) {
 
 describe('GET /api/tasks', () => {
   it('lists runs as task documents with status, agent and sort filters', async (t) => {
-    const { app } = await buildTestApp(t)
+    // Echo pauses before each word, so a run lasts a while and its duration is not 0.
+    const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '20' } })
     const done = await run(app, { input: 'first', conversation_id: 'c1', instance_id: 'i1' })
     const failed = await run(app, { input: 'second', ai_provider: 'openai' })
     const all = (await app.inject({ url: '/api/tasks' })).json()
@@ -26,7 +27,7 @@ describe('GET /api/tasks', () => {
     assert.equal(task.result, 'first')
     assert.equal(task.prompt, 'first')
     assert.equal(task.conversation_id, 'c1')
-    assert.equal(typeof task.duration, 'number')
+    assert.equal(task.duration, (Date.parse(done.ended_at) - Date.parse(done.started_at)) / 1000, 'seconds')
     const errors = (await app.inject({ url: '/api/tasks?status=error' })).json()
     assert.deepEqual(
       errors.tasks.map((t2: { task_id: string }) => t2.task_id),
@@ -73,7 +74,7 @@ describe('GET /api/tasks/events', () => {
     const ok = await run(app, { input: 'all good' })
     const bad = await run(app, { input: 'nope', ai_provider: 'openai' })
     const hidden = await run(app, { input: 'hidden' })
-    await deps.engine.runs.markDeleted(hidden.run_id, 'msg-1')
+    await deps.runs.hide(hidden.run_id, 'msg-1')
     const res = (await app.inject({ url: '/api/tasks/events?limit=50' })).json()
     assert.equal(res.count, 2)
     assert.deepEqual(

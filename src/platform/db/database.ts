@@ -81,10 +81,3 @@ function databaseOf(db: Kysely<Tables>, dialect: Dialect): Database {
     },
   }
 }
-
-/** Runs `work` in one transaction: every write inside commits together or not at all. */
-export type Transactor = <T>(work: (tx: Kysely<Tables>) => Promise<T>) => Promise<T>
-
-export function transactorOf(database: Database): Transactor {
-  return (work) => database.db.transaction().execute(work)
-}

@@ -3,16 +3,16 @@
 // it. SQLite runs every transaction on its single connection anyway, so nothing waits that
 // would not have waited; what is saved is a commit (a WAL append) per write.
 import { sql, type Kysely } from 'kysely'
-import type { Transactor } from './database.js'
 import type { Tables } from './tables.js'
+import { unitOf, type Transactor, type UnitOfWork } from './unit-of-work.js'
 
 interface Job {
-  work: (tx: Kysely<Tables>) => Promise<unknown>
+  work: (uow: UnitOfWork) => Promise<unknown>
   resolve(value: unknown): void
   reject(err: unknown): void
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+type Outcome = { ok: true; value: unknown; committed: () => void } | { ok: false; error: unknown }
 
 const MAX_BATCH = 64
 
@@ -37,14 +37,18 @@ export function batchedTransactor(db: Kysely<Tables>): Transactor {
       }
       batch.forEach((job, i) => {
         const outcome = outcomes[i]!
-        if (outcome.ok) job.resolve(outcome.value)
-        else job.reject(outcome.error)
+        if (outcome.ok) {
+          outcome.committed()
+          job.resolve(outcome.value)
+        } else {
+          job.reject(outcome.error)
+        }
       })
     }
     flushing = false
   }
 
-  return <T>(work: (tx: Kysely<Tables>) => Promise<T>) =>
+  return <T>(work: (uow: UnitOfWork) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
       // better-sqlite3 is synchronous, so nothing queues while a commit runs; waiting for the
@@ -56,12 +60,13 @@ export function batchedTransactor(db: Kysely<Tables>): Transactor {
     })
 }
 
-async function inSavepoint(tx: Kysely<Tables>, work: (tx: Kysely<Tables>) => Promise<unknown>): Promise<Outcome> {
+async function inSavepoint(tx: Kysely<Tables>, work: (uow: UnitOfWork) => Promise<unknown>): Promise<Outcome> {
   await sql`savepoint batched_write`.execute(tx)
+  const unit = unitOf(tx)
   try {
-    const value = await work(tx)
+    const value = await work(unit)
     await sql`release savepoint batched_write`.execute(tx)
-    return { ok: true, value }
+    return { ok: true, value, committed: () => unit.committed() }
   } catch (error) {
     await sql`rollback to savepoint batched_write`.execute(tx)
     await sql`release savepoint batched_write`.execute(tx)

@@ -1,9 +1,9 @@
 // Streams one run's events to an HTTP client as SSE, in a given wire format, resuming after a
 // cursor. Frames are built once per event and format, then shared by every reader.
 import type { FastifyReply } from 'fastify'
-import type { RunStreams } from '../engine/run-stream.js'
-import type { RunEvent } from '../engine/run-events.js'
-import { SseStream, type SseHeartbeat, type SseOptions } from './sse.js'
+import type { RunEvent } from '../../engine/run-events.js'
+import type { Runs } from '../../engine/runs.js'
+import { SseStream, type SseHeartbeat, type SseOptions } from '../../platform/http/sse.js'
 
 /** How a stream format writes a run's events: the bytes for a batch of them, or null to skip it. */
 export interface FrameFormat {
@@ -11,7 +11,7 @@ export interface FrameFormat {
 }
 
 export interface RunSseDeps {
-  streams: RunStreams
+  runs: Pick<Runs, 'follow' | 'find'>
   heartbeat: SseHeartbeat
   options: SseOptions
 }
@@ -47,25 +47,14 @@ export function cachedFormat(format: (event: RunEvent) => string | null): FrameF
   }
 }
 
-export function streamRun(
-  reply: FastifyReply,
-  deps: RunSseDeps,
-  runId: string,
-  afterSeq: number,
-  format: FrameFormat,
-  /** Written after the final event, before the stream closes (e.g. a named end event). */
-  trailer?: string,
-): void {
+export function streamRun(reply: FastifyReply, deps: RunSseDeps, runId: string, afterSeq: number, format: FrameFormat): void {
   const stream = SseStream.open(reply, deps.options, deps.heartbeat)
-  const stop = deps.streams.open(runId, afterSeq, {
+  const stop = deps.runs.follow(runId, afterSeq, {
     onEvents: (events) => {
       const frame = format.framesOf(events)
       if (frame !== null) stream.write(frame)
     },
-    onEnd: () => {
-      if (trailer) stream.write(trailer)
-      stream.close()
-    },
+    onEnd: () => stream.close(),
     waitForRoom: () => stream.waitForRoom(),
     onError: (err) => {
       reply.log.error({ err, runId }, 'run stream failed')

@@ -4,9 +4,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
-import { buildTestApp } from '../../test/helpers/build-test-app.js'
-import { createAgent, PERSONA } from '../../test/helpers/agent-factories.js'
-import { createConversation, getConversation, postMessages } from '../../test/helpers/conversations.js'
+import { buildTestApp } from './helpers/build-test-app.js'
+import { createAgent, PERSONA } from './helpers/agent-factories.js'
+import { createConversation, getConversation, postMessages } from './helpers/conversations.js'
+import { QueryLog, readsOf } from './helpers/query-log.js'
+import { waitFor } from './helpers/wait.js'
 
 async function createScreenplay(app: FastifyInstance, body: Record<string, unknown> = {}) {
   const res = await app.inject({ method: 'POST', url: '/api/screenplays', payload: { name: 'Play', content: '# The plan\n\nShip it.', ...body } })
@@ -25,6 +27,28 @@ async function execute(app: FastifyInstance, agentId: string, body: Record<strin
 }
 
 describe('POST /api/agents/:agent_id/execute', () => {
+  it('reads the agent once, and the screenplay and conversation only where the run needs them', async (t) => {
+    const log = new QueryLog()
+    const { app } = await buildTestApp(t, { plugins: [log] })
+    const agentId = await createAgent(app, { ai_provider: 'echo' })
+    const screenplay = await createScreenplay(app, { working_directory: '/srv/play' })
+    const conversation = await createConversation(app, { screenplay_id: screenplay.id })
+    const send = {
+      input_text: 'count my reads',
+      instance_id: 'instance-new-1',
+      conversation_id: conversation.conversation_id,
+      screenplay_id: screenplay.id,
+      save_to_conversation: true,
+    }
+    const records = await log.during(async () => assert.equal((await execute(app, agentId, send)).statusCode, 200))
+    assert.equal(readsOf(records, 'agents').length, 1, 'the agent, once')
+    // Once to place the new instance and its run, once more when the worker assembles the prompt.
+    assert.equal(readsOf(records, 'screenplays').length, 2)
+    // Only the prompt reads the conversation; the message append finds it by writing to it.
+    assert.equal(readsOf(records, 'conversations').length, 1)
+    assert.equal(readsOf(records, 'agent_instances').length, 1, 'whether the instance exists, once')
+  })
+
   it('runs the agent, writes the exchange into the conversation and counts it on the instance', async (t) => {
     const { app } = await buildTestApp(t)
     const agentId = await createAgent(app, { ai_provider: 'echo' })
@@ -98,14 +122,8 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const agentId = await createAgent(app, { ai_provider: 'echo' })
     const conversation = await createConversation(app)
     await execute(app, agentId, { input_text: 'remember the word banana', conversation_id: conversation.conversation_id, save_to_conversation: true })
-    const run = await deps.engine.runs.create({
-      source: 'councilor',
-      input: 'report',
-      agentId,
-      conversationId: conversation.conversation_id,
-      options: { isCouncilor: true },
-    })
-    await deps.engine.runs.waitForEnd(run.id, 10_000)
+    const run = await deps.agentRuns.start({ source: 'councilor', input: 'report', agentId, conversationId: conversation.conversation_id })
+    await deps.runs.waitForEnd(run.id, 10_000)
     const prompt = (await app.inject({ url: `/api/tasks/${run.id}/details` })).json().task.prompt
     assert.ok(prompt.includes('<user_request><![CDATA[report]]></user_request>'))
     assert.ok(!prompt.includes('banana'))
@@ -163,7 +181,7 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const bot = (await getConversation(app, conversation.conversation_id)).messages[1]
     assert.deepEqual([bot.content, bot.status, bot.task_id], ['slow words come here', 'completed', res.json().task_id])
 
-    for (let i = 0; i < 500 && !frames.some((f) => f.type === 'task_completed'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    await waitFor(() => frames.some((f) => f.type === 'task_completed'), 5_000, 'the feed heard the run complete')
     const who = {
       task_id: res.json().task_id,
       agent_id: agentId,
@@ -180,7 +198,8 @@ describe('POST /api/agents/:agent_id/execute', () => {
     const completed = frames.find((f) => f.type === 'task_completed')!.data
     const expected = { ...who, status: 'completed', severity: 'success', result_summary: 'slow words come here', level: 'result' }
     assert.deepEqual(Object.fromEntries(Object.keys(expected).map((key) => [key, completed[key]])), expected)
-    assert.equal(typeof completed.duration_ms, 'number')
+    const run = (await app.inject({ url: `/api/runs/${res.json().task_id}` })).json()
+    assert.equal(completed.duration_ms, Date.parse(run.ended_at) - Date.parse(run.started_at))
   })
 
   it('works in the request’s cwd, else the instance’s, else the screenplay’s', async (t) => {
@@ -286,6 +305,54 @@ describe('cascades across modules', () => {
     assert.equal((await app.inject({ url: `/api/conversations/${owned.conversation_id}` })).statusCode, 200)
     for (const id of ['in-loose', 'in-owned']) assert.equal((await app.inject({ url: `/api/agents/instances/${id}` })).statusCode, 404, id)
     assert.equal((await app.inject({ url: '/api/agents/instances/bystander' })).statusCode, 200)
+  })
+
+  it('soft-deleting a screenplay through PUT isDeleted takes the same things along as DELETE', async (t) => {
+    const { app } = await buildTestApp(t)
+    const agentId = await createAgent(app)
+    const bystanderPlay = await createScreenplay(app, { name: 'Bystander play' })
+    /** A screenplay with a conversation, an instance in it, and an instance of its own talking in a loose conversation. */
+    async function seed(tag: string) {
+      const screenplay = await createScreenplay(app, { name: `Play ${tag}` })
+      const owned = await createConversation(app, { screenplay_id: screenplay.id })
+      const loose = await createConversation(app)
+      await createInstance(app, { instance_id: `in-owned-${tag}`, agent_id: agentId, conversation_id: owned.conversation_id })
+      await createInstance(app, {
+        instance_id: `in-play-${tag}`,
+        agent_id: agentId,
+        screenplay_id: screenplay.id,
+        conversation_id: loose.conversation_id,
+      })
+      await createInstance(app, { instance_id: `bystander-${tag}`, agent_id: agentId, screenplay_id: bystanderPlay.id })
+      return { screenplay, owned, loose, tag }
+    }
+    async function statusesAfter(seeded: Awaited<ReturnType<typeof seed>>) {
+      const { owned, loose, tag } = seeded
+      return {
+        conversations: [
+          (await app.inject({ url: `/api/conversations/${owned.conversation_id}` })).statusCode,
+          (await app.inject({ url: `/api/conversations/${loose.conversation_id}` })).statusCode,
+        ],
+        instances: [
+          (await app.inject({ url: `/api/agents/instances/in-owned-${tag}` })).statusCode,
+          (await app.inject({ url: `/api/agents/instances/in-play-${tag}` })).statusCode,
+          (await app.inject({ url: `/api/agents/instances/bystander-${tag}` })).statusCode,
+        ],
+        navigation: (await app.inject({ url: '/api/navigation/last' })).json().screenplay_id,
+      }
+    }
+    const expected = { conversations: [404, 404], instances: [404, 404, 200], navigation: null }
+
+    const deleted = await seed('d')
+    await app.inject({ method: 'PUT', url: '/api/navigation', payload: { screenplay_id: deleted.screenplay.id } })
+    assert.equal((await app.inject({ method: 'DELETE', url: `/api/screenplays/${deleted.screenplay.id}` })).statusCode, 204)
+    assert.deepEqual(await statusesAfter(deleted), expected, 'DELETE')
+
+    const put = await seed('p')
+    await app.inject({ method: 'PUT', url: '/api/navigation', payload: { screenplay_id: put.screenplay.id } })
+    const res = await app.inject({ method: 'PUT', url: `/api/screenplays/${put.screenplay.id}`, payload: { isDeleted: true } })
+    assert.deepEqual([res.statusCode, res.json().isDeleted], [200, true])
+    assert.deepEqual(await statusesAfter(put), expected, 'PUT isDeleted')
   })
 
   it('cloning a conversation copies its live instances under new ids', async (t) => {
