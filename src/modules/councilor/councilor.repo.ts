@@ -28,6 +28,8 @@ export type CouncilorChanges = Partial<
   >
 > & {
   /** Added to the counters (and to active_runs), in the same statement. */
+  /** Zero the consecutive-failure count (a resume starts over). */
+  resetFailures?: boolean
   add?: Partial<Record<'activeRuns' | 'skippedOverlap' | 'skippedMissed' | 'refusedSpend' | 'bufferedCount' | 'cancelledOverlap', number>>
 }
 
@@ -37,6 +39,8 @@ export interface RunEnd {
   durationMs: number
   endedAt: number
   severity: string | null
+  /** False for a tick whose run could not be created (it was never active). */
+  started: boolean
 }
 
 export interface CouncilorsRepo {
@@ -55,7 +59,7 @@ export interface CouncilorsRepo {
   firesSince(since: number, councilorId: string | null, uow?: UnitOfWork): Promise<number>
   pruneFires(before: number): Promise<void>
   /** Counts a run's end in one statement (no lost updates); answers the councilor as it is after. */
-  recordEnd(id: string, runId: string, end: RunEnd, uow: UnitOfWork): Promise<Councilor | undefined>
+  recordEnd(id: string, runId: string | null, end: RunEnd, uow: UnitOfWork): Promise<Councilor | undefined>
 }
 
 type Row = Selectable<CouncilorsTable>
@@ -80,7 +84,12 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
   }
 
   async find(id: string, uow?: UnitOfWork) {
-    const row = await queriesOf(uow, this.db).selectFrom('councilors').selectAll().where('id', '=', id).where('is_deleted', '=', false).executeTakeFirst()
+    const row = await queriesOf(uow, this.db)
+      .selectFrom('councilors')
+      .selectAll()
+      .where('id', '=', id)
+      .where('is_deleted', '=', false)
+      .executeTakeFirst()
     return row && toCouncilor(row)
   }
 
@@ -132,8 +141,9 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
   }
 
   async update(id: string, changes: CouncilorChanges, now: number, uow?: UnitOfWork, expectedVersion?: number) {
-    const { add = {}, ...rest } = changes
+    const { add = {}, resetFailures, ...rest } = changes
     const values: Updateable<CouncilorsTable> = { ...columnsOf(rest), updated_at: now }
+    if (resetFailures) values.consecutive_failures = 0
     Object.assign(values, { version: sql<number>`version + 1` })
     for (const [key, amount] of Object.entries(add)) {
       if (!amount) continue
@@ -187,13 +197,13 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
     await this.db.deleteFrom('councilor_fires').where('fired_at', '<=', before).execute()
   }
 
-  async recordEnd(id: string, runId: string, end: RunEnd, uow: UnitOfWork) {
+  async recordEnd(id: string, runId: string | null, end: RunEnd, uow: UnitOfWork) {
     const tx = queriesOf(uow, this.db)
     const counted = end.outcome !== 'cancelled'
     await tx
       .updateTable('councilors')
       .set({
-        active_runs: sql<number>`case when active_runs > 0 then active_runs - 1 else 0 end`,
+        active_runs: end.started ? sql<number>`case when active_runs > 0 then active_runs - 1 else 0 end` : sql<number>`active_runs`,
         total_runs: sql<number>`total_runs + ${counted ? 1 : 0}`,
         success_count: sql<number>`success_count + ${end.outcome === 'success' ? 1 : 0}`,
         error_count: sql<number>`error_count + ${end.outcome === 'error' ? 1 : 0}`,
@@ -202,7 +212,7 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
         ...(counted && { last_duration_ms: end.durationMs, last_run_at: end.endedAt, last_severity: end.severity }),
         consecutive_failures:
           end.outcome === 'error' ? sql<number>`consecutive_failures + 1` : end.outcome === 'success' ? 0 : sql<number>`consecutive_failures`,
-        last_run_id: runId,
+        ...(runId !== null && { last_run_id: runId }),
       })
       .where('id', '=', id)
       .execute()
@@ -220,7 +230,7 @@ const COUNTER_COLUMNS = {
   cancelledOverlap: 'cancelled_overlap',
 } as const
 
-function columnsOf(c: Omit<CouncilorChanges, 'add'>): Updateable<CouncilorsTable> {
+function columnsOf(c: Omit<CouncilorChanges, 'add' | 'resetFailures'>): Updateable<CouncilorsTable> {
   const v: Updateable<CouncilorsTable> = {}
   if (c.screenplayId !== undefined) v.screenplay_id = c.screenplayId
   if (c.conversationId !== undefined) v.conversation_id = c.conversationId

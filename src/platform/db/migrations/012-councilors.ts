@@ -56,12 +56,7 @@ export function councilors({ json }: MigrationContext) {
         .addColumn('deleted_at', 'bigint')
         .execute()
       // The scheduler's one query: live, enabled councilors by when they fire next.
-      await db.schema
-        .createIndex('councilors_due')
-        .on('councilors')
-        .column('next_fire_at')
-        .where(sql.ref('next_fire_at'), 'is not', null)
-        .execute()
+      await db.schema.createIndex('councilors_due').on('councilors').column('next_fire_at').where(sql.ref('next_fire_at'), 'is not', null).execute()
       await db.schema
         .createIndex('councilors_buffered')
         .on('councilors')
@@ -69,7 +64,13 @@ export function councilors({ json }: MigrationContext) {
         .where(sql.ref('buffered_at'), 'is not', null)
         .execute()
       // One live councilor per agent: promoting twice finds the first instead of adding a schedule.
-      await db.schema.createIndex('councilors_one_per_agent').unique().on('councilors').column('agent_id').where(sql.ref('is_deleted'), '=', sql.lit(false)).execute()
+      await db.schema
+        .createIndex('councilors_one_per_agent')
+        .unique()
+        .on('councilors')
+        .column('agent_id')
+        .where(sql.ref('is_deleted'), '=', sql.lit(false))
+        .execute()
       await db.schema
         .createIndex('councilors_by_instance')
         .on('councilors')
