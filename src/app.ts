@@ -13,6 +13,7 @@ import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
+import { councilorRoutes } from './modules/councilor/councilor.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
 import { messagesRoutes } from './modules/conversations/messages.routes.js'
@@ -121,6 +122,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
   await app.register(streamExecuteRoutes, { agentRuns, sse: { ...sse, runs } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
+  await app.register(councilorRoutes, { councilors: deps.councilors.service, agents: deps.agents })
   await app.register(conversationsRoutes, { conversations: deps.conversations })
   await app.register(messagesRoutes, { conversations: deps.conversations })
   await app.register(conversationContextRoutes, {

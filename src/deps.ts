@@ -34,6 +34,7 @@ import { PersonasService } from './modules/personas/personas.service.js'
 import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
+import { createCouncilors, type Councilors } from './modules/councilor/councilors.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
 
 export interface Deps {
@@ -53,6 +54,7 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
+  councilors: Councilors
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -67,6 +69,8 @@ export interface CreateDepsOptions {
   migrate?: boolean
   /** Replaces where instance history comes from (default: the instance's runs). */
   instanceHistory?: InstanceHistorySource
+  /** Jitter's randomness (default Math.random). */
+  random?: () => number
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
@@ -128,6 +132,21 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   // What a run's end changes elsewhere commits with the end itself, on whichever instance ends it.
   runs.onEnded((run, uow) => chat.completeReply(run, uow))
   runs.onEnded((run, uow) => instances.countRun(run, uow))
+  const councilors = createCouncilors({
+    config,
+    db,
+    runs,
+    agents,
+    screenplays,
+    conversations,
+    instances,
+    gamification,
+    clock,
+    transact,
+    logger,
+    random: options.random,
+  })
+  runs.onEnded((run, uow) => councilors.service.countEnd(run, uow))
   feedRunsToClients(runs, gamification, (err) => logger.warn({ err }, 'broadcasting a run event failed'))
 
   return {
@@ -147,8 +166,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
-    start: () => engine.start(),
+    councilors,
+    start() {
+      engine.start()
+      if (config.councilors.schedulerEnabled) councilors.scheduler.start()
+    },
     async close(graceMs = config.server.shutdownTimeoutMs) {
+      await councilors.scheduler.stop()
       await engine.stop(graceMs)
       await cluster.close()
       await database.close()

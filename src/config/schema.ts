@@ -155,9 +155,31 @@ const internal = section(
   'The watcher-facing endpoints (/api/internal/task-event, /ws/agent-stream).',
 )
 
+const councilors = section(
+  {
+    scheduler_enabled: setting(z.boolean().default(true), {
+      env: 'COUNCILOR_SCHEDULER',
+      doc: 'whether this process fires councilor schedules (any number of processes may; each tick runs once)',
+    }),
+    poll_interval_ms: setting(positiveInt.max(60_000).default(250), {
+      env: 'COUNCILOR_POLL_INTERVAL_MS',
+      doc: 'how often the scheduler looks for due ticks (a tick starts at most this late, plus the time to start its run)',
+    }),
+    misfire_grace_ms: setting(positiveInt.max(24 * 60 * 60_000).default(60_000), {
+      env: 'COUNCILOR_MISFIRE_GRACE_MS',
+      doc: 'a tick later than this (after downtime) is a missed tick, handled by the councilor’s `missed` policy',
+    }),
+    max_runs_per_day: setting(z.number().int().min(0).default(0), {
+      env: 'COUNCILOR_MAX_RUNS_PER_DAY',
+      doc: 'global spend guard: councilor runs of all councilors in any rolling 24 h (0: no global cap); refused ticks are counted',
+    }),
+  },
+  'Councilors: agents that run a task on a schedule (see the Councilors section).',
+)
+
 /** The config file's format; every key has a default, so `{}` is a valid file. */
 export const ConfigSchema = z
-  .object({ server, database, log, workspace, conversations, runs, streams, portfolio, internal, ...executorsSections })
+  .object({ server, database, log, workspace, conversations, runs, councilors, streams, portfolio, internal, ...executorsSections })
   .strict()
 
 export type Config = z.output<typeof ConfigSchema>

@@ -213,6 +213,67 @@ export interface AgentInstancesTable {
   deleted_at: number | null
 }
 
+export interface CouncilorsTable {
+  id: string
+  agent_id: string
+  instance_id: string | null
+  screenplay_id: string | null
+  conversation_id: string | null
+  cwd: string | null
+  /** JSON: title, task, notifications (schedule and policies are columns). */
+  config: Json
+  customization: Json | null
+  schedule_type: string
+  schedule_value: string
+  timezone: string
+  starts_at: number | null
+  ends_at: number | null
+  anchor_at: number
+  enabled: Bool
+  paused_reason: string | null
+  overlap: string
+  missed: string
+  missed_cap: number
+  max_runs_per_day: number | null
+  jitter_ms: number
+  failure_limit: number
+  /** The next tick as scheduled; null while paused or once the schedule has ended. */
+  next_tick_at: number | null
+  /** The next tick plus its jitter: when the scheduler claims it. */
+  next_fire_at: number | null
+  last_fire_at: number | null
+  /** A tick held back by the `buffer_one` overlap policy until the active run ends. */
+  buffered_at: number | null
+  active_runs: Generated<number>
+  last_run_id: string | null
+  total_runs: Generated<number>
+  success_count: Generated<number>
+  error_count: Generated<number>
+  cancelled_count: Generated<number>
+  total_duration_ms: Generated<number>
+  last_duration_ms: number | null
+  last_run_at: number | null
+  last_severity: string | null
+  consecutive_failures: Generated<number>
+  skipped_overlap: Generated<number>
+  skipped_missed: Generated<number>
+  refused_spend: Generated<number>
+  buffered_count: Generated<number>
+  cancelled_overlap: Generated<number>
+  /** Bumped by every change to the schedule: a tick is claimed by compare-and-swap on it. */
+  version: Generated<number>
+  is_deleted: Bool
+  created_at: number
+  updated_at: number
+  deleted_at: number | null
+}
+
+export interface CouncilorFiresTable {
+  councilor_id: string
+  run_id: string
+  fired_at: number
+}
+
 export interface SchemaMigrationsTable {
   name: string
   applied_at: number
@@ -231,6 +292,8 @@ export interface Tables {
   agent_instances: AgentInstancesTable
   conversations: ConversationsTable
   conversation_messages: ConversationMessagesTable
+  councilors: CouncilorsTable
+  councilor_fires: CouncilorFiresTable
 }
 
 export type { Generated }
