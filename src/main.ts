@@ -10,6 +10,7 @@ import { ImportDirectoryError, importAgentDirectory } from './modules/agents/age
 import { backupCommand, migrateStorageCommand, restoreCommand } from './modules/backup/backup-commands.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { importMongoCommand } from './modules/mongo-import/import-mongo-command.js'
 import { createLogger } from './platform/logger.js'
 
 const USAGE = `usage: conductor-gateway [command] [options]
@@ -24,6 +25,8 @@ commands:
   migrate-storage --from URL --to URL
                      copy every table from one database to another, empty one
                      (sqlite:FILE or postgres://…), all or nothing
+  import-mongo DIR   import a mongoexport of the original gateway's database
+                     (<collection>.json files); a second import changes nothing
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -87,6 +90,9 @@ async function main(argv: string[]): Promise<number> {
       if (!file) return usageError(`${command} needs a file`)
       return command === 'backup' ? backupCommand(config.database.url, file) : restoreCommand(config.database.url, file)
     }
+    case 'import-mongo':
+      if (!positionals[1]) return usageError('import-mongo needs a directory')
+      return importMongoCommand(config.database.url, positionals[1])
     case 'migrate-storage':
       if (!values.from || !values.to) return usageError('migrate-storage needs --from URL and --to URL')
       return migrateStorageCommand(values.from, values.to)
