@@ -10,6 +10,7 @@ import { ImportDirectoryError, importAgentDirectory } from './modules/agents/age
 import { backupCommand, migrateStorageCommand, restoreCommand } from './modules/backup/backup-commands.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { doctorCommand, doctorConfigFailure } from './modules/doctor/doctor-command.js'
 import { importMongoCommand } from './modules/mongo-import/import-mongo-command.js'
 import { createLogger } from './platform/logger.js'
 
@@ -27,6 +28,8 @@ commands:
                      (sqlite:FILE or postgres://…), all or nothing
   import-mongo DIR   import a mongoexport of the original gateway's database
                      (<collection>.json files); a second import changes nothing
+  doctor             check configuration, database, providers, CLIs, web root and
+                     MCP registry; say what is missing and how to fix it
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -73,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     })
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
+    if (command === 'doctor') return doctorConfigFailure(err)
     process.stderr.write(`conductor-gateway: ${err.message}\n`)
     return 2
   }
@@ -90,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
       if (!file) return usageError(`${command} needs a file`)
       return command === 'backup' ? backupCommand(config.database.url, file) : restoreCommand(config.database.url, file)
     }
+    case 'doctor':
+      return doctorCommand(config)
     case 'import-mongo':
       if (!positionals[1]) return usageError('import-mongo needs a directory')
       return importMongoCommand(config.database.url, positionals[1])
