@@ -1,22 +1,35 @@
 #!/usr/bin/env node
 // conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema,
-// `import-agents DIR` loads a Conductor agents directory.
+// `import-agents DIR` loads a Conductor agents directory; data tools: `backup`, `restore`,
+// `migrate-storage`, `import-mongo`, `doctor`.
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps } from './deps.js'
 import { ImportDirectoryError, importAgentDirectory } from './modules/agents/agent-import.js'
+import { backupCommand, migrateStorageCommand, restoreCommand } from './modules/backup/backup-commands.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { doctorCommand, doctorConfigFailure } from './modules/doctor/doctor-command.js'
+import { importMongoCommand } from './modules/mongo-import/import-mongo-command.js'
 import { createLogger } from './platform/logger.js'
 
-const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR] [options]
+const USAGE = `usage: conductor-gateway [command] [options]
 
 commands:
   serve              start the gateway (default)
   migrate            apply pending database migrations and exit
   import-agents DIR  upsert the agents of a Conductor agents directory
                      (<Agent>/definition.yaml + persona.md) and report each one
+  backup FILE        write every table of the database to FILE (JSON Lines)
+  restore FILE       load a backup into an empty database, all or nothing
+  migrate-storage --from URL --to URL
+                     copy every table from one database to another, empty one
+                     (sqlite:FILE or postgres://…), all or nothing
+  import-mongo DIR   import a mongoexport of the original gateway's database
+                     (<collection>.json files); a second import changes nothing
+  doctor             check configuration, database, providers, CLIs, web root and
+                     MCP registry; say what is missing and how to fix it
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -28,6 +41,8 @@ const OPTIONS = {
   config: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -61,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     })
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
+    if (command === 'doctor') return doctorConfigFailure(err)
     process.stderr.write(`conductor-gateway: ${err.message}\n`)
     return 2
   }
@@ -72,10 +88,29 @@ async function main(argv: string[]): Promise<number> {
       return migrate(config)
     case 'import-agents':
       return importAgents(config, positionals[1])
+    case 'backup':
+    case 'restore': {
+      const file = positionals[1]
+      if (!file) return usageError(`${command} needs a file`)
+      return command === 'backup' ? backupCommand(config.database.url, file) : restoreCommand(config.database.url, file)
+    }
+    case 'doctor':
+      return doctorCommand(config)
+    case 'import-mongo':
+      if (!positionals[1]) return usageError('import-mongo needs a directory')
+      return importMongoCommand(config.database.url, positionals[1])
+    case 'migrate-storage':
+      if (!values.from || !values.to) return usageError('migrate-storage needs --from URL and --to URL')
+      return migrateStorageCommand(values.from, values.to)
     default:
       process.stderr.write(`conductor-gateway: unknown command '${command}'\n${USAGE}\n`)
       return 2
   }
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`conductor-gateway: ${message}\n${USAGE}\n`)
+  return 2
 }
 
 async function migrate(config: Config): Promise<number> {
