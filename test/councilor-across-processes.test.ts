@@ -17,7 +17,9 @@ async function post(gateway: RunningGateway, url: string, body: unknown, method 
   return fetch(`${gateway.url}${url}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 }
 
-describe('councilors across gateway processes', { skip: testDialect() !== 'postgres' && 'needs PostgreSQL (several processes on one database)' }, () => {
+describe('councilors across gateway processes', {
+  skip: testDialect() !== 'postgres' && 'needs PostgreSQL (several processes on one database)',
+}, () => {
   it('three processes, a 1-second schedule for 20 s: exactly one run per tick', { timeout: 300_000 }, async (t) => {
     const db = await createTestDatabase()
     t.after(() => db.drop())
@@ -30,7 +32,12 @@ describe('councilors across gateway processes', { skip: testDialect() !== 'postg
     for (let i = 0; i < 3; i++) gateways.push(await startGateway({ cwd, env, readyTimeoutMs: 90_000 }))
     const [first, second, third] = gateways as [RunningGateway, RunningGateway, RunningGateway]
 
-    const created = await post(first, '/api/agents', { name: 'Ticker_Agent', description: 'Ticks every second', persona_content: '# Persona: Ticker\n\nYou answer each tick of the clock, briefly and without fail.', ai_provider: 'echo' })
+    const created = await post(first, '/api/agents', {
+      name: 'Ticker_Agent',
+      description: 'Ticks every second',
+      persona_content: '# Persona: Ticker\n\nYou answer each tick of the clock, briefly and without fail.',
+      ai_provider: 'echo',
+    })
     assert.equal(created.status, 201, await created.clone().text())
     const agentId = (await json(created)).agent_id as string
     const promoted = await post(second, '/api/councilors/promote', {

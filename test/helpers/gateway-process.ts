@@ -56,7 +56,12 @@ export interface RunningGateway {
 }
 
 /** Starts `serve` and resolves once the gateway answers /ready. */
-export async function startGateway(options: { cwd: string; env?: Record<string, string>; args?: string[]; readyTimeoutMs?: number }): Promise<RunningGateway> {
+export async function startGateway(options: {
+  cwd: string
+  env?: Record<string, string>
+  args?: string[]
+  readyTimeoutMs?: number
+}): Promise<RunningGateway> {
   const port = await freePort()
   const child = spawnCli(['serve', '--port', String(port), ...(options.args ?? [])], options)
   let output = ''
