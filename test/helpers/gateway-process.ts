@@ -56,14 +56,19 @@ export interface RunningGateway {
 }
 
 /** Starts `serve` and resolves once the gateway answers /ready. */
-export async function startGateway(options: { cwd: string; env?: Record<string, string>; args?: string[] }): Promise<RunningGateway> {
+export async function startGateway(options: {
+  cwd: string
+  env?: Record<string, string>
+  args?: string[]
+  readyTimeoutMs?: number
+}): Promise<RunningGateway> {
   const port = await freePort()
   const child = spawnCli(['serve', '--port', String(port), ...(options.args ?? [])], options)
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000)
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${output}`)
     try {
