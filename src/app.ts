@@ -30,6 +30,7 @@ import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
 import { realtimeRoutes } from './realtime/realtime.routes.js'
+import { mcpRegistryRoutes } from './modules/mcp-registry/registry.routes.js'
 import { SseHeartbeat } from './platform/http/sse.js'
 
 export interface BuildAppOptions {
@@ -127,6 +128,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
+  await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
 
   return app
 }

@@ -35,6 +35,7 @@ import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
+import { createMcpModule, type McpModule } from './modules/mcp-registry/mcp-module.js'
 
 export interface Deps {
   config: Config
@@ -53,6 +54,8 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
+  /** The MCP registry, binder and mesh. */
+  mcp: McpModule
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -87,6 +90,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, records: personaRecords, agents, clock, transact })
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
+  // Instances are built after the engine; the MCP module reads them only when called.
+  const mcp = createMcpModule({ config, db, clock, agents, instances: () => instances })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -147,6 +152,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
+    mcp,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)

@@ -4,7 +4,7 @@ import type { ModelMessage, TextStreamPart, ToolSet } from 'ai'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import type { Usage } from '../run-events.js'
 import type { LlmModelSource } from './llm-models.js'
-import { McpServerError, resolveMcpServers, type McpServerResolver } from './mcp-servers.js'
+import { McpServerError, serversOfRun, type McpServerResolver } from './mcp-servers.js'
 import { openMcpTools, type McpTools } from './mcp-tools.js'
 
 export interface LlmExecutorOptions {
@@ -29,7 +29,7 @@ export class LlmExecutor implements Executor {
     if (signal.aborted) return stopped(signal, '', undefined)
     let mcp: McpTools
     try {
-      mcp = await openMcpTools(await resolveMcpServers(request.mcpServers, this.options.mcpServers), signal)
+      mcp = await openMcpTools(await serversOfRun(request, this.options.mcpServers), signal)
     } catch (err) {
       if (err instanceof McpServerError) return failed(err.message)
       throw err

@@ -45,7 +45,7 @@ async function connect(server: McpServer, signal: AbortSignal): Promise<MCPClien
   try {
     const { createMCPClient } = await import('@ai-sdk/mcp')
     return await createMCPClient({
-      transport: { type: server.transport, url: server.url },
+      transport: { type: server.transport, url: server.url, ...(server.headers && { headers: server.headers }) },
       clientName: 'conductor-gateway',
       initializationOptions: { signal },
     })

@@ -1,0 +1,42 @@
+// Builds the registry, binder, mesh and the run resolver from config (called by the composition root).
+import type { Kysely } from 'kysely'
+import type { Config } from '../../config.js'
+import { keyBytesOf } from '../../config/mcp-registry.js'
+import type { Clock } from '../../platform/clock.js'
+import type { Tables } from '../../platform/db/tables.js'
+import type { AgentsService } from '../agents/agents.service.js'
+import type { InstancesService } from '../instances/instances.service.js'
+import { CredentialSealer } from './credentials.js'
+import { AgentMcpNames } from './mcp-names.js'
+import { type McpProber, SdkMcpProber } from './mcp-probe.js'
+import { McpRegistry } from './registry.service.js'
+import { KyselyMcpServersRepo } from './registry.repo.js'
+
+export interface McpModuleDeps {
+  config: Config
+  db: Kysely<Tables>
+  clock: Clock
+  agents: AgentsService
+  /** Late-bound: instances are built after the engine, which needs the resolver. */
+  instances: () => InstancesService
+  prober?: McpProber
+}
+
+export function createMcpModule(deps: McpModuleDeps) {
+  const { config, db, clock } = deps
+  const settings = config.mcp_registry
+  const prober = deps.prober ?? new SdkMcpProber()
+  const registry = new McpRegistry({
+    repo: new KyselyMcpServersRepo(db),
+    clock,
+    sealer: new CredentialSealer(settings.credentialsKey ? keyBytesOf(settings.credentialsKey)! : null),
+    prober,
+    staticServers: config.mcp.servers,
+    heartbeatTtlMs: settings.heartbeatTtlMs,
+    probeTimeoutMs: settings.probeTimeoutMs,
+  })
+  const names = new AgentMcpNames({ agents: deps.agents, instances: deps.instances })
+  return { registry, names }
+}
+
+export type McpModule = ReturnType<typeof createMcpModule>
