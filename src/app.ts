@@ -31,6 +31,7 @@ import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
 import { realtimeRoutes } from './realtime/realtime.routes.js'
 import { mcpRegistryRoutes } from './modules/mcp-registry/registry.routes.js'
+import { binderRoutes } from './modules/mcp-registry/binder.routes.js'
 import { SseHeartbeat } from './platform/http/sse.js'
 
 export interface BuildAppOptions {
@@ -129,6 +130,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
   await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
+  await app.register(binderRoutes, { binder: deps.mcp.binder })
 
   return app
 }

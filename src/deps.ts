@@ -91,7 +91,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
   // Instances are built after the engine; the MCP module reads them only when called.
-  const mcp = createMcpModule({ config, db, clock, agents, instances: () => instances })
+  const mcp = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -155,6 +155,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     mcp,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
+      mcp.close()
       await engine.stop(graceMs)
       await cluster.close()
       await database.close()

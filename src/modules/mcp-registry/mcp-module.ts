@@ -1,11 +1,15 @@
 // Builds the registry, binder, mesh and the run resolver from config (called by the composition root).
 import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
 import type { Config } from '../../config.js'
 import { keyBytesOf } from '../../config/mcp-registry.js'
 import type { Clock } from '../../platform/clock.js'
 import type { Tables } from '../../platform/db/tables.js'
+import { transactorOf } from '../../platform/db/unit-of-work.js'
 import type { AgentsService } from '../agents/agents.service.js'
 import type { InstancesService } from '../instances/instances.service.js'
+import { KyselyBindingsRepo } from './binder.repo.js'
+import { McpBinder } from './binder.service.js'
 import { CredentialSealer } from './credentials.js'
 import { AgentMcpNames } from './mcp-names.js'
 import { type McpProber, SdkMcpProber } from './mcp-probe.js'
@@ -16,6 +20,7 @@ export interface McpModuleDeps {
   config: Config
   db: Kysely<Tables>
   clock: Clock
+  logger: Logger
   agents: AgentsService
   /** Late-bound: instances are built after the engine, which needs the resolver. */
   instances: () => InstancesService
@@ -36,7 +41,8 @@ export function createMcpModule(deps: McpModuleDeps) {
     probeTimeoutMs: settings.probeTimeoutMs,
   })
   const names = new AgentMcpNames({ agents: deps.agents, instances: deps.instances })
-  return { registry, names }
+  const binder = new McpBinder({ repo: new KyselyBindingsRepo(db), registry, names, clock, transact: transactorOf(db), logger: deps.logger })
+  return { registry, names, binder, close: () => binder.stopMonitoring() }
 }
 
 export type McpModule = ReturnType<typeof createMcpModule>
