@@ -103,6 +103,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     preparer: new PromptAssembler({ personaVersions, screenplays, conversations }),
     watcherFrames: watcher,
+    mcpServers: mcp.runServers,
   })
   const { runs } = engine
   const instances = new InstancesService({

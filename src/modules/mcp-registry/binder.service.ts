@@ -133,10 +133,12 @@ export class McpBinder {
     return filter.agentId === undefined && filter.mcpName !== undefined ? bindings.filter((b) => b.mcps[filter.mcpName!]) : bindings
   }
 
-  /** The binding's active servers: what a run of that instance may use. Undefined when the instance is not bound. */
-  async activeServers(instanceId: string): Promise<BoundMcp[] | undefined> {
+  /** The names of an instance's binding by state (what a run of it may use); undefined when it is not bound. */
+  async boundNames(instanceId: string): Promise<{ active: string[]; inactive: string[] } | undefined> {
     const binding = await this.deps.repo.find(instanceId)
-    return binding && Object.values(binding.mcps).filter((m) => m.status === 'active')
+    if (!binding) return undefined
+    const mcps = Object.values(binding.mcps)
+    return { active: activeNames(binding), inactive: mcps.filter((m) => m.status !== 'active').map((m) => m.name) }
   }
 
   async stats(): Promise<{ totalBindings: number; activeBindings: number; mcpUsage: Record<string, number>; healthCheckRunning: boolean }> {

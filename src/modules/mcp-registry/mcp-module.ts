@@ -14,6 +14,7 @@ import { CredentialSealer } from './credentials.js'
 import { AgentMcpNames } from './mcp-names.js'
 import { type McpProber, SdkMcpProber } from './mcp-probe.js'
 import { McpRegistry } from './registry.service.js'
+import { RegistryMcpServers } from './run-servers.js'
 import { KyselyMcpServersRepo } from './registry.repo.js'
 
 export interface McpModuleDeps {
@@ -42,7 +43,9 @@ export function createMcpModule(deps: McpModuleDeps) {
   })
   const names = new AgentMcpNames({ agents: deps.agents, instances: deps.instances })
   const binder = new McpBinder({ repo: new KyselyBindingsRepo(db), registry, names, clock, transact: transactorOf(db), logger: deps.logger })
-  return { registry, names, binder, close: () => binder.stopMonitoring() }
+  /** What runs use: the engine's McpServerResolver. */
+  const runServers = new RegistryMcpServers({ registry, binder, names })
+  return { registry, names, binder, runServers, close: () => binder.stopMonitoring() }
 }
 
 export type McpModule = ReturnType<typeof createMcpModule>

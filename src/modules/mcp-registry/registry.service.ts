@@ -52,6 +52,7 @@ export interface RegistryHealth {
 /** A server the registry can hand to a client: its address with credentials opened. */
 export interface ResolvedServer extends McpServerAddress {
   name: string
+  type: McpServerType
   status: McpStatus
   hostUrl: string | null
 }
@@ -189,7 +190,13 @@ export class McpRegistry {
   async find(name: string): Promise<ResolvedServer | undefined> {
     const entry = await this.entry(name)
     if (!entry) return undefined
-    return { name, ...this.addressOf(entry), status: effectiveStatus(entry, this.deps.clock.now(), this.deps.heartbeatTtlMs), hostUrl: entry.hostUrl }
+    return {
+      name,
+      type: entry.type,
+      ...this.addressOf(entry),
+      status: effectiveStatus(entry, this.deps.clock.now(), this.deps.heartbeatTtlMs),
+      hostUrl: entry.hostUrl,
+    }
   }
 
   /** The `mcpServers` object of a Claude CLI `--mcp-config` (host-reachable URLs, credentials as headers); unknown and unhealthy names are left out. */
