@@ -13,6 +13,7 @@ import { McpBinder } from './binder.service.js'
 import { CredentialSealer } from './credentials.js'
 import { AgentMcpNames } from './mcp-names.js'
 import { type McpProber, SdkMcpProber } from './mcp-probe.js'
+import { McpMesh } from './mesh.js'
 import { McpRegistry } from './registry.service.js'
 import { RegistryMcpServers } from './run-servers.js'
 import { KyselyMcpServersRepo } from './registry.repo.js'
@@ -45,7 +46,8 @@ export function createMcpModule(deps: McpModuleDeps) {
   const binder = new McpBinder({ repo: new KyselyBindingsRepo(db), registry, names, clock, transact: transactorOf(db), logger: deps.logger })
   /** What runs use: the engine's McpServerResolver. */
   const runServers = new RegistryMcpServers({ registry, binder, names })
-  return { registry, names, binder, runServers, close: () => binder.stopMonitoring() }
+  const mesh = new McpMesh(config.mcp_mesh, clock)
+  return { registry, names, binder, runServers, mesh, close: () => binder.stopMonitoring() }
 }
 
 export type McpModule = ReturnType<typeof createMcpModule>
