@@ -41,9 +41,9 @@ export class CliExecutor implements Executor {
 
     let mcpConfig: string | null = null
     try {
-      if (provider === 'claude' && request.mcpServers.length > 0) {
-        mcpConfig = await writeClaudeMcpConfig(await serversOfRun(request, this.mcpServers))
-      }
+      // The resolver may add servers the agent does not list (its instance's bindings).
+      const servers = provider === 'claude' ? await serversOfRun(request, this.mcpServers) : []
+      if (servers.length > 0) mcpConfig = await writeClaudeMcpConfig(servers)
       return await this.run(provider, request, mcpConfig, emit, signal)
     } catch (err) {
       if (err instanceof McpServerError) return failed(1, err.message)

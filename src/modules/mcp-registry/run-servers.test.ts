@@ -173,7 +173,7 @@ describe('the llm executor with the registry (AI SDK mock model)', () => {
 })
 
 describe('cli runs get registered servers in --mcp-config', () => {
-  it('writes the registered server with its credentials as headers', async (t) => {
+  it('writes the agent’s and the instance’s bound servers, credentials as headers', async (t) => {
     const dir = fakeCliDir(t)
     const copyTo = path.join(dir.dir, 'mcp-copy.json')
     const reader = path.join(dir.dir, 'claude-reader')
@@ -190,11 +190,18 @@ fs.copyFileSync(argv[argv.indexOf('--mcp-config') + 1], ${JSON.stringify(copyTo)
     t.after(() => rmSync(cwd, { recursive: true, force: true }))
     const { http, app } = await gateway(t, { env: { CLAUDE_COMMAND: reader } })
     await http.call('POST', '/mcp/register', { name: 'crm', url: 'http://crm.internal:9000/sse', auth: TOKEN })
+    await http.call('POST', '/mcp/register', { name: 'docs', url: 'http://docs.internal:9000/mcp' })
     const agentId = await createAgent(app, { mcp_configs: ['crm'] })
-    const done = await run(http, { agent_id: agentId, ai_provider: 'claude', cwd, input: 'hi' })
+    await http.call('POST', '/binder/policies', { agent_id: agentId, require_healthy: false })
+    const bind = await http.call('POST', '/binder/bind', { instance_id: 'inst-c', agent_id: agentId, mcp_names: ['docs'] })
+    assert.deepEqual(bind.body.bound_mcps, ['docs'])
+    const done = await run(http, { agent_id: agentId, instance_id: 'inst-c', ai_provider: 'claude', cwd, input: 'hi' })
     assert.equal(done.exit_code, 0, done.error)
     assert.deepEqual(JSON.parse(readFileSync(copyTo, 'utf8')), {
-      mcpServers: { crm: { type: 'sse', url: 'http://crm.internal:9000/sse', headers: { Authorization: `Bearer ${TOKEN}` } } },
+      mcpServers: {
+        crm: { type: 'sse', url: 'http://crm.internal:9000/sse', headers: { Authorization: `Bearer ${TOKEN}` } },
+        docs: { type: 'http', url: 'http://docs.internal:9000/mcp' },
+      },
     })
   })
 })
