@@ -264,6 +264,13 @@ describe('MCP registry: probes, resolve, cleanup', () => {
     assert.equal(got.body.has_auth, true)
     const server = await second.deps.mcp.registry.find('crm')
     assert.equal(server?.headers?.Authorization, `Bearer ${TOKEN}`)
+    await second.app.close()
+
+    const rekeyed = await db.start({ env: { MCP_CREDENTIALS_KEY: randomBytes(32).toString('hex') } })
+    const probe = await httpJson(await listen(rekeyed.app)).call('GET', '/mcp/crm/health')
+    assert.equal(probe.status, 200)
+    assert.equal(probe.body.status, 'unhealthy')
+    assert.match(probe.body.error, /MCP_CREDENTIALS_KEY is not the key they were stored with/)
   })
 
   it('reports its health to other modules', async (t) => {

@@ -88,6 +88,8 @@ describe('runs use registered MCP servers', () => {
     await http.call('POST', '/mcp/register', { name: 'calc', url: mcp.url })
     const agentId = await createAgent(app)
     await http.call('POST', '/binder/bind', { instance_id: 'inst-1', agent_id: agentId, mcp_names: ['calc'] })
+    const listing = await createAgent(app, { name: 'Listing_Agent', mcp_configs: ['calc'] })
+    await http.call('POST', '/binder/bind', { instance_id: 'inst-2', agent_id: listing, mcp_names: ['calc'] })
     llm.script({ toolCalls: [{ id: 'call_1', name: 'add', arguments: { a: 1, b: 2 } }] }, { text: ['3'] })
     const bound = await run(http, { agent_id: agentId, instance_id: 'inst-1' })
     assert.equal(bound.status, 'completed', bound.error)
@@ -100,6 +102,13 @@ describe('runs use registered MCP servers', () => {
     const suspended = await run(http, { agent_id: agentId, instance_id: 'inst-1' })
     assert.equal(suspended.status, 'completed', suspended.error)
     assert.deepEqual(offeredTools(llm), [], 'a suspended server is left out')
+
+    await http.call('POST', '/binder/rebind/inst-2')
+    llm.requests.length = 0
+    llm.script({ text: ['still no tools'] })
+    const listed = await run(http, { agent_id: listing, instance_id: 'inst-2' })
+    assert.equal(listed.status, 'completed', listed.error)
+    assert.deepEqual(offeredTools(llm), [], 'suspended on the instance, even though its agent lists it')
   })
 
   it('leaves out the servers the agent’s policy denies', async (t) => {
