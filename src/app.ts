@@ -31,6 +31,9 @@ import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
 import { realtimeRoutes } from './realtime/realtime.routes.js'
+import { mcpRegistryRoutes } from './modules/mcp-registry/registry.routes.js'
+import { binderRoutes } from './modules/mcp-registry/binder.routes.js'
+import { meshRoutes } from './modules/mcp-registry/mesh.routes.js'
 import { SseHeartbeat } from './platform/http/sse.js'
 
 export interface BuildAppOptions {
@@ -129,6 +132,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
+  await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
+  await app.register(binderRoutes, { binder: deps.mcp.binder })
+  await app.register(meshRoutes, { mesh: deps.mcp.mesh })
 
   return app
 }

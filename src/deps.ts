@@ -36,6 +36,7 @@ import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { createCouncilors, type Councilors } from './modules/councilor/councilors.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
+import { createMcpModule, type McpModule } from './modules/mcp-registry/mcp-module.js'
 
 export interface Deps {
   config: Config
@@ -55,6 +56,8 @@ export interface Deps {
   gamification: GamificationHub
   watcher: WatcherIngest
   councilors: Councilors
+  /** The MCP registry, binder and mesh. */
+  mcp: McpModule
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -91,6 +94,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, records: personaRecords, agents, clock, transact })
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
+  // Instances are built after the engine; the MCP module reads them only when called.
+  const mcp = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -102,6 +107,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     preparer: new PromptAssembler({ personaVersions, screenplays, conversations }),
     watcherFrames: watcher,
+    mcpServers: mcp.runServers,
   })
   const { runs } = engine
   const instances = new InstancesService({
@@ -167,11 +173,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     gamification,
     watcher,
     councilors,
+    mcp,
     start() {
       engine.start()
       if (config.councilors.schedulerEnabled) councilors.scheduler.start()
     },
     async close(graceMs = config.server.shutdownTimeoutMs) {
+      mcp.close()
       await councilors.scheduler.stop()
       await engine.stop(graceMs)
       await cluster.close()

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { PROVIDERS } from '../platform/providers.js'
 import { executorsSections } from './executors.js'
+import { mcpRegistrySections } from './mcp-registry.js'
 import { section, setting } from './settings.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -179,7 +180,20 @@ const councilors = section(
 
 /** The config file's format; every key has a default, so `{}` is a valid file. */
 export const ConfigSchema = z
-  .object({ server, database, log, workspace, conversations, runs, councilors, streams, portfolio, internal, ...executorsSections })
+  .object({
+    server,
+    database,
+    log,
+    workspace,
+    conversations,
+    runs,
+    councilors,
+    streams,
+    portfolio,
+    internal,
+    ...executorsSections,
+    ...mcpRegistrySections,
+  })
   .strict()
 
 export type Config = z.output<typeof ConfigSchema>

@@ -71,12 +71,19 @@ export class DeltaCoalescer {
 function toBody(event: Exclude<ExecutorEvent, { type: 'text.delta' }>): RunEventBody {
   switch (event.type) {
     case 'tool.started':
-      return { type: 'tool.started', data: { toolCallId: event.toolCallId, name: event.name, input: event.input } }
+      return { type: 'tool.started', data: { toolCallId: event.toolCallId, name: event.name, input: event.input, ...serverOf(event) } }
     case 'tool.finished':
-      return { type: 'tool.finished', data: { toolCallId: event.toolCallId, name: event.name, output: event.output, isError: event.isError } }
+      return {
+        type: 'tool.finished',
+        data: { toolCallId: event.toolCallId, name: event.name, output: event.output, isError: event.isError, ...serverOf(event) },
+      }
     case 'usage':
       return { type: 'usage', data: event.usage }
     case 'provider.event':
       return { type: 'provider.event', data: { provider: event.provider, event: event.event } }
   }
+}
+
+function serverOf(event: { server?: string }): { server?: string } {
+  return event.server === undefined ? {} : { server: event.server }
 }

@@ -45,8 +45,9 @@ export interface RunPreparer {
 /** What an executor reports while it works. Text deltas are coalesced by the engine. */
 export type ExecutorEvent =
   | { type: 'text.delta'; text: string }
-  | { type: 'tool.started'; toolCallId: string; name: string; input: unknown }
-  | { type: 'tool.finished'; toolCallId: string; name: string; output: unknown; isError: boolean }
+  /** `server`: the MCP server the tool belongs to, when the executor knows it. */
+  | { type: 'tool.started'; toolCallId: string; name: string; input: unknown; server?: string }
+  | { type: 'tool.finished'; toolCallId: string; name: string; output: unknown; isError: boolean; server?: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'provider.event'; provider: string; event: unknown }
 

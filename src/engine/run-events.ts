@@ -35,8 +35,8 @@ export type RunEventBody =
   | { type: 'run.queued'; data: RunContext }
   | { type: 'run.started'; data: { workerId: string } }
   | { type: 'text.delta'; data: { text: string } }
-  | { type: 'tool.started'; data: { toolCallId: string; name: string; input: unknown } }
-  | { type: 'tool.finished'; data: { toolCallId: string; name: string; output: unknown; isError: boolean } }
+  | { type: 'tool.started'; data: { toolCallId: string; name: string; input: unknown; server?: string } }
+  | { type: 'tool.finished'; data: { toolCallId: string; name: string; output: unknown; isError: boolean; server?: string } }
   | { type: 'usage'; data: Usage }
   /** A provider's native event, passed through for debug consoles (Claude stream-json). */
   | { type: 'provider.event'; data: { provider: string; event: unknown } }

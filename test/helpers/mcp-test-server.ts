@@ -11,11 +11,14 @@ export interface McpTestServer {
   url: string
   /** Arguments of every `add` call, in order. */
   calls: Array<{ a: number; b: number }>
+  /** The Authorization header of every HTTP request the server received (undefined when absent). */
+  authorizations: Array<string | undefined>
 }
 
 /** Tools: `add` (sums two numbers) and `explode` (always answers an isError result). */
 export async function startMcpTestServer(t: Pick<TestContext, 'after'>): Promise<McpTestServer> {
   const calls: McpTestServer['calls'] = []
+  const authorizations: McpTestServer['authorizations'] = []
   const build = () => {
     const server = new McpServer({ name: 'test-tools', version: '1.0.0' })
     server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
@@ -26,6 +29,7 @@ export async function startMcpTestServer(t: Pick<TestContext, 'after'>): Promise
     return server
   }
   const http = createServer((req, res) => {
+    authorizations.push(req.headers.authorization)
     const server = build()
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
     res.on('close', () => {
@@ -39,5 +43,5 @@ export async function startMcpTestServer(t: Pick<TestContext, 'after'>): Promise
     http.closeAllConnections()
     return new Promise<void>((resolve) => http.close(() => resolve()))
   })
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, calls }
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, calls, authorizations }
 }

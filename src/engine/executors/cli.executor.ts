@@ -10,7 +10,7 @@ import type { ExecutorsConfig } from '../../config/executors.js'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import { runProcess, type ProcessOutcome } from './child-process.js'
 import { ClaudeStreamParser } from './claude-stream.js'
-import { McpServerError, resolveMcpServers, type McpServer, type McpServerResolver } from './mcp-servers.js'
+import { McpServerError, serversOfRun, type McpServer, type McpServerResolver } from './mcp-servers.js'
 
 type CliProvider = 'claude' | 'gemini' | 'cursor-agent'
 
@@ -41,9 +41,9 @@ export class CliExecutor implements Executor {
 
     let mcpConfig: string | null = null
     try {
-      if (provider === 'claude' && request.mcpServers.length > 0) {
-        mcpConfig = await writeClaudeMcpConfig(await resolveMcpServers(request.mcpServers, this.mcpServers))
-      }
+      // The resolver may add servers the agent does not list (its instance's bindings).
+      const servers = provider === 'claude' ? await serversOfRun(request, this.mcpServers) : []
+      if (servers.length > 0) mcpConfig = await writeClaudeMcpConfig(servers)
       return await this.run(provider, request, mcpConfig, emit, signal)
     } catch (err) {
       if (err instanceof McpServerError) return failed(1, err.message)
@@ -144,7 +144,7 @@ async function checkCwd(cwd: string | null): Promise<string | null> {
 /** The file `claude --mcp-config` reads, in the shape the watcher writes (§2.5 /mcp/config). */
 async function writeClaudeMcpConfig(servers: McpServer[]): Promise<string> {
   const file = path.join(tmpdir(), `gateway-mcp-${randomBytes(6).toString('hex')}.json`)
-  const mcpServers = Object.fromEntries(servers.map((s) => [s.name, { type: s.transport, url: s.url }]))
+  const mcpServers = Object.fromEntries(servers.map((s) => [s.name, { type: s.transport, url: s.url, ...(s.headers && { headers: s.headers }) }]))
   await writeFile(file, JSON.stringify({ mcpServers }), { mode: 0o600 })
   return file
 }

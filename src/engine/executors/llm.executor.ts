@@ -4,7 +4,7 @@ import type { ModelMessage, TextStreamPart, ToolSet } from 'ai'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import type { Usage } from '../run-events.js'
 import type { LlmModelSource } from './llm-models.js'
-import { McpServerError, resolveMcpServers, type McpServerResolver } from './mcp-servers.js'
+import { McpServerError, serversOfRun, type McpServerResolver } from './mcp-servers.js'
 import { openMcpTools, type McpTools } from './mcp-tools.js'
 
 export interface LlmExecutorOptions {
@@ -29,7 +29,7 @@ export class LlmExecutor implements Executor {
     if (signal.aborted) return stopped(signal, '', undefined)
     let mcp: McpTools
     try {
-      mcp = await openMcpTools(await resolveMcpServers(request.mcpServers, this.options.mcpServers), signal)
+      mcp = await openMcpTools(await serversOfRun(request, this.options.mcpServers), signal)
     } catch (err) {
       if (err instanceof McpServerError) return failed(err.message)
       throw err
@@ -46,7 +46,7 @@ export class LlmExecutor implements Executor {
         // Errors arrive as `error` parts below; the default handler would print them to stderr.
         onError: () => {},
       })
-      return await consume(stream.fullStream, emit, signal, `${request.provider} (${choice.modelId})`)
+      return await consume(stream.fullStream, emit, signal, `${request.provider} (${choice.modelId})`, mcp.serverOf)
     } finally {
       await mcp.close()
     }
@@ -62,7 +62,12 @@ async function consume(
   emit: (event: ExecutorEvent) => void,
   signal: AbortSignal,
   source: string,
+  serverOf: ReadonlyMap<string, string>,
 ): Promise<ExecutionResult> {
+  const server = (tool: string) => {
+    const name = serverOf.get(tool)
+    return name === undefined ? {} : { server: name }
+  }
   let output = ''
   let usage: Usage | undefined
   let error: string | undefined
@@ -74,13 +79,27 @@ async function consume(
           emit({ type: 'text.delta', text: part.text })
           break
         case 'tool-call':
-          emit({ type: 'tool.started', toolCallId: part.toolCallId, name: part.toolName, input: part.input })
+          emit({ type: 'tool.started', toolCallId: part.toolCallId, name: part.toolName, input: part.input, ...server(part.toolName) })
           break
         case 'tool-result':
-          emit({ type: 'tool.finished', toolCallId: part.toolCallId, name: part.toolName, output: part.output, isError: isErrorResult(part.output) })
+          emit({
+            type: 'tool.finished',
+            toolCallId: part.toolCallId,
+            name: part.toolName,
+            output: part.output,
+            isError: isErrorResult(part.output),
+            ...server(part.toolName),
+          })
           break
         case 'tool-error':
-          emit({ type: 'tool.finished', toolCallId: part.toolCallId, name: part.toolName, output: readableError(part.error), isError: true })
+          emit({
+            type: 'tool.finished',
+            toolCallId: part.toolCallId,
+            name: part.toolName,
+            output: readableError(part.error),
+            isError: true,
+            ...server(part.toolName),
+          })
           break
         case 'finish':
           usage = { tokensIn: part.totalUsage.inputTokens ?? 0, tokensOut: part.totalUsage.outputTokens ?? 0 }

@@ -5,16 +5,31 @@ import type { McpTransport } from '../../config/executors.js'
 export interface McpServerAddress {
   url: string
   transport: McpTransport
+  /** Sent with every request to the server (credentials of registered servers). */
+  headers?: Record<string, string>
 }
 
 export interface McpServer extends McpServerAddress {
   name: string
 }
 
+/** Who a run's servers are resolved for. */
+export interface McpServersRequest {
+  /** The names the run's agent lists. */
+  mcpServers: readonly string[]
+  agentId: string | null
+  instanceId: string | null
+}
+
 /** Port: resolves an MCP server name to its address. */
 export interface McpServerResolver {
   /** Undefined when no server of that name is known. */
   resolve(name: string): Promise<McpServerAddress | undefined>
+  /**
+   * The servers a run gets, when the resolver knows more than the agent's names (the registry adds
+   * the instance's bindings and applies the agent's policy). Throws McpServerError when one cannot be used.
+   */
+  serversFor?(request: McpServersRequest): Promise<McpServer[]>
 }
 
 /** Servers listed in config (`mcp.servers`, env MCP_SERVERS). */
@@ -40,4 +55,9 @@ export async function resolveMcpServers(names: readonly string[], resolver: McpS
     servers.push({ name, ...address })
   }
   return servers
+}
+
+/** The servers of a run: the resolver's choice, or else the agent's named servers. */
+export async function serversOfRun(request: McpServersRequest, resolver: McpServerResolver): Promise<McpServer[]> {
+  return resolver.serversFor ? resolver.serversFor(request) : resolveMcpServers(request.mcpServers, resolver)
 }

@@ -6,10 +6,12 @@ import { McpServerError, type McpServer } from './mcp-servers.js'
 
 export interface McpTools {
   tools: ToolSet
+  /** The server each tool (by the name the model sees) belongs to. */
+  serverOf: ReadonlyMap<string, string>
   close(): Promise<void>
 }
 
-export const NO_MCP_TOOLS: McpTools = { tools: {}, close: async () => {} }
+export const NO_MCP_TOOLS: McpTools = { tools: {}, serverOf: new Map(), close: async () => {} }
 
 /**
  * Opens one client per server and merges their tools. A tool name two servers share is
@@ -23,6 +25,7 @@ export async function openMcpTools(servers: readonly McpServer[], signal: AbortS
     await Promise.allSettled(clients.map((client) => client.close()))
   }
   const tools: ToolSet = {}
+  const serverOf = new Map<string, string>()
   try {
     for (const server of servers) {
       const client = await connect(server, signal)
@@ -31,21 +34,23 @@ export async function openMcpTools(servers: readonly McpServer[], signal: AbortS
         throw new McpServerError(`MCP server '${server.name}' (${server.url}) did not list its tools: ${reasonOf(err)}`)
       })
       for (const [name, tool] of Object.entries(serverTools)) {
-        tools[Object.hasOwn(tools, name) ? `${server.name}__${name}` : name] = tool
+        const exposed = Object.hasOwn(tools, name) ? `${server.name}__${name}` : name
+        tools[exposed] = tool
+        serverOf.set(exposed, server.name)
       }
     }
   } catch (err) {
     await close()
     throw err
   }
-  return { tools, close }
+  return { tools, serverOf, close }
 }
 
 async function connect(server: McpServer, signal: AbortSignal): Promise<MCPClient> {
   try {
     const { createMCPClient } = await import('@ai-sdk/mcp')
     return await createMCPClient({
-      transport: { type: server.transport, url: server.url },
+      transport: { type: server.transport, url: server.url, ...(server.headers && { headers: server.headers }) },
       clientName: 'conductor-gateway',
       initializationOptions: { signal },
     })

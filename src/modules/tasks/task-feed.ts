@@ -72,7 +72,7 @@ function messagesFor(event: RunEvent, run: LiveRun): Frame[] {
             phase: 'start',
             params: event.data.input,
             timestamp: iso(event.at),
-            mcp_name: mcpNameOf(event.data.name),
+            mcp_name: event.data.server ?? mcpNameOf(event.data.name),
           },
         },
       ]
@@ -91,7 +91,7 @@ function messagesFor(event: RunEvent, run: LiveRun): Frame[] {
             response_size: JSON.stringify(event.data.output ?? null).length,
             error: event.data.isError ? event.data.output : null,
             timestamp: iso(event.at),
-            mcp_name: mcpNameOf(event.data.name),
+            mcp_name: event.data.server ?? mcpNameOf(event.data.name),
           },
         },
       ]

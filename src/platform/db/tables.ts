@@ -272,6 +272,42 @@ export interface CouncilorFiresTable {
   councilor_id: string
   run_id: string
   fired_at: number
+export interface McpServersTable {
+  name: string
+  url: string
+  transport: string
+  host_url: string | null
+  backend_url: string | null
+  /** AES-256-GCM sealed JSON ({ auth?, headers? }); never leaves the registry in plain text. */
+  credentials: string | null
+  status: string
+  tools_count: number
+  metadata: Json | null
+  last_heartbeat: number | null
+  last_used: number | null
+  registered_at: number
+  updated_at: number
+}
+
+export interface McpBindingsTable {
+  instance_id: string
+  agent_id: string
+  conversation_id: string | null
+  screenplay_id: string | null
+  mcps: Json
+  status: string
+  total_tool_calls: number
+  created_at: number
+  updated_at: number
+}
+
+export interface McpPoliciesTable {
+  agent_id: string
+  allowed_mcps: Json
+  denied_mcps: Json
+  max_concurrent_mcps: number
+  require_healthy: Bool
+  updated_at: number
 }
 
 export interface SchemaMigrationsTable {
@@ -294,6 +330,9 @@ export interface Tables {
   conversation_messages: ConversationMessagesTable
   councilors: CouncilorsTable
   councilor_fires: CouncilorFiresTable
+  mcp_servers: McpServersTable
+  mcp_bindings: McpBindingsTable
+  mcp_policies: McpPoliciesTable
 }
 
 export type { Generated }

@@ -6,6 +6,7 @@ import { conversations } from './004-conversations.js'
 import { runs } from './010-runs.js'
 import { clusterMessages } from './011-cluster-messages.js'
 import { councilors } from './012-councilors.js'
+import { mcpRegistry } from './013-mcp-registry.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -20,5 +21,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '010-runs': runs(ctx),
     '011-cluster-messages': clusterMessages(),
     '012-councilors': councilors(ctx),
+    '013-mcp-registry': mcpRegistry(ctx),
   }
 }

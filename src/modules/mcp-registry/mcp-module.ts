@@ -1,0 +1,53 @@
+// Builds the registry, binder, mesh and the run resolver from config (called by the composition root).
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { Config } from '../../config.js'
+import { keyBytesOf } from '../../config/mcp-registry.js'
+import type { Clock } from '../../platform/clock.js'
+import type { Tables } from '../../platform/db/tables.js'
+import { transactorOf } from '../../platform/db/unit-of-work.js'
+import type { AgentsService } from '../agents/agents.service.js'
+import type { InstancesService } from '../instances/instances.service.js'
+import { KyselyBindingsRepo } from './binder.repo.js'
+import { McpBinder } from './binder.service.js'
+import { CredentialSealer } from './credentials.js'
+import { AgentMcpNames } from './mcp-names.js'
+import { type McpProber, SdkMcpProber } from './mcp-probe.js'
+import { McpMesh } from './mesh.js'
+import { McpRegistry } from './registry.service.js'
+import { RegistryMcpServers } from './run-servers.js'
+import { KyselyMcpServersRepo } from './registry.repo.js'
+
+export interface McpModuleDeps {
+  config: Config
+  db: Kysely<Tables>
+  clock: Clock
+  logger: Logger
+  agents: AgentsService
+  /** Late-bound: instances are built after the engine, which needs the resolver. */
+  instances: () => InstancesService
+  prober?: McpProber
+}
+
+export function createMcpModule(deps: McpModuleDeps) {
+  const { config, db, clock } = deps
+  const settings = config.mcp_registry
+  const prober = deps.prober ?? new SdkMcpProber()
+  const registry = new McpRegistry({
+    repo: new KyselyMcpServersRepo(db),
+    clock,
+    sealer: new CredentialSealer(settings.credentialsKey ? keyBytesOf(settings.credentialsKey)! : null),
+    prober,
+    staticServers: config.mcp.servers,
+    heartbeatTtlMs: settings.heartbeatTtlMs,
+    probeTimeoutMs: settings.probeTimeoutMs,
+  })
+  const names = new AgentMcpNames({ agents: deps.agents, instances: deps.instances })
+  const binder = new McpBinder({ repo: new KyselyBindingsRepo(db), registry, names, clock, transact: transactorOf(db), logger: deps.logger })
+  /** What runs use: the engine's McpServerResolver. */
+  const runServers = new RegistryMcpServers({ registry, binder, names })
+  const mesh = new McpMesh(config.mcp_mesh, clock)
+  return { registry, names, binder, runServers, mesh, close: () => binder.stopMonitoring() }
+}
+
+export type McpModule = ReturnType<typeof createMcpModule>
