@@ -31,6 +31,7 @@ import { PersonaRecords } from './modules/personas/persona-records.js'
 import { PersonaVersionsService } from './modules/personas/persona-versions.service.js'
 import { KyselyPersonasRepo } from './modules/personas/personas.repo.js'
 import { PersonasService } from './modules/personas/personas.service.js'
+import type { DataTransfer, RegistryCheck } from './modules/mcp-server/ports.js'
 import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
@@ -53,6 +54,12 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
+  /** Messages to the other gateway instances (PostgreSQL LISTEN/NOTIFY; nothing on the embedded profile). */
+  cluster: ClusterChannel
+  /** Backup, restore and storage migration, when this build has them (MCP tools answer "not configured" otherwise). */
+  dataTransfer?: DataTransfer
+  /** The MCP server registry's health summary, when this build has it. */
+  mcpRegistry?: RegistryCheck
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -147,6 +154,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
+    cluster,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)

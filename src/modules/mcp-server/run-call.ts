@@ -70,5 +70,9 @@ export function runAnswer(run: Run, extra: Record<string, unknown> = {}) {
   }
   if (run.status === 'completed') return { isError: false, text: run.output, data: { ...data, output: run.output } }
   const why = run.status === 'failed' ? (run.error ?? 'no error text') : run.status === 'timed_out' ? 'it ran out of time' : 'it was cancelled'
-  return { isError: true, text: `Run ${run.id} ${run.status.replace('_', ' ')}: ${why}${run.output ? `\n\nPartial output:\n${run.output}` : ''}`, data }
+  return {
+    isError: true,
+    text: `Run ${run.id} ${run.status.replace('_', ' ')}: ${why}${run.output ? `\n\nPartial output:\n${run.output}` : ''}`,
+    data,
+  }
 }

@@ -55,7 +55,12 @@ export async function systemChecks(
 
 /** The absolute path a command name resolves to (a path is checked as it is), or null. */
 export async function findExecutable(command: string, searchPath: string): Promise<string | null> {
-  const candidates = command.includes('/') ? [path.resolve(command)] : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command))
+  const candidates = command.includes('/')
+    ? [path.resolve(command)]
+    : searchPath
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command))
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK)

@@ -74,7 +74,10 @@ export function registerAgentTools(server: McpServer, s: McpServices): void {
           throw new Error(`No template named '${template_name}'. Templates: ${names}`)
         }
         if (await s.agents.find(template.agentId)) {
-          return ok(`${template.emoji} ${template.agentId} is already installed; left as it is.`, { agent_id: template.agentId, outcome: 'unchanged' })
+          return ok(`${template.emoji} ${template.agentId} is already installed; left as it is.`, {
+            agent_id: template.agentId,
+            outcome: 'unchanged',
+          })
         }
         const { agentId, ...input } = template
         const result = await s.agents.importAgent(agentId, input, 'gateway template')

@@ -17,7 +17,11 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     {
       title: 'List screenplays',
       description: 'Screenplays (the Markdown project documents agents work on), most recently used first; without their content.',
-      inputSchema: { search: z.string().max(200).optional().describe('Words the name or description contains'), page: z.number().int().min(1).default(1), limit: Limit(100, 20) },
+      inputSchema: {
+        search: z.string().max(200).optional().describe('Words the name or description contains'),
+        page: z.number().int().min(1).default(1),
+        limit: Limit(100, 20),
+      },
     },
     ({ search, page, limit }) =>
       answering(async () => {
@@ -41,7 +45,15 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     ({ screenplay_id }) =>
       answering(async () => {
         const sp = await s.screenplays.get(screenplay_id)
-        return okJson({ id: sp.id, name: sp.name, description: sp.description, tags: sp.tags, version: sp.version, working_directory: sp.workingDirectory, content: sp.content })
+        return okJson({
+          id: sp.id,
+          name: sp.name,
+          description: sp.description,
+          tags: sp.tags,
+          version: sp.version,
+          working_directory: sp.workingDirectory,
+          content: sp.content,
+        })
       }),
   )
 
@@ -97,7 +109,14 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
           screenplay_id: conversation.screenplayId,
           active_agent: conversation.activeAgent?.agentId ?? null,
           has_more: hasMore,
-          messages: messages.map((m) => ({ id: m.id, type: m.type, content: m.content, agent_id: m.agent?.agentId ?? null, status: m.status, run_id: m.taskId })),
+          messages: messages.map((m) => ({
+            id: m.id,
+            type: m.type,
+            content: m.content,
+            agent_id: m.agent?.agentId ?? null,
+            status: m.status,
+            run_id: m.taskId,
+          })),
         })
       }),
   )

@@ -22,7 +22,10 @@ export interface ToolExtra {
   signal: AbortSignal
   requestId: string | number
   _meta?: { progressToken?: string | number }
-  sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void>
+  sendNotification: (notification: {
+    method: 'notifications/progress'
+    params: { progressToken: string | number; progress: number; message?: string }
+  }) => Promise<void>
 }
 
 export function registerExecutionTools(server: McpServer, s: McpServices, controlOf: ControlOf): void {
@@ -108,9 +111,7 @@ export function registerExecutionTools(server: McpServer, s: McpServices, contro
     (args, extra) =>
       answering(async () => {
         const conversationId =
-          args.conversation_id && !args.clear_history
-            ? (await s.conversations.get(args.conversation_id)).id
-            : await newConversation(args.agent_id)
+          args.conversation_id && !args.clear_history ? (await s.conversations.get(args.conversation_id)).id : await newConversation(args.agent_id)
         return converse(extra, args.agent_id, args.input_text, conversationId, args.timeout, args.instance_id)
       }),
   )

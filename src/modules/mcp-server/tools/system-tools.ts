@@ -38,7 +38,8 @@ export function registerSystemTools(server: McpServer, s: McpServices): void {
     'get_system_config',
     {
       title: 'Gateway configuration',
-      description: 'The gateway’s effective configuration without secrets: API keys and tokens are reported as set or not, credentials in URLs are removed.',
+      description:
+        'The gateway’s effective configuration without secrets: API keys and tokens are reported as set or not, credentials in URLs are removed.',
     },
     () => answering(async () => okJson(publicConfig(s.config, s.database.dialect))),
   )
@@ -131,7 +132,9 @@ export function publicConfig(config: Config, dialect: string) {
     },
     conductor: { api_url: withoutCredentials(config.conductor.apiUrl) },
     mcp: {
-      servers: Object.fromEntries(Object.entries(config.mcp.servers).map(([name, srv]) => [name, { url: withoutCredentials(srv.url), transport: srv.transport }])),
+      servers: Object.fromEntries(
+        Object.entries(config.mcp.servers).map(([name, srv]) => [name, { url: withoutCredentials(srv.url), transport: srv.transport }]),
+      ),
       tool_wait_ms: config.mcp_server.waitMs,
     },
     internal: { token_set: config.internal.token !== null },
