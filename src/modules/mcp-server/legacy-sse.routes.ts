@@ -34,7 +34,11 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
       const server = createConductorMcp(services)
       const heartbeat = setInterval(() => reply.raw.write(': ping\n\n'), heartbeatMs)
       heartbeat.unref()
+      let closed = false
+      // Closing the server closes the transport, which calls this again.
       transport.onclose = () => {
+        if (closed) return
+        closed = true
         clearInterval(heartbeat)
         sessions.remove(transport.sessionId)
         void server.close().catch(() => {})

@@ -12,13 +12,24 @@ export interface CallControl {
   progress?: (progress: number, message: string) => void
 }
 
+/** How long an ended run's answer waits for its last progress notifications to be sent first. */
+const PROGRESS_DRAIN_MS = 2_000
+
 export async function followRun(runs: Runs, run: Run, waitMs: number, control: CallControl): Promise<Run> {
-  const stopFollowing = control.progress ? runs.follow(run.id, 0, progressReader(control.progress)) : () => {}
+  let followed: Promise<void> = Promise.resolve()
+  let stopFollowing = () => {}
+  if (control.progress) {
+    const reader = progressReader(control.progress)
+    followed = reader.ended
+    stopFollowing = runs.follow(run.id, 0, reader)
+  }
   const cancel = () => void runs.cancel(run.id).catch(() => {})
   if (control.signal.aborted) cancel()
   else control.signal.addEventListener('abort', cancel, { once: true })
   try {
-    return await runs.waitForEnd(run.id, waitMs)
+    const ended = await runs.waitForEnd(run.id, waitMs)
+    if (isTerminal(ended.status)) await Promise.race([followed, new Promise((resolve) => setTimeout(resolve, PROGRESS_DRAIN_MS).unref())])
+    return ended
   } finally {
     control.signal.removeEventListener('abort', cancel)
     stopFollowing()
@@ -27,13 +38,17 @@ export async function followRun(runs: Runs, run: Run, waitMs: number, control: C
 
 /** Progress counts the run's events; the message says what the run is doing. */
 function progressReader(send: (progress: number, message: string) => void) {
+  let end = () => {}
+  const ended = new Promise<void>((resolve) => {
+    end = resolve
+  })
   return {
+    ended,
     onEvents(events: readonly RunEvent[]) {
-      const last = events[events.length - 1]
-      if (last) send(last.seq, describe(last))
+      for (const event of events) send(event.seq, describe(event))
     },
-    onEnd() {},
-    onError() {},
+    onEnd: () => end(),
+    onError: () => end(),
   }
 }
 

@@ -19,7 +19,7 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
       description: 'Screenplays (the Markdown project documents agents work on), most recently used first; without their content.',
       inputSchema: {
         search: z.string().max(200).optional().describe('Words the name or description contains'),
-        page: z.number().int().min(1).default(1),
+        page: z.number().int().min(1).default(1).describe('Page number, from 1'),
         limit: Limit(100, 20),
       },
     },
@@ -61,12 +61,12 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     'create_screenplay',
     {
       title: 'Create a screenplay',
-      description: 'Creates a screenplay; names are unique among live screenplays.',
+      description: 'Creates a screenplay (Markdown content, optional description and tags) and answers its id.',
       inputSchema: {
-        name: z.string().trim().min(1).max(200).describe('Unique name'),
-        description: z.string().max(2000).optional(),
+        name: z.string().trim().min(1).max(200).describe('Its name'),
+        description: z.string().max(2000).optional().describe('One line about it'),
         content: z.string().max(1_000_000).optional().describe('Markdown content'),
-        tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+        tags: z.array(z.string().min(1).max(100)).max(50).optional().describe('Labels'),
       },
     },
     (args) =>
@@ -81,7 +81,7 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     {
       title: 'List conversations',
       description: 'Conversations, optionally of one screenplay; without their messages.',
-      inputSchema: { screenplay_id: Id.optional(), limit: Limit(100, 20), offset: Offset },
+      inputSchema: { screenplay_id: Id.optional().describe('Only the conversations of this screenplay'), limit: Limit(100, 20), offset: Offset },
     },
     ({ screenplay_id, limit, offset }) =>
       answering(async () => {
@@ -98,7 +98,7 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     {
       title: 'Read a conversation',
       description: 'A conversation with its newest messages (oldest first).',
-      inputSchema: { conversation_id: Id, limit: Limit(200, 50) },
+      inputSchema: { conversation_id: Id.describe('The conversation’s id'), limit: Limit(200, 50) },
     },
     ({ conversation_id, limit }) =>
       answering(async () => {
@@ -126,7 +126,11 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     {
       title: 'Create a conversation',
       description: 'Creates a conversation, optionally in a screenplay and with an agent as its active agent.',
-      inputSchema: { title: z.string().trim().min(1).max(200).optional(), screenplay_id: Id.optional(), agent_id: Id.optional() },
+      inputSchema: {
+        title: z.string().trim().min(1).max(200).optional().describe('Its title (default: the date)'),
+        screenplay_id: Id.optional().describe('The screenplay it belongs to'),
+        agent_id: Id.optional().describe('The agent that answers in it'),
+      },
     },
     ({ title, screenplay_id, agent_id }) =>
       answering(async () => {
@@ -147,9 +151,9 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
       title: 'List runs',
       description: 'Agent runs (executions), newest first, filtered by status, agent or conversation.',
       inputSchema: {
-        status: z.enum(RUN_STATUSES).optional(),
-        agent_id: Id.optional(),
-        conversation_id: Id.optional(),
+        status: z.enum(RUN_STATUSES).optional().describe('Only runs in this status'),
+        agent_id: Id.optional().describe('Only runs of this agent'),
+        conversation_id: Id.optional().describe('Only runs of this conversation'),
         limit: Limit(100, 20),
         offset: Offset,
       },
@@ -182,7 +186,7 @@ export function registerDataTools(server: McpServer, s: McpServices): void {
     {
       title: 'Cancel a run',
       description: 'Cancels a queued or running run (wherever it runs); a finished run is answered as it is.',
-      inputSchema: { run_id: Id },
+      inputSchema: { run_id: Id.describe('The run to cancel') },
     },
     ({ run_id }) => answering(async () => okJson(runView(await s.runs.cancel(run_id), false))),
   )

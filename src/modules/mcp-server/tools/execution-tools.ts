@@ -54,14 +54,15 @@ export function registerExecutionTools(server: McpServer, s: McpServices, contro
     },
     (args, extra) =>
       answering(async () => {
-        const run = await s.agentRuns.start({
+        const run = await s.chat.start({
           source: 'mcp',
           agentId: args.agent_id,
-          input: args.input_text,
+          inputText: args.input_text,
           cwd: args.cwd,
           instanceId: args.instance_id,
           timeoutMs: args.timeout * 1000,
           contextMode: 'stateless',
+          saveToConversation: false,
         })
         return answer(run, extra)
       }),
