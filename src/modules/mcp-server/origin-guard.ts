@@ -21,7 +21,7 @@ export function isLoopback(host: string): boolean {
 /** Why the request is refused, or undefined when it may go on. */
 export function refusalOf(policy: OriginPolicy, headers: { host?: string; origin?: string }): string | undefined {
   const loopback = isLoopback(policy.bindHost)
-  const localName = (name: string) => isLoopback(name) || policy.allowedHosts.includes(name.toLowerCase())
+  const localName = (name: string) => isLoopback(name) || policy.allowedHosts.some((h) => h.toLowerCase() === name.toLowerCase())
   if (loopback) {
     const hostName = hostnameOf(headers.host)
     if (hostName === undefined || !localName(hostName)) return `Host '${headers.host ?? ''}' is not a local name of this gateway`
