@@ -27,6 +27,7 @@ import { instancesRoutes } from './modules/instances/instances.routes.js'
 import { navigationRoutes } from './modules/navigation/navigation.routes.js'
 import { personaVersionsRoutes } from './modules/personas/persona-versions.routes.js'
 import { personasRoutes } from './modules/personas/personas.routes.js'
+import { mcpServerRoutes } from './modules/mcp-server/mcp-server.routes.js'
 import { runsRoutes } from './modules/runs/runs.routes.js'
 import { screenplaysRoutes } from './modules/screenplays/screenplays.routes.js'
 import { tasksRoutes } from './modules/tasks/tasks.routes.js'
@@ -76,8 +77,10 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
       'X-Session-Id',
       'Last-Event-ID',
       'Idempotency-Key',
+      'Mcp-Session-Id',
+      'Mcp-Protocol-Version',
     ],
-    exposedHeaders: ['X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Mcp-Session-Id'],
     maxAge: 600,
   })
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
@@ -135,6 +138,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
   await app.register(binderRoutes, { binder: deps.mcp.binder })
   await app.register(meshRoutes, { mesh: deps.mcp.mesh })
+  await app.register(mcpServerRoutes, {
+    services: { ...deps, registry: deps.mcpRegistry },
+    cluster: deps.cluster,
+    clustered: deps.database.dialect === 'postgres',
+    origin: { bindHost: server.host, corsOrigins: server.corsOrigins, allowedHosts: deps.config.mcp_server.allowedHosts },
+    port: server.port,
+    heartbeatMs: deps.config.streams.heartbeatMs,
+  })
 
   return app
 }

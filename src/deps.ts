@@ -31,6 +31,7 @@ import { PersonaRecords } from './modules/personas/persona-records.js'
 import { PersonaVersionsService } from './modules/personas/persona-versions.service.js'
 import { KyselyPersonasRepo } from './modules/personas/personas.repo.js'
 import { PersonasService } from './modules/personas/personas.service.js'
+import type { DataTransfer, RegistryCheck } from './modules/mcp-server/ports.js'
 import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
@@ -58,6 +59,12 @@ export interface Deps {
   councilors: Councilors
   /** The MCP registry, binder and mesh. */
   mcp: McpModule
+  /** Messages to the other gateway instances (PostgreSQL LISTEN/NOTIFY; nothing on the embedded profile). */
+  cluster: ClusterChannel
+  /** Backup, restore and storage migration, when this build has them (MCP tools answer "not configured" otherwise). */
+  dataTransfer?: DataTransfer
+  /** The MCP server registry's health summary, when this build has it. */
+  mcpRegistry?: RegistryCheck
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -174,6 +181,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     watcher,
     councilors,
     mcp,
+    cluster,
+    mcpRegistry: mcp.registry,
     start() {
       engine.start()
       if (config.councilors.schedulerEnabled) councilors.scheduler.start()

@@ -176,6 +176,19 @@ const councilors = section(
     }),
   },
   'Councilors: agents that run a task on a schedule (see the Councilors section).',
+
+const mcpServer = section(
+  {
+    wait_ms: setting(duration.default(120_000), {
+      env: 'MCP_TOOL_WAIT_MS',
+      doc: 'how long an MCP execution tool waits for its run; a longer run is answered with its run id (the run goes on; `get_run` reads it)',
+    }),
+    allowed_hosts: setting(z.array(z.string().min(1)).default([]), {
+      env: 'MCP_ALLOWED_HOSTS',
+      doc: 'host names (besides localhost, 127.0.0.1 and [::1]) a loopback-bound gateway accepts in `Host`/`Origin` on /mcp, /sse and /messages (DNS-rebinding protection)',
+    }),
+  },
+  'The gateway’s own MCP server (/mcp, and /sse + /messages for older clients).',
 )
 
 /** The config file's format; every key has a default, so `{}` is a valid file. */
@@ -191,6 +204,7 @@ export const ConfigSchema = z
     streams,
     portfolio,
     internal,
+    mcp_server: mcpServer,
     ...executorsSections,
     ...mcpRegistrySections,
   })

@@ -167,11 +167,8 @@ describe('GET /health and /ready', () => {
       assert.equal(res.json().service, 'conductor_gateway')
       assert.equal(res.json().version, '3.1.0')
       assert.match(res.json().endpoints.health, /:5006\/health$/)
-      assert.deepEqual(
-        Object.keys(res.json().endpoints),
-        ['api', 'health', 'websocket_gamification', 'websocket_agent_stream'],
-        'no mcp endpoint until there is one',
-      )
+      assert.deepEqual(Object.keys(res.json().endpoints), ['api', 'health', 'websocket_gamification', 'websocket_agent_stream', 'mcp'])
+      assert.match(res.json().endpoints.mcp, /:5006\/mcp$/)
     }
   })
 

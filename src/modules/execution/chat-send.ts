@@ -23,7 +23,7 @@ export interface ChatRequest {
   contextMode?: 'stateless' | 'stateful'
   position?: { x: number; y: number }
   saveToConversation: boolean
-  source?: 'chat' | 'portfolio'
+  source?: 'chat' | 'portfolio' | 'mcp'
   timeoutMs?: number
 }
 
@@ -43,7 +43,14 @@ export class ChatSend {
     },
   ) {}
 
+  /** Starts the run and answers once it has ended (or its wait ran out). */
   async execute(request: ChatRequest): Promise<Run> {
+    const run = await this.start(request)
+    return this.deps.runs.waitForEnd(run.id, run.timeoutMs + WAIT_GRACE_MS)
+  }
+
+  /** Stores the run (with its exchange and a new instance when needed) and answers it without waiting. */
+  async start(request: ChatRequest): Promise<Run> {
     if (request.inputText.trim() === '') throw new BadRequestError('input_text is required')
     if (request.saveToConversation && !request.conversationId) {
       throw new BadRequestError('conversation_id is required. Cannot save to a conversation without conversation context.')
@@ -52,7 +59,7 @@ export class ChatSend {
     if (!agent) throw new NotFoundError(`Agent '${request.agentId}' not found`)
     const placement = await this.placement(request, agent)
     const save = request.saveToConversation ? request.conversationId : null
-    const run = await this.deps.transact(async (uow) => {
+    return this.deps.transact(async (uow) => {
       // A new instance is stored with the run (and its messages), so a refused run leaves no trace.
       if (placement.draft) await this.deps.instances.insertDraft(placement.draft, uow)
       const created = await this.deps.runs.create(
@@ -73,7 +80,6 @@ export class ChatSend {
       if (save) await this.writeExchange(save, created, agent, request, uow)
       return created
     })
-    return this.deps.runs.waitForEnd(run.id, run.timeoutMs + WAIT_GRACE_MS)
   }
 
   /** The run engine's end hook: the pending bot reply of a chat run gets the run's answer. */

@@ -15,6 +15,7 @@ const HealthDto = z.object({
     health: z.string(),
     websocket_gamification: z.string(),
     websocket_agent_stream: z.string(),
+    mcp: z.string(),
   }),
 })
 
@@ -35,12 +36,13 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
     service: 'conductor_gateway' as const,
     version: GATEWAY_VERSION,
     mode,
-    // The original also listed `mcp` (original-gateway.md §2.1.2); it returns once the gateway serves MCP.
+    // `mcp` was the original's separate MCP port (original-gateway.md §2.1.2); here it is /mcp on the main port.
     endpoints: {
       api: `${base}/api/v1`,
       health: `${base}/health`,
       websocket_gamification: `${ws}/ws/gamification`,
       websocket_agent_stream: `${ws}/ws/agent-stream`,
+      mcp: `${base}/mcp`,
     },
   }
 

@@ -1,0 +1,157 @@
+// The gateway as a system: its checks, its (secret-free) configuration, and the data-transfer
+// operations (backup, restore, storage migration), which a separate module provides.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+import type { Config } from '../../../config.js'
+import type { DataTransfer } from '../ports.js'
+import { systemChecks } from '../system-checks.js'
+import { answering, fail, ok, okJson } from '../tool-results.js'
+import type { McpServices } from './context.js'
+
+const FilePath = z.string().trim().min(1).max(1000)
+const DatabaseUrl = z
+  .string()
+  .trim()
+  .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
+  .describe('A database URL: sqlite:<file> or postgres://user@host:5432/db')
+
+export function registerSystemTools(server: McpServer, s: McpServices): void {
+  server.registerTool(
+    'validate_conductor_system',
+    {
+      title: 'Check the gateway',
+      description: 'Checks the database, the LLM providers’ keys, the provider CLIs on PATH and the MCP server registry; lists what is not ready.',
+      inputSchema: {
+        port: z.number().int().min(1).max(65535).optional().describe('Check the MCP registry of a gateway on this local port instead of this one'),
+      },
+    },
+    ({ port }) =>
+      answering(async () => {
+        const checks = await systemChecks(s.config, s.database, s.registry, process.env, port)
+        const lines = checks.map((c) => `${c.ok ? '✅' : '⚠️'} ${c.name}: ${c.detail}`)
+        const ready = checks.filter((c) => c.ok).length
+        return ok(`${ready} of ${checks.length} checks pass\n${lines.join('\n')}`, { checks })
+      }),
+  )
+
+  server.registerTool(
+    'get_system_config',
+    {
+      title: 'Gateway configuration',
+      description:
+        'The gateway’s effective configuration without secrets: API keys and tokens are reported as set or not, credentials in URLs are removed.',
+    },
+    () => answering(async () => okJson(publicConfig(s.config, s.database.dialect))),
+  )
+
+  server.registerTool(
+    'set_environment',
+    {
+      title: 'Change the environment (refused)',
+      description:
+        'Kept for agents written for the original gateway. The gateway does not change its configuration at run time: it is read at start ' +
+        'from config.yaml and environment variables, so that every instance behind a load balancer runs the same settings and no MCP client ' +
+        'can redirect providers or keys. Always answers an error that says how to change the setting instead.',
+      inputSchema: {
+        environment: z.string().min(1).max(200).describe('The environment the caller wanted (e.g. "production")'),
+        project: z.string().min(1).max(200).optional().describe('The project the caller wanted'),
+      },
+    },
+    ({ environment }) =>
+      answering(async () =>
+        fail(
+          `The gateway does not switch to '${environment}' at run time: its configuration comes from config.yaml and environment variables ` +
+            'when it starts (see get_system_config for what is in effect). Change them and restart the gateway instances.',
+        ),
+      ),
+  )
+
+  const transfer = (body: (t: DataTransfer) => Promise<unknown>, what: string) =>
+    answering(async () => {
+      if (!s.dataTransfer) return fail(`${what} is not configured in this build of the gateway.`)
+      const result = await body(s.dataTransfer)
+      return ok(`✅ ${what} done\n${JSON.stringify(result, null, 2)}`, { result: result as unknown })
+    })
+
+  server.registerTool(
+    'backup_agents',
+    {
+      title: 'Back up the gateway’s data',
+      description: 'Writes the agents, personas and the rest of the gateway’s data to a backup file on the gateway’s host.',
+      inputSchema: { backup_path: FilePath.describe('File to write (absolute, on the gateway’s host)') },
+    },
+    ({ backup_path }) => transfer((t) => t.backup(backup_path), 'Backup'),
+  )
+
+  server.registerTool(
+    'restore_agents',
+    {
+      title: 'Restore a backup',
+      description: 'Restores the gateway’s data from a backup file written by backup_agents.',
+      inputSchema: { backup_path: FilePath.describe('Backup file to read (absolute, on the gateway’s host)') },
+    },
+    ({ backup_path }) => transfer((t) => t.restore(backup_path), 'Restore'),
+  )
+
+  server.registerTool(
+    'migrate_storage',
+    {
+      title: 'Copy data between databases',
+      description: 'Copies the gateway’s data from one database to another (e.g. the embedded SQLite file to a PostgreSQL server).',
+      inputSchema: { from_url: DatabaseUrl, to_url: DatabaseUrl },
+    },
+    ({ from_url, to_url }) => transfer((t) => t.migrateStorage(from_url, to_url), 'Storage migration'),
+  )
+}
+
+/** Configuration as an operator may show it: keys as booleans, URLs without user info or query. */
+export function publicConfig(config: Config, dialect: string) {
+  const providers = Object.fromEntries(
+    Object.entries(config.providers).map(([name, p]) => [
+      name,
+      { api_key_set: p.apiKey !== null, base_url: p.baseUrl && withoutCredentials(p.baseUrl), default_model: p.defaultModel },
+    ]),
+  )
+  return {
+    server: { host: config.server.host, port: config.server.port, cors_origins: config.server.corsOrigins, trust_proxy: config.server.trustProxy },
+    database: { dialect, url: withoutCredentials(config.database.url) },
+    runs: {
+      concurrency: config.runs.concurrency,
+      default_timeout_ms: config.runs.defaultTimeoutMs,
+      max_timeout_ms: config.runs.maxTimeoutMs,
+      default_provider: config.runs.defaultProvider,
+      conversation_policy: config.runs.conversationPolicy,
+    },
+    workspace: { allowed_roots: config.workspace.allowedRoots },
+    providers,
+    cli: {
+      claude_command: config.cli.claudeCommand,
+      gemini_command: config.cli.geminiCommand,
+      cursor_agent_command: config.cli.cursorAgentCommand,
+      skip_permissions: config.cli.skipPermissions,
+    },
+    conductor: { api_url: withoutCredentials(config.conductor.apiUrl) },
+    mcp: {
+      servers: Object.fromEntries(
+        Object.entries(config.mcp.servers).map(([name, srv]) => [name, { url: withoutCredentials(srv.url), transport: srv.transport }]),
+      ),
+      tool_wait_ms: config.mcp_server.waitMs,
+    },
+    internal: { token_set: config.internal.token !== null },
+    portfolio: { agent_id: config.portfolio.agentId, session_secret_set: config.portfolio.sessionSecret !== null },
+  }
+}
+
+/** A URL with any user, password and query string removed (they may carry credentials). */
+export function withoutCredentials(url: string): string {
+  if (url.startsWith('sqlite:')) return url
+  try {
+    const parsed = new URL(url)
+    parsed.username = ''
+    parsed.password = ''
+    parsed.search = ''
+    return parsed.toString()
+  } catch {
+    return '(unparseable URL)'
+  }
+}
