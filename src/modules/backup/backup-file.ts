@@ -20,7 +20,8 @@ export function fileSink(file: string): FileSink {
   let out: WriteStream | undefined
   const write = async (text: string) => {
     if (!out) throw new Error('backup file is not open')
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([err]) => Promise.reject(err))])
+    // events.once rejects when the stream emits 'error' while we wait.
+    if (!out.write(text)) await once(out, 'drain')
   }
   return {
     async begin(header) {
