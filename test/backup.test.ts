@@ -104,7 +104,10 @@ describe('backup and restore', () => {
     // A row twice: the database refuses the second, and the refusal names where it is.
     const twice = [...original]
     twice.splice(lastRow, 0, original[lastRow]!)
-    await assert.rejects(restoreVariant('twice.jsonl', twice), /^DataTransferError: lines \d+–\d+ \(table \w+\): the database refused a row among them: .*(UNIQUE|duplicate key)/)
+    await assert.rejects(
+      restoreVariant('twice.jsonl', twice),
+      /^DataTransferError: lines \d+–\d+ \(table \w+\): the database refused a row among them: .*(UNIQUE|duplicate key)/,
+    )
     await assertAllEmpty(target, tables)
 
     await assert.rejects(restoreVariant('cut.jsonl', original.slice(0, -1)), /ends at line \d+ without its end record: the file was cut short/)
