@@ -3,8 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
+import { sql } from 'kysely'
 import { createDataTransfer, DataTransferError } from '../src/modules/backup/data-transfer.js'
 import { NOT_BACKED_UP } from '../src/modules/backup/table-catalog.js'
+import { openDatabase } from '../src/platform/db/database.js'
+import { migrateToLatest } from '../src/platform/db/migrate.js'
 import { freshDatabase, postgresColumnsOfType, seedThroughApi, snapshotOf, tablesOf } from './helpers/data-snapshot.js'
 import { runCli } from './helpers/gateway-process.js'
 import { testDialect } from './helpers/test-database.js'
@@ -98,6 +101,15 @@ describe('backup and restore', () => {
       new RegExp(`line ${lastRow + 1}: a row of table \\w+ has 1 values for \\d+ columns`),
     )
 
+    // A row twice: the database refuses the second, and the refusal names where it is.
+    const twice = [...original]
+    twice.splice(lastRow, 0, original[lastRow]!)
+    await assert.rejects(
+      restoreVariant('twice.jsonl', twice),
+      /^DataTransferError: lines \d+–\d+ \(table \w+\): the database refused a row among them: .*(UNIQUE|duplicate key)/,
+    )
+    await assertAllEmpty(target, tables)
+
     await assert.rejects(restoreVariant('cut.jsonl', original.slice(0, -1)), /ends at line \d+ without its end record: the file was cut short/)
     await assertAllEmpty(target, tables)
 
@@ -116,6 +128,24 @@ describe('backup and restore', () => {
     // The same file, untouched, still restores.
     const restored = await createDataTransfer({ databaseUrl: target }).restore(file)
     assert.ok(restored.rows > 0)
+  })
+
+  it('takes a table a later migration adds along with no code change', async (t) => {
+    const source = await database(t)
+    const target = await database(t)
+    for (const url of [source, target]) {
+      const db = openDatabase(url, { poolSize: 1 })
+      await migrateToLatest(db)
+      await sql`create table later_things (id text primary key, note text, flag boolean not null, at bigint)`.execute(db.db)
+      if (url === source) await sql`insert into later_things values ('a', 'first', ${true}, 1), ('b', null, ${false}, 2)`.execute(db.db)
+      await db.close()
+    }
+    const file = path.join(tempDir(), 'later.jsonl')
+    const backup = await createDataTransfer({ databaseUrl: source }).backup(file)
+    assert.equal(backup.tables.later_things, 2)
+    await createDataTransfer({ databaseUrl: target }).restore(file)
+    const normalise = { boolColumns: new Map([['later_things', new Set(['flag'])]]) }
+    assert.deepEqual(await snapshotOf(target, ['later_things'], normalise), await snapshotOf(source, ['later_things'], normalise))
   })
 
   it('migrate-storage moves everything SQLite → PostgreSQL → SQLite with the same rows', { skip: testDialect() !== 'postgres' }, async (t) => {

@@ -20,7 +20,8 @@ export function fileSink(file: string): FileSink {
   let out: WriteStream | undefined
   const write = async (text: string) => {
     if (!out) throw new Error('backup file is not open')
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([err]) => Promise.reject(err))])
+    // events.once rejects when the stream emits 'error' while we wait.
+    if (!out.write(text)) await once(out, 'drain')
   }
   return {
     async begin(header) {
@@ -71,11 +72,16 @@ export async function readBackupFile(file: string, sink: DataSink, progress: Pro
   const flush = async () => {
     if (batch.length === 0) return
     const rows = batch
+    const first = batchStart
     batch = []
     try {
       await sink.rows(rows)
     } catch (err) {
-      at(batchStart, err)
+      if (err instanceof DataTransferError || rows.length === 1) at(first, err)
+      // One INSERT carries the whole batch: the database does not say which of its rows it refused.
+      throw new DataTransferError(
+        `lines ${first}–${first + rows.length - 1} (table ${table?.table}): the database refused a row among them: ${(err as Error).message}`,
+      )
     }
     progress.update(input.bytesRead, table?.table)
   }

@@ -92,6 +92,8 @@ export function databaseSink(db: AnyDb, target: { migrations: string[]; tables: 
         current.count += 1
         if (current.batch.length >= current.batchRows) await flush()
       }
+      // Nothing is held back between calls, so a refusal surfaces with the rows that caused it.
+      await flush()
     },
     async end(trailer: BackupTrailer) {
       await closeTable()
