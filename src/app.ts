@@ -12,6 +12,7 @@ import { installJsonBodyParser } from './platform/http/json-body.js'
 import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { registerWebRoot } from './platform/http/web-root.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
@@ -127,6 +128,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
+  // Last: the web client takes only the paths no route above answers.
+  if (deps.config.web.root) await registerWebRoot(app, deps.config.web.root)
 
   return app
 }

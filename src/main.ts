@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema,
 // `import-agents DIR` loads a Conductor agents directory.
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
@@ -8,6 +9,7 @@ import { createDeps } from './deps.js'
 import { ImportDirectoryError, importAgentDirectory } from './modules/agents/agent-import.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
+import { checkWebRoot, WebRootError } from './platform/http/web-root.js'
 import { createLogger } from './platform/logger.js'
 
 const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR] [options]
@@ -22,12 +24,14 @@ options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
   --host HOST        listen address (default 127.0.0.1; also HOST)
   --port PORT        listen port (default 5006; also PORT)
+  --web-root DIR     serve a built web client from DIR on the same origin (also WEB_ROOT)
   -h, --help         show this help`
 
 const OPTIONS = {
   config: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  'web-root': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -57,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       overrides: {
         'server.host': values.host,
         'server.port': values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : values.port,
+        'web.root': values['web-root'] === undefined ? undefined : path.resolve(values['web-root']),
       },
     })
   } catch (err) {
@@ -110,6 +115,15 @@ async function importAgents(config: Config, dir: string | undefined): Promise<nu
 
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.log.level)
+  if (config.web.root) {
+    try {
+      checkWebRoot(config.web.root)
+    } catch (err) {
+      if (!(err instanceof WebRootError)) throw err
+      process.stderr.write(`conductor-gateway: ${err.message}\n`)
+      return 2
+    }
+  }
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })
   deps.start()

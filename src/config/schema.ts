@@ -155,9 +155,29 @@ const internal = section(
   'The watcher-facing endpoints (/api/internal/task-event, /ws/agent-stream).',
 )
 
+const web = section(
+  {
+    root: setting(absolutePath.nullable().default(null), {
+      env: 'WEB_ROOT',
+      doc: 'a built single-page app (a directory with `index.html`) served from the same origin: hashed assets cached for a year, `index.html` never, other paths that are not API, WebSocket or docs fall back to it (none: no web client; also `--web-root DIR`)',
+    }),
+  },
+  'The web client served by the gateway itself (one process for UI, API, WebSockets and MCP).',
+)
+
+const metrics = section(
+  {
+    enabled: setting(z.boolean().default(true), {
+      env: 'METRICS_ENABLED',
+      doc: '`GET /metrics` in Prometheus text format (HTTP, runs, queue, streams, councilor ticks, process)',
+    }),
+  },
+  'Prometheus metrics.',
+)
+
 /** The config file's format; every key has a default, so `{}` is a valid file. */
 export const ConfigSchema = z
-  .object({ server, database, log, workspace, conversations, runs, streams, portfolio, internal, ...executorsSections })
+  .object({ server, database, log, workspace, conversations, runs, streams, portfolio, internal, web, metrics, ...executorsSections })
   .strict()
 
 export type Config = z.output<typeof ConfigSchema>
