@@ -13,6 +13,8 @@ import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { registerWebRoot } from './platform/http/web-root.js'
+import { installHttpMetrics } from './platform/http/http-metrics.js'
+import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
@@ -56,6 +58,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
   installUrlTextGuard(app)
+  if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
@@ -85,6 +88,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
 
   const heartbeat = new SseHeartbeat(deps.config.streams.heartbeatMs)
+  deps.metrics.countSseWith(() => heartbeat.size)
   // Open streams would hold shutdown forever; readers resume elsewhere with Last-Event-ID.
   app.addHook('preClose', async () => {
     heartbeat.closeAll()
@@ -100,6 +104,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded',
     database: deps.database,
   })
+  if (deps.config.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(agentsRoutes, { agents: deps.agents })

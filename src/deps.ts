@@ -11,6 +11,7 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { transactorOf } from './platform/db/unit-of-work.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
+import { Metrics } from './platform/metrics.js'
 import { WorkspacePolicy } from './platform/workspace.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
@@ -34,6 +35,7 @@ import { PersonasService } from './modules/personas/personas.service.js'
 import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
+import { recordRunMetrics } from './modules/metrics/run-metrics.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
 
 export interface Deps {
@@ -53,6 +55,7 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
+  metrics: Metrics
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -129,6 +132,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   runs.onEnded((run, uow) => chat.completeReply(run, uow))
   runs.onEnded((run, uow) => instances.countRun(run, uow))
   feedRunsToClients(runs, gamification, (err) => logger.warn({ err }, 'broadcasting a run event failed'))
+  const metrics = new Metrics()
+  recordRunMetrics(runs, metrics, logger)
 
   return {
     config,
@@ -147,6 +152,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
+    metrics,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)
