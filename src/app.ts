@@ -14,6 +14,8 @@ import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { registerWebRoot } from './platform/http/web-root.js'
 import { installHttpMetrics } from './platform/http/http-metrics.js'
+import { installHttpTracing } from './platform/http/http-tracing.js'
+import { tracingActive } from './platform/tracing.js'
 import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
@@ -53,6 +55,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     frameworkErrors: answerRouterError,
     clientErrorHandler,
   })
+  if (tracingActive()) installHttpTracing(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)

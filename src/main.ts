@@ -4,13 +4,15 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, otelEnvironment, type Config } from './config.js'
 import { createDeps } from './deps.js'
 import { ImportDirectoryError, importAgentDirectory } from './modules/agents/agent-import.js'
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { checkWebRoot, WebRootError } from './platform/http/web-root.js'
 import { createLogger } from './platform/logger.js'
+import { startTracing } from './platform/tracing.js'
+import { GATEWAY_VERSION } from './modules/health/health.routes.js'
 
 const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR] [options]
 
@@ -124,6 +126,9 @@ async function serve(config: Config): Promise<number> {
       return 2
     }
   }
+  // Before the app is built: its request hooks are installed only when tracing is on.
+  const tracing = startTracing(otelEnvironment(), GATEWAY_VERSION)
+  if (tracing) logger.info('tracing: spans are exported over OTLP/HTTP (OTEL_* environment)')
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })
   deps.start()
@@ -143,6 +148,7 @@ async function serve(config: Config): Promise<number> {
       try {
         await app.close()
         await deps.close()
+        await tracing?.shutdown()
       } catch (err) {
         logger.error({ err }, 'error during shutdown')
       } finally {
