@@ -9,6 +9,8 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type Browser } from 'playwright-core'
 import { buildTestApp } from './helpers/build-test-app.js'
+import { runCli, startGateway } from './helpers/gateway-process.js'
+import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ASSET = 'assets/app-4f9c2a1b7d.js'
@@ -120,6 +122,41 @@ describe('web root', () => {
     for (const p of ['/..%2f..%2f..%2fetc%2fpasswd', '/assets/..%2f..%2f..%2f..%2fetc%2fpasswd']) {
       const body = await (await fetch(`${base}${p}`)).text()
       assert.doesNotMatch(body, /root:/, p)
+    }
+  })
+})
+
+describe('--web-root', () => {
+  it('serves the directory it names, relative to the working directory', async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'web-root-cli-'))
+    t.after(() => rmSync(cwd, { recursive: true, force: true }))
+    mkdirSync(path.join(cwd, 'web'))
+    writeFileSync(path.join(cwd, 'web', 'index.html'), '<title>from the flag</title>')
+    let database = { DATABASE_URL: `sqlite:${path.join(cwd, 'gw.db')}` }
+    if (testDialect() === 'postgres') {
+      const db = await createTestDatabase()
+      t.after(() => db.drop())
+      database = { DATABASE_URL: urlWithSchema(db.url, db.schema!) }
+    }
+    const gateway = await startGateway({ cwd, env: database, args: ['--web-root', 'web'] })
+    t.after(() => gateway.stop('SIGKILL'))
+    const page = await fetch(`${gateway.url}/screenplays/1`, { headers: { accept: 'text/html' } })
+    assert.equal(page.status, 200)
+    assert.equal(await page.text(), '<title>from the flag</title>')
+  })
+
+  it('refuses to start on a directory without index.html, in one line', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'web-root-cli-'))
+    try {
+      const missing = await runCli(['serve', '--web-root', 'nowhere'], { cwd })
+      assert.equal(missing.code, 2)
+      assert.equal(missing.stderr, `conductor-gateway: web root ${path.join(cwd, 'nowhere')} does not exist\n`)
+      mkdirSync(path.join(cwd, 'empty'))
+      const empty = await runCli(['serve', '--web-root', 'empty'], { cwd })
+      assert.equal(empty.code, 2)
+      assert.match(empty.stderr, /has no index\.html/)
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
     }
   })
 })
