@@ -98,7 +98,7 @@ describe('GET /metrics', () => {
       10_000,
       'the socket is counted closed',
     )
-    await waitFor(async () => sampleOf(await scrape(), 'conductor_sse_connections') === 0, 10_000, 'the stream is counted closed')
+    await waitFor(async () => sampleOf(await scrape(), 'conductor_sse_connections') === 0, 30_000, 'the stream is counted closed')
     // The end of the last run reaches the event feed after the cancel answered.
     await waitFor(
       async () => sampleOf(await scrape(), 'conductor_run_time_to_first_event_seconds_count', ECHO) === 4,

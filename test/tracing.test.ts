@@ -143,7 +143,7 @@ describe('tracing', () => {
 
     // SIGTERM flushes what is buffered.
     assert.equal(await gateway.stop('SIGTERM'), 0)
-    await waitFor(() => receiver.spans().some((s) => s.name.startsWith('invoke_agent')), 10_000, 'the run span arrives')
+    await waitFor(() => receiver.spans().some((s) => s.name.startsWith('invoke_agent')), 30_000, 'the run span arrives')
     const spans = receiver.spans()
     const named = (name: string) => spans.filter((s) => s.name === name)
 
