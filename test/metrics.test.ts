@@ -92,17 +92,17 @@ describe('GET /metrics', () => {
     socket.close()
     stream.abort()
     for (const id of [waiting.run_id, busy.run_id]) assert.equal((await fetch(`${base}/api/runs/${id}/cancel`, { method: 'POST' })).status, 200)
-    await deps.runs.waitForEnd(busy.run_id, 10_000)
+    await deps.runs.waitForEnd(busy.run_id, 30_000)
     await waitFor(
       async () => sampleOf(await scrape(), 'conductor_websocket_connections', { route: '/ws/gamification' }) === 0,
-      10_000,
+      30_000,
       'the socket is counted closed',
     )
     await waitFor(async () => sampleOf(await scrape(), 'conductor_sse_connections') === 0, 30_000, 'the stream is counted closed')
     // The end of the last run reaches the event feed after the cancel answered.
     await waitFor(
       async () => sampleOf(await scrape(), 'conductor_run_time_to_first_event_seconds_count', ECHO) === 4,
-      10_000,
+      30_000,
       'every run with output is timed',
     )
 
