@@ -12,6 +12,11 @@ import { installJsonBodyParser } from './platform/http/json-body.js'
 import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { registerWebRoot } from './platform/http/web-root.js'
+import { installHttpMetrics } from './platform/http/http-metrics.js'
+import { installHttpTracing } from './platform/http/http-tracing.js'
+import { tracingActive } from './platform/tracing.js'
+import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { councilorRoutes } from './modules/councilor/councilor.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
@@ -55,11 +60,13 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     frameworkErrors: answerRouterError,
     clientErrorHandler,
   })
+  if (tracingActive()) installHttpTracing(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
   installUrlTextGuard(app)
+  if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
@@ -91,6 +98,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
 
   const heartbeat = new SseHeartbeat(deps.config.streams.heartbeatMs)
+  deps.metrics.countSseWith(() => heartbeat.size)
   // Open streams would hold shutdown forever; readers resume elsewhere with Last-Event-ID.
   app.addHook('preClose', async () => {
     heartbeat.closeAll()
@@ -106,6 +114,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded',
     database: deps.database,
   })
+  if (deps.config.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics })
   await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
   await app.register(navigationRoutes, { navigation: deps.navigation })
   await app.register(agentsRoutes, { agents: deps.agents })
@@ -146,6 +155,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     port: server.port,
     heartbeatMs: deps.config.streams.heartbeatMs,
   })
+  // Last: the web client takes only the paths no route above answers.
+  if (deps.config.web.root) await registerWebRoot(app, deps.config.web.root)
 
   return app
 }

@@ -25,6 +25,11 @@ export function configEnvironmentVariables(): string[] {
   return ENV_BINDINGS.map((binding) => binding.env)
 }
 
+/** The standard OpenTelemetry variables (OTEL_*), which the tracing SDK reads by their own names. */
+export function otelEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined))
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }

@@ -11,6 +11,7 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { transactorOf } from './platform/db/unit-of-work.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
+import { Metrics } from './platform/metrics.js'
 import { WorkspacePolicy } from './platform/workspace.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
@@ -36,6 +37,7 @@ import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { createCouncilors, type Councilors } from './modules/councilor/councilors.js'
+import { recordRunMetrics } from './modules/metrics/run-metrics.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
 import { createMcpModule, type McpModule } from './modules/mcp-registry/mcp-module.js'
 
@@ -65,6 +67,7 @@ export interface Deps {
   dataTransfer?: DataTransfer
   /** The MCP server registry's health summary, when this build has it. */
   mcpRegistry?: RegistryCheck
+  metrics: Metrics
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -161,6 +164,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   })
   runs.onEnded((run, uow) => councilors.service.countEnd(run, uow))
   feedRunsToClients(runs, gamification, (err) => logger.warn({ err }, 'broadcasting a run event failed'))
+  const metrics = new Metrics()
+  recordRunMetrics(runs, metrics, logger)
 
   return {
     config,
@@ -183,6 +188,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     mcp,
     cluster,
     mcpRegistry: mcp.registry,
+    metrics,
     start() {
       engine.start()
       if (config.councilors.schedulerEnabled) councilors.scheduler.start()

@@ -2,9 +2,10 @@
 // conductor-gateway CLI: `serve` (default) starts the gateway, `migrate` updates the schema,
 // `import-agents DIR` loads a Conductor agents directory; data tools: `backup`, `restore`,
 // `migrate-storage`, `import-mongo`, `doctor`.
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, otelEnvironment, type Config } from './config.js'
 import { createDeps } from './deps.js'
 import { ImportDirectoryError, importAgentDirectory } from './modules/agents/agent-import.js'
 import { backupCommand, migrateStorageCommand, restoreCommand } from './modules/backup/backup-commands.js'
@@ -12,7 +13,10 @@ import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { doctorCommand, doctorConfigFailure } from './modules/doctor/doctor-command.js'
 import { importMongoCommand } from './modules/mongo-import/import-mongo-command.js'
+import { checkWebRoot, WebRootError } from './platform/http/web-root.js'
 import { createLogger } from './platform/logger.js'
+import { startTracing } from './platform/tracing.js'
+import { GATEWAY_VERSION } from './modules/health/health.routes.js'
 
 const USAGE = `usage: conductor-gateway [command] [options]
 
@@ -35,6 +39,7 @@ options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
   --host HOST        listen address (default 127.0.0.1; also HOST)
   --port PORT        listen port (default 5006; also PORT)
+  --web-root DIR     serve a built web client from DIR on the same origin (also WEB_ROOT)
   -h, --help         show this help`
 
 const OPTIONS = {
@@ -43,6 +48,7 @@ const OPTIONS = {
   port: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
+  'web-root': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -72,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       overrides: {
         'server.host': values.host,
         'server.port': values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : values.port,
+        'web.root': values['web-root'] === undefined ? undefined : path.resolve(values['web-root']),
       },
     })
   } catch (err) {
@@ -145,6 +152,18 @@ async function importAgents(config: Config, dir: string | undefined): Promise<nu
 
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.log.level)
+  if (config.web.root) {
+    try {
+      checkWebRoot(config.web.root)
+    } catch (err) {
+      if (!(err instanceof WebRootError)) throw err
+      process.stderr.write(`conductor-gateway: ${err.message}\n`)
+      return 2
+    }
+  }
+  // Before the app is built: its request hooks are installed only when tracing is on.
+  const tracing = startTracing(otelEnvironment(), GATEWAY_VERSION)
+  if (tracing) logger.info('tracing: spans are exported over OTLP/HTTP (OTEL_* environment)')
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })
   deps.start()
@@ -164,6 +183,7 @@ async function serve(config: Config): Promise<number> {
       try {
         await app.close()
         await deps.close()
+        await tracing?.shutdown()
       } catch (err) {
         logger.error({ err }, 'error during shutdown')
       } finally {

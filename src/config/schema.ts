@@ -176,6 +176,7 @@ const councilors = section(
     }),
   },
   'Councilors: agents that run a task on a schedule (see the Councilors section).',
+)
 
 const mcpServer = section(
   {
@@ -189,6 +190,26 @@ const mcpServer = section(
     }),
   },
   'The gateway’s own MCP server (/mcp, and /sse + /messages for older clients).',
+)
+
+const web = section(
+  {
+    root: setting(absolutePath.nullable().default(null), {
+      env: 'WEB_ROOT',
+      doc: 'a built single-page app (a directory with `index.html`) served from the same origin: hashed assets cached for a year, `index.html` never, other paths that are not API, WebSocket or docs fall back to it (none: no web client; also `--web-root DIR`)',
+    }),
+  },
+  'The web client served by the gateway itself (one process for UI, API, WebSockets and MCP).',
+)
+
+const metrics = section(
+  {
+    enabled: setting(z.boolean().default(true), {
+      env: 'METRICS_ENABLED',
+      doc: '`GET /metrics` in Prometheus text format (HTTP, runs, queue, streams, councilor ticks, process)',
+    }),
+  },
+  'Prometheus metrics.',
 )
 
 /** The config file's format; every key has a default, so `{}` is a valid file. */
@@ -205,6 +226,8 @@ export const ConfigSchema = z
     portfolio,
     internal,
     mcp_server: mcpServer,
+    web,
+    metrics,
     ...executorsSections,
     ...mcpRegistrySections,
   })

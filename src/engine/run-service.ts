@@ -13,7 +13,7 @@ import type { RunRecorder } from './run-recorder.js'
 import type { RunStreams } from './run-stream.js'
 import type { RunWorkerPool } from './run-worker-pool.js'
 import type { RunsRepo } from './runs.repo.js'
-import type { CreateRunOptions, ListRunsOptions, RunEndedHook, RunFilter, RunReader, RunSpec, Runs } from './runs.js'
+import type { CreateRunOptions, ListRunsOptions, RunCensus, RunEndedHook, RunFilter, RunReader, RunSpec, Runs } from './runs.js'
 
 export interface RunDefaults {
   provider: string
@@ -72,6 +72,10 @@ export class RunService implements Runs {
       throw err
     }
     return run
+  }
+
+  census(): Promise<RunCensus> {
+    return this.deps.repo.census()
   }
 
   async get(id: string): Promise<Run> {

@@ -7,10 +7,11 @@ import type { Clock } from '../platform/clock.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { ExecutorKind } from '../platform/providers.js'
 import { DeltaCoalescer } from './delta-coalescer.js'
-import type { ExecutionRequest, ExecutionResult, Executor, RunPreparer } from './executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, RunPreparer } from './executor.js'
 import type { Run } from './run.js'
 import { endingOf, type RunOutcome } from './run-ending.js'
 import type { RunRecorder } from './run-recorder.js'
+import { traceRun } from './run-tracing.js'
 import type { RunsRepo } from './runs.repo.js'
 
 export interface WorkerPoolConfig {
@@ -196,10 +197,15 @@ export class RunWorkerPool {
     const { recorder, clock, config } = this.deps
     const timeout = setTimeout(() => controller.abort('timeout' satisfies StopReason), run.timeoutMs)
     const coalescer = new DeltaCoalescer((bodies) => recorder.emit(run.id, bodies), config.coalesceMs)
+    const traced = traceRun(run)
     let result: ExecutionResult
     try {
       const request = await this.prepare(run)
-      result = await this.deps.executors[run.executor].execute(request, (event) => coalescer.push(event), controller.signal)
+      const emit = (event: ExecutorEvent) => {
+        traced.observe(event)
+        coalescer.push(event)
+      }
+      result = await traced.within(() => this.deps.executors[run.executor].execute(request, emit, controller.signal))
     } catch (err) {
       this.deps.logger.error({ err, runId: run.id }, 'executor failed')
       result = { output: '', exitCode: 1, error: (err as Error).message || 'executor failed' }
@@ -209,6 +215,7 @@ export class RunWorkerPool {
     const pending = await coalescer.drain()
     const outcome = outcomeOf(result, controller.signal.reason as StopReason | undefined)
     const ending = endingOf(run, outcome, result.output || coalescer.text, result.usage ?? null, clock.now())
+    traced.end(result, ending.status)
     const ended = await recorder.end(run.id, ['running'], ending, pending)
     if (!ended) this.deps.logger.warn({ runId: run.id }, 'run was ended elsewhere before its worker finished')
   }

@@ -9,7 +9,7 @@ import type { ExecutorKind, Provider } from '../platform/providers.js'
 import type { Run, RunOptions, RunSource } from './run.js'
 import type { RunEnding } from './run-ending.js'
 import type { RunStatus, Severity, Usage } from './run-events.js'
-import type { ListRunsOptions, RunFilter } from './runs.js'
+import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
 
 export interface RunsRepo {
   insert(run: Run, uow?: UnitOfWork): Promise<void>
@@ -51,6 +51,8 @@ export interface RunsRepo {
    * when the run is no longer running (its final event is its last: nothing may follow it).
    */
   reserveSeqs(id: string, count: number, uow: UnitOfWork): Promise<number | undefined>
+  /** Active runs by status, executor and provider, and the number of stored events. */
+  census(): Promise<RunCensus>
 }
 
 type RunRow = Selectable<RunsTable>
@@ -103,6 +105,23 @@ export class KyselyRunsRepo implements RunsRepo {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow()
     return Number(row.n)
+  }
+
+  async census(): Promise<RunCensus> {
+    const active = await this.db
+      .selectFrom('runs')
+      .select(['status', 'executor', 'provider', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', 'in', [QUEUED, RUNNING])
+      .groupBy(['status', 'executor', 'provider'])
+      .execute()
+    const events = await this.db
+      .selectFrom('run_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    return {
+      active: active.map((row) => ({ status: row.status as RunStatus, executor: row.executor, provider: row.provider, count: Number(row.n) })),
+      storedEvents: Number(events.n),
+    }
   }
 
   async isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean> {

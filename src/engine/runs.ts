@@ -77,6 +77,14 @@ export interface RunReader {
   waitForRoom?(): Promise<void>
 }
 
+/** Counts for monitoring, taken from storage (so they cover every instance). */
+export interface RunCensus {
+  /** Queued and running runs, by status, executor and provider. */
+  active: Array<{ status: RunStatus; executor: string; provider: string; count: number }>
+  /** Events the run event log holds. */
+  storedEvents: number
+}
+
 /** Work that must commit together with a run's end (a conversation reply, statistics…). */
 export type RunEndedHook = (run: Run, uow: UnitOfWork) => Promise<void>
 
@@ -109,4 +117,6 @@ export interface Runs {
   hide(id: string, deletedMessageId: string | null, uow?: UnitOfWork): Promise<boolean>
   /** Hides every run of an instance (its history); returns how many were hidden. */
   hideForInstance(instanceId: string, uow?: UnitOfWork): Promise<number>
+  /** Queue and event-log counts for the metrics. */
+  census(): Promise<RunCensus>
 }

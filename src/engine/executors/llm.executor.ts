@@ -3,6 +3,7 @@
 import type { ModelMessage, TextStreamPart, ToolSet } from 'ai'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
 import type { Usage } from '../run-events.js'
+import { ChatSpans } from './chat-spans.js'
 import type { LlmModelSource } from './llm-models.js'
 import { McpServerError, serversOfRun, type McpServerResolver } from './mcp-servers.js'
 import { openMcpTools, type McpTools } from './mcp-tools.js'
@@ -46,7 +47,8 @@ export class LlmExecutor implements Executor {
         // Errors arrive as `error` parts below; the default handler would print them to stderr.
         onError: () => {},
       })
-      return await consume(stream.fullStream, emit, signal, `${request.provider} (${choice.modelId})`, mcp.serverOf)
+      const chats = new ChatSpans(request.provider, choice.modelId)
+      return await consume(stream.fullStream, emit, signal, `${request.provider} (${choice.modelId})`, mcp.serverOf, chats)
     } finally {
       await mcp.close()
     }
@@ -63,6 +65,7 @@ async function consume(
   signal: AbortSignal,
   source: string,
   serverOf: ReadonlyMap<string, string>,
+  chats: ChatSpans,
 ): Promise<ExecutionResult> {
   const server = (tool: string) => {
     const name = serverOf.get(tool)
@@ -74,6 +77,12 @@ async function consume(
   try {
     for await (const part of parts) {
       switch (part.type) {
+        case 'start-step':
+          chats.start()
+          break
+        case 'finish-step':
+          chats.finish({ responseModel: part.response.modelId, usage: part.usage, finishReason: part.finishReason })
+          break
         case 'text-delta':
           output += part.text
           emit({ type: 'text.delta', text: part.text })
@@ -113,6 +122,7 @@ async function consume(
   } catch (err) {
     if (!signal.aborted) error ??= `${source} failed: ${readableError(err)}`
   }
+  chats.fail(error ?? 'stopped before the model finished')
   if (signal.aborted) return stopped(signal, output, usage)
   if (error) return { output, exitCode: 1, error, ...(usage && { usage }) }
   return { output, exitCode: 0, ...(usage && { usage }) }

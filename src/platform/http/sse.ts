@@ -17,6 +17,11 @@ export class SseHeartbeat {
 
   constructor(private readonly intervalMs: number) {}
 
+  /** Streams open now (for the metrics). */
+  get size(): number {
+    return this.streams.size
+  }
+
   add(stream: SseStream): void {
     this.streams.add(stream)
     if (!this.timer) {

@@ -1,0 +1,28 @@
+// Counts every answered HTTP request by route template (never the raw URL: ids would explode the
+// label set) and status, with its latency; and keeps a gauge of open WebSocket connections.
+import type { FastifyInstance } from 'fastify'
+import type { Metrics } from '../metrics.js'
+
+interface WebSocketLike {
+  once(event: 'close', listener: () => void): unknown
+}
+
+/** Requests no route matched share one label value. */
+const UNMATCHED = 'unmatched'
+
+export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
+  // Before @fastify/websocket's own onRoute hook turns the handler into the socket's handler.
+  app.addHook('onRoute', (route) => {
+    if (!route.websocket) return
+    const handler = route.handler as unknown as (this: unknown, socket: WebSocketLike, ...rest: unknown[]) => unknown
+    const url = route.url ?? route.path
+    route.handler = function (this: unknown, socket: WebSocketLike, ...rest: unknown[]) {
+      metrics.websocketOpened(url)
+      socket.once('close', () => metrics.websocketClosed(url))
+      return handler.call(this, socket, ...rest)
+    } as unknown as typeof route.handler
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequest(req.method, req.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000)
+  })
+}
