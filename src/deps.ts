@@ -55,6 +55,11 @@ export interface Deps {
   watcher: WatcherIngest
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
+  /**
+   * Stops taking runs at once; requests waiting for runs answer with the run as it is, running
+   * runs get `graceMs` to finish (then end as failed). `close` waits for the same stop.
+   */
+  drain(graceMs?: number): Promise<void>
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
   close(graceMs?: number): Promise<void>
 }
@@ -70,8 +75,8 @@ export interface CreateDepsOptions {
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
-  const database = openDatabase(config.database.url, options.database)
   const logger = options.logger ?? pino({ level: 'silent' })
+  const database = openDatabase(config.database.url, { logger, ...options.database })
   const cluster = await openCluster(config, database, options, logger)
   const clock = options.clock ?? systemClock
   const transact = transactorOf(database.db)
@@ -148,6 +153,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     gamification,
     watcher,
     start: () => engine.start(),
+    drain: (graceMs = config.server.shutdownTimeoutMs) => engine.stop(graceMs),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)
       await cluster.close()
