@@ -70,6 +70,11 @@ export interface Deps {
   metrics: Metrics
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
+  /**
+   * Stops taking runs at once; requests waiting for runs answer with the run as it is, running
+   * runs get `graceMs` to finish (then end as failed). `close` waits for the same stop.
+   */
+  drain(graceMs?: number): Promise<void>
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
   close(graceMs?: number): Promise<void>
 }
@@ -87,8 +92,8 @@ export interface CreateDepsOptions {
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions = {}): Promise<Deps> {
-  const database = openDatabase(config.database.url, options.database)
   const logger = options.logger ?? pino({ level: 'silent' })
+  const database = openDatabase(config.database.url, { logger, ...options.database })
   const cluster = await openCluster(config, database, options, logger)
   const clock = options.clock ?? systemClock
   const transact = transactorOf(database.db)
@@ -192,6 +197,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     start() {
       engine.start()
       if (config.councilors.schedulerEnabled) councilors.scheduler.start()
+    },
+    async drain(graceMs = config.server.shutdownTimeoutMs) {
+      await councilors.scheduler.stop()
+      await engine.stop(graceMs)
     },
     async close(graceMs = config.server.shutdownTimeoutMs) {
       mcp.close()

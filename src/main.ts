@@ -175,13 +175,17 @@ async function serve(config: Config): Promise<number> {
     const stop = async (signal: string) => {
       if (stopping) return
       stopping = true
-      logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight')
+      logger.info({ signal }, 'shutting down: no new connections or runs, finishing requests in flight')
+      // Runs get half the bound to finish, so that every request waiting for one is answered
+      // before the connections still open are cut.
+      const draining = deps.drain(Math.floor(config.server.shutdownTimeoutMs / 2))
       const force = setTimeout(() => {
         logger.warn({ timeout_ms: config.server.shutdownTimeoutMs }, 'requests still in flight after the timeout; closing their connections')
         app.server.closeAllConnections()
       }, config.server.shutdownTimeoutMs)
       try {
         await app.close()
+        await draining
         await deps.close()
         await tracing?.shutdown()
       } catch (err) {

@@ -119,6 +119,52 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
     }
   })
 
+  it('kill -9 of the instance executing runs: the survivor ends them failed with the reason and loses nothing written', {
+    timeout: 90_000,
+  }, async (t) => {
+    const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-kill-'))
+    const [victim, survivor] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
+    t.after(() => Promise.all([victim.stop('SIGKILL'), survivor.stop('SIGKILL')]).then(() => {}))
+    try {
+      const screenplay = await json(
+        await fetch(`${victim.url}/api/screenplays`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Written before the crash', content: '# kept' }),
+        }),
+      )
+      // Runs created on the victim execute there (it stores them already running, claimed by itself).
+      const runs = await Promise.all([1, 2, 3].map(() => startRun(victim, { input: TEN_WORDS })))
+      const seen = new Map<string, string>()
+      for (const run of runs) {
+        const stream = await openSse(`${survivor.url}/api/runs/${run.run_id}/events`)
+        const frames = await stream.until((all) => eventFrames(all).filter((f) => f.event === 'text.delta').length >= 2)
+        stream.abort()
+        const text = eventFrames(frames)
+          .filter((f) => f.event === 'text.delta')
+          .map((f) => JSON.parse(f.data).text)
+          .join('')
+        seen.set(run.run_id, text)
+      }
+      assert.equal(await victim.stop('SIGKILL'), null)
+
+      for (const run of runs) {
+        const ended = await pollRun(survivor, run.run_id, (r) => r.status !== 'running')
+        assert.equal(ended.status, 'failed')
+        assert.match(ended.error, /lease expired/)
+        assert.ok(ended.output.startsWith(seen.get(run.run_id)!), 'the words streamed before the crash are kept')
+        const events = await fetch(`${survivor.url}/api/runs/${run.run_id}/events`).then((r) => r.text())
+        assert.equal([...events.matchAll(/^event: run\.failed$/gm)].length, 1, 'exactly one final event')
+        assert.ok(events.includes(seen.get(run.run_id)!.split(' ')[0]!), 'the events written before the crash are there')
+      }
+      const kept = await json(await fetch(`${survivor.url}/api/screenplays/${screenplay.id}`))
+      assert.equal(kept.name, 'Written before the crash')
+    } finally {
+      await Promise.all([victim.stop('SIGKILL'), survivor.stop()])
+    }
+  })
+
   it('a browser on one instance sees the runs and watcher events of the other', { timeout: 90_000 }, async (t) => {
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)), INTERNAL_TOKEN: 'a-long-shared-secret-xyz' }
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-multi-ws-'))

@@ -84,14 +84,21 @@ describe('DeltaCoalescer', () => {
     assert.equal(out.writes.length, 0, 'and the window timer is gone')
   })
 
-  it('reports a failed write from drain', async (t) => {
+  it('after a failed write (database gone) keeps that batch and every later one, in order, for the final write', async (t) => {
     withMockTimers(t)
+    let calls = 0
     const coalescer = new DeltaCoalescer(async () => {
-      throw new Error('disk full')
+      calls++
+      throw new Error('Connection terminated unexpectedly')
     }, 5)
     coalescer.push({ type: 'text.delta', text: 'x' })
     t.mock.timers.tick(5)
     await settle()
-    await assert.rejects(coalescer.drain(), /disk full/)
+    coalescer.push({ type: 'usage', usage: { tokensIn: 1, tokensOut: 2 } })
+    t.mock.timers.tick(5)
+    await settle()
+    coalescer.push({ type: 'text.delta', text: 'y' })
+    assert.deepEqual(await coalescer.drain(), [text('x'), { type: 'usage', data: { tokensIn: 1, tokensOut: 2 } }, text('y')])
+    assert.equal(calls, 1, 'no write is tried after the first failure')
   })
 })

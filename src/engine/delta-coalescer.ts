@@ -1,7 +1,8 @@
 // Turns an executor's stream of events into log writes: everything an executor reports within a
 // short window is written together, consecutive text deltas merged into one `text.delta`, order
 // kept. Writes happen one at a time, in order; what is pending when the run ends is written
-// with its final event.
+// with its final event. After a failed write (the database went away) nothing more is tried:
+// that batch and every later one wait, in order, for the final write.
 import type { ExecutorEvent } from './executor.js'
 import type { RunEventBody } from './run-events.js'
 
@@ -10,7 +11,8 @@ export class DeltaCoalescer {
   private pending: RunEventBody[] = []
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
-  private failure: unknown = null
+  /** Events of the failed write and of every one after it, in order. */
+  private unwritten: RunEventBody[] | null = null
   /** All text seen so far: the run's output if it stops early. */
   text = ''
 
@@ -37,9 +39,9 @@ export class DeltaCoalescer {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     await this.writing
-    if (this.failure) throw this.failure
     this.takeText()
-    const rest = this.pending
+    const rest = [...(this.unwritten ?? []), ...this.pending]
+    this.unwritten = null
     this.pending = []
     return rest
   }
@@ -57,14 +59,17 @@ export class DeltaCoalescer {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
-    this.writing = this.writing
-      .then(() => this.write(batch))
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.failure ??= err
-        },
-      )
+    this.writing = this.writing.then(async () => {
+      if (this.unwritten) {
+        this.unwritten.push(...batch)
+        return
+      }
+      try {
+        await this.write(batch)
+      } catch {
+        this.unwritten = [...batch]
+      }
+    })
   }
 }
 

@@ -32,7 +32,11 @@ export interface Engine {
   runs: Runs
   /** Starts claiming queued runs, renewing leases and reaping. */
   start(): void
-  /** Stops claiming; running runs get `graceMs` to finish, then end as failed. */
+  /**
+   * Stops claiming at once; requests waiting for runs not running here answer now (the runs
+   * stay queued for another instance or the next start); running runs get `graceMs` to finish,
+   * then end as failed. Calling it again returns the same stop.
+   */
   stop(graceMs: number): Promise<void>
 }
 
@@ -97,11 +101,12 @@ export function createEngine(deps: EngineDeps): Engine {
     logger,
     config: { intervalMs: config.runs.reaperIntervalMs, eventRetentionMs: config.runs.eventRetentionMs },
   })
+  const streams = new RunStreams({ log, hub, repo, recorder })
   const runs = new RunService({
     repo,
     recorder,
     pool,
-    streams: new RunStreams({ log, hub, repo, recorder }),
+    streams,
     transact,
     workspace: deps.workspace,
     clock,
@@ -112,15 +117,23 @@ export function createEngine(deps: EngineDeps): Engine {
       conversationPolicy: config.runs.conversationPolicy,
     },
   })
+  let stopping: Promise<void> | null = null
   return {
     runs,
     start() {
       pool.start()
       reaper.start()
     },
-    async stop(graceMs) {
-      await reaper.stop()
-      await pool.stop(graceMs)
+    stop(graceMs) {
+      stopping ??= (async () => {
+        const poolStopped = pool.stop(graceMs)
+        streams.release((runId) => pool.isRunningHere(runId))
+        await reaper.stop()
+        await poolStopped
+        streams.release()
+        await streams.settled()
+      })()
+      return stopping
     },
   }
 }

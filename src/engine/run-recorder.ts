@@ -3,6 +3,7 @@
 // numbers are reserved in the same statement that changes the run, so a run costs three writes
 // (created, started, ended) plus one per batch of streamed output.
 import type { Clock } from '../platform/clock.js'
+import { isDatabaseUnavailable } from '../platform/db/errors.js'
 import type { Transactor, UnitOfWork } from '../platform/db/unit-of-work.js'
 import { contextOf, type Run } from './run.js'
 import { finalEventOf, type RunEnding } from './run-ending.js'
@@ -95,6 +96,8 @@ export class RunRecorder {
     try {
       ended = await endWith(this.endHooks)
     } catch (err) {
+      // Without a database nothing can end the run; the caller tries again with the hooks.
+      if (isDatabaseUnavailable(err)) throw err
       // A side effect must never keep a run from ending: end it alone, and say why.
       this.deps.onHookError(err, runId)
       ended = await endWith([])

@@ -21,6 +21,10 @@ interface StreamDeps {
 }
 
 export class RunStreams {
+  /** Requests waiting for a run's end: shutdown answers them, and waits until they have read the run. */
+  private readonly waiters = new Set<{ runId: string; release(): void; done: Promise<unknown> }>()
+  private releasing = false
+
   constructor(private readonly deps: StreamDeps) {}
 
   /** Starts delivering events with seq > `afterSeq`; returns a function that stops it. */
@@ -32,8 +36,38 @@ export class RunStreams {
     return this.deps.hub.subscribeAll(listener)
   }
 
-  /** Resolves with the run once it has ended, or as it is after `timeoutMs`; 404 for an unknown run. */
-  async waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+  /**
+   * Resolves with the run once it has ended, or as it is after `timeoutMs` or when the gateway
+   * stops (see `release`); 404 for an unknown run.
+   */
+  waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+    let release = () => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    if (this.releasing) release()
+    const waiter = { runId: id, release, done: this.waitUntil(id, timeoutMs, released) }
+    this.waiters.add(waiter)
+    void waiter.done.then(
+      () => this.waiters.delete(waiter),
+      () => this.waiters.delete(waiter),
+    )
+    return waiter.done as Promise<Run>
+  }
+
+  /**
+   * Shutdown: waiters answer now with the run as it is, except those `keep` holds back (runs this
+   * process may still end); from now on a new waiter does not wait.
+   */
+  release(keep: (runId: string) => boolean = () => false): void {
+    this.releasing = true
+    for (const waiter of this.waiters) if (!keep(waiter.runId)) waiter.release()
+  }
+
+  /** Resolves once every released waiter has read its run (before the database closes). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.waiters].map((waiter) => waiter.done))
+  }
+
+  private async waitUntil(id: string, timeoutMs: number, released: Promise<void>): Promise<Run> {
     let unsubscribe = () => {}
     const ended = new Promise<void>((resolve) => {
       unsubscribe = this.deps.hub.subscribe(id, (events) => {
@@ -44,7 +78,7 @@ export class RunStreams {
     try {
       const status = await this.deps.repo.statusOf(id)
       if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
-      if (!isTerminal(status)) await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      if (!isTerminal(status)) await Promise.race([ended, released, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
       const run = this.deps.recorder.recentlyEnded(id) ?? (await this.deps.repo.get(id))
       if (!run) throw new NotFoundError(`Run '${id}' not found`)
       return run

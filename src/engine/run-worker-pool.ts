@@ -4,12 +4,14 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../platform/clock.js'
+import { isDatabaseUnavailable } from '../platform/db/errors.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { ExecutorKind } from '../platform/providers.js'
 import { DeltaCoalescer } from './delta-coalescer.js'
 import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, RunPreparer } from './executor.js'
 import type { Run } from './run.js'
-import { endingOf, type RunOutcome } from './run-ending.js'
+import { endingOf, type RunEnding, type RunOutcome } from './run-ending.js'
+import type { RunEventBody } from './run-events.js'
 import type { RunRecorder } from './run-recorder.js'
 import { traceRun } from './run-tracing.js'
 import type { RunsRepo } from './runs.repo.js'
@@ -24,6 +26,9 @@ export interface WorkerPoolConfig {
 
 type StopReason = 'cancel' | 'timeout' | 'shutdown'
 
+/** The longest pause between tries to end a run while the database is unreachable. */
+const END_RETRY_MAX_MS = 1000
+
 const QUEUED_CHANNEL = 'runs_queued'
 const CANCEL_CHANNEL = 'run_cancel'
 
@@ -35,7 +40,10 @@ export class RunWorkerPool {
   private reserved = 0
   /** Set when there may be queued runs to claim; keeps idle pools from querying for nothing. */
   private mayHaveQueued = true
-  private timers: NodeJS.Timeout[] = []
+  private pollTimer: NodeJS.Timeout | null = null
+  private renewTimer: NodeJS.Timeout | null = null
+  /** Set once a stopping pool's grace is over: runs still ending give up waiting for the database. */
+  private givenUp = false
   private draining = false
   /** Claims under way; `stop` waits for them so that no claim outlives the database. */
   private readonly claims = new Set<Promise<void>>()
@@ -60,11 +68,8 @@ export class RunWorkerPool {
     this.accepting = true
     cluster.on(QUEUED_CHANNEL, () => this.hint())
     cluster.on(CANCEL_CHANNEL, (runId) => this.stopRun(runId, 'cancel'))
-    this.timers = [
-      setInterval(() => this.hint(), config.pollIntervalMs),
-      setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(config.leaseMs / 3))),
-    ]
-    for (const timer of this.timers) timer.unref()
+    this.pollTimer = setInterval(() => this.hint(), config.pollIntervalMs).unref()
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(config.leaseMs / 3))).unref()
     this.drain()
   }
 
@@ -113,6 +118,11 @@ export class RunWorkerPool {
     if (!this.stopRun(runId, 'cancel')) this.deps.cluster.send(CANCEL_CHANNEL, runId)
   }
 
+  /** True while the run executes in this process. */
+  isRunningHere(runId: string): boolean {
+    return this.active.has(runId)
+  }
+
   /** Stops a run executing here; false when it is not running in this process. */
   private stopRun(runId: string, reason: StopReason): boolean {
     const controller = this.active.get(runId)
@@ -122,19 +132,23 @@ export class RunWorkerPool {
   }
 
   /**
-   * Stops claiming, gives running runs `graceMs` to finish, then stops the rest (they end as
-   * failed, so nothing stays `running`).
+   * Stops claiming (at once, before the first await), gives running runs `graceMs` to finish
+   * with their leases still renewed, then stops the rest (they end as failed, so nothing stays
+   * `running`).
    */
   async stop(graceMs: number): Promise<void> {
     this.accepting = false
-    for (const timer of this.timers) clearInterval(timer)
-    this.timers = []
+    if (this.pollTimer) clearInterval(this.pollTimer)
     const all = () => Promise.allSettled([...this.finished])
-    const timeout = new Promise((resolve) => setTimeout(resolve, graceMs).unref())
+    let graceTimer: NodeJS.Timeout | undefined
+    const timeout = new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))
     await Promise.allSettled([...this.claims])
     await Promise.race([all(), timeout])
+    clearTimeout(graceTimer)
+    this.givenUp = true
     for (const runId of this.active.keys()) this.stopRun(runId, 'shutdown')
     await all()
+    if (this.renewTimer) clearInterval(this.renewTimer)
   }
 
   private leaseExpiry(): number {
@@ -216,8 +230,24 @@ export class RunWorkerPool {
     const outcome = outcomeOf(result, controller.signal.reason as StopReason | undefined)
     const ending = endingOf(run, outcome, result.output || coalescer.text, result.usage ?? null, clock.now())
     traced.end(result, ending.status)
-    const ended = await recorder.end(run.id, ['running'], ending, pending)
+    const ended = await this.end(run.id, ending, pending)
     if (!ended) this.deps.logger.warn({ runId: run.id }, 'run was ended elsewhere before its worker finished')
+  }
+
+  /**
+   * Records the run's end. While the database is unreachable it tries again (the run stays
+   * active here, so its lease is renewed once the database answers) until the pool stops; a run
+   * left unended then is ended by a reaper when its lease lapses.
+   */
+  private async end(runId: string, ending: RunEnding, pending: readonly RunEventBody[]): Promise<boolean> {
+    for (let pause = 50; ; pause = Math.min(pause * 2, END_RETRY_MAX_MS)) {
+      try {
+        return await this.deps.recorder.end(runId, ['running'], ending, pending)
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.givenUp) throw err
+        await new Promise((resolve) => setTimeout(resolve, pause))
+      }
+    }
   }
 
   /** The executor's request; the assembled prompt is kept on the run for the task details view. */
@@ -230,7 +260,8 @@ export class RunWorkerPool {
   private async renewLeases(): Promise<void> {
     if (this.active.size === 0) return
     try {
-      const cancelled = await this.deps.repo.renewLeases(this.workerId, this.leaseExpiry(), this.deps.clock.now())
+      const ids = [...this.active.keys()]
+      const cancelled = await this.deps.repo.renewLeases(this.workerId, ids, this.leaseExpiry(), this.deps.clock.now())
       for (const runId of cancelled) this.stopRun(runId, 'cancel')
     } catch (err) {
       this.deps.logger.warn({ err }, 'renewing run leases failed')

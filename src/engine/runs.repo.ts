@@ -30,8 +30,12 @@ export interface RunsRepo {
   claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
   /** Claims the oldest claimable queued run (same contract as `claim`). */
   claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
-  /** Extends the leases of this worker's running runs; returns the ids whose cancellation was requested. */
-  renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]>
+  /**
+   * Extends the leases of `ids`, runs this worker is executing; returns those whose cancellation
+   * was requested. A run stored with this worker's id but not executed by it (its creation failed
+   * half-way, say) is not renewed: its lease lapses and the reaper ends it.
+   */
+  renewLeases(workerId: string, ids: readonly string[], leaseExpiresAt: number, now: number): Promise<string[]>
   /**
    * Ends a run that is still in one of `from` and returns it, reserving `seqs` event numbers in
    * the same write (the run's lastSeq is the last of them); undefined when it already moved on.
@@ -190,10 +194,12 @@ export class KyselyRunsRepo implements RunsRepo {
     }
   }
 
-  async renewLeases(workerId: string, leaseExpiresAt: number, now: number): Promise<string[]> {
+  async renewLeases(workerId: string, ids: readonly string[], leaseExpiresAt: number, now: number): Promise<string[]> {
+    if (ids.length === 0) return []
     const rows = await this.db
       .updateTable('runs')
       .set({ lease_expires_at: leaseExpiresAt, updated_at: now })
+      .where('id', 'in', ids)
       .where('status', '=', RUNNING)
       .where('worker_id', '=', workerId)
       .returning(['id', 'cancel_requested'])

@@ -68,7 +68,7 @@ export async function startGateway(options: {
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000)
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${output}`)
     try {

@@ -3,6 +3,8 @@
 import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyPlugin } from 'kysely'
 import { createRequire } from 'node:module'
 import type pg from 'pg'
+import type { Logger } from 'pino'
+import { DatabaseAvailability } from './availability.js'
 import { openSqlite } from './sqlite.js'
 import type { Tables } from './tables.js'
 
@@ -22,6 +24,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number
   /** Kysely plugins applied to every query (tests use one to count queries and rows). */
   plugins?: KyselyPlugin[]
+  /** PostgreSQL only: where losing and regaining the database is logged (once each). */
+  logger?: Logger
 }
 
 const INT8_OID = 20
@@ -59,10 +63,27 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
   // A connection lost while idle (pool 'error') or while a query holds it (client 'error', which
   // pg emits with no listener attached once the client is checked out) must not crash the
   // process: the query in flight rejects, the pool drops the client, the next query reconnects.
-  pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
+  const availability = new DatabaseAvailability(options.logger)
+  pool.on('error', (err) => availability.failed(err))
+  pool.on('connect', (client) => {
+    availability.connected()
+    client.on('error', (err) => availability.failed(err))
+  })
+  watchConnects(pool, availability)
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), plugins: options.plugins })
   return databaseOf(db, 'postgres')
+}
+
+/** A connection that cannot be opened (refused, timed out) is the other sign of an outage. */
+function watchConnects(pool: pg.Pool, availability: DatabaseAvailability): void {
+  const connect = pool.connect.bind(pool) as (callback?: unknown) => Promise<pg.PoolClient> | undefined
+  pool.connect = ((callback?: unknown) => {
+    if (callback) return connect(callback)
+    return connect()!.catch((err: unknown) => {
+      availability.failed(err)
+      throw err
+    })
+  }) as pg.Pool['connect']
 }
 
 function databaseOf(db: Kysely<Tables>, dialect: Dialect): Database {

@@ -16,6 +16,7 @@ export class PgNotifyChannel implements ClusterChannel {
   private readonly handlers = new Map<string, Array<(payload: string) => void>>()
   private client: pg.Client | null = null
   private connecting: Promise<void> | null = null
+  private reconnectTimer: NodeJS.Timeout | null = null
   private closed = false
   /** One query at a time on the shared connection (pg deprecates overlapping ones). */
   private queue: Promise<unknown> = Promise.resolve()
@@ -52,7 +53,8 @@ export class PgNotifyChannel implements ClusterChannel {
 
   async close(): Promise<void> {
     this.closed = true
-    await this.connecting
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    await this.connecting?.catch(() => {})
     const client = this.client
     this.client = null
     await client?.end().catch(() => {})
@@ -100,14 +102,39 @@ export class PgNotifyChannel implements ClusterChannel {
         this.options.logger?.warn({ err }, 'cluster message could not be read'),
       )
     })
-    client.on('error', (err) => {
-      this.options.logger?.warn({ err }, 'cluster channel connection lost; reconnecting')
-      this.client = null
-      if (!this.closed) setTimeout(() => void this.connect().catch(() => {}), RECONNECT_DELAY_MS).unref()
-    })
-    await client.connect()
-    for (const name of this.handlers.keys()) await this.query(client, `listen "${name}"`)
-    this.client = client
+    client.on('error', (err) => this.lost(client, err))
+    client.on('end', () => this.lost(client))
+    try {
+      await client.connect()
+      for (const name of this.handlers.keys()) await this.query(client, `listen "${name}"`)
+    } catch (err) {
+      client.end().catch(() => {})
+      throw err
+    }
+    if (this.closed) await client.end().catch(() => {})
+    else this.client = client
+  }
+
+  /** The listening connection died (database restarted, network cut): reconnect until it is back. */
+  private lost(client: pg.Client, err?: Error): void {
+    if (this.client !== client) return
+    this.client = null
+    if (this.closed) return
+    // Not under `err`: the logger files unreachable-database errors at debug level.
+    this.options.logger?.warn({ reason: err?.message ?? 'connection ended' }, 'cluster channel lost; reconnecting')
+    this.reconnectLater()
+  }
+
+  private reconnectLater(): void {
+    if (this.closed || this.reconnectTimer) return
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.connect().then(
+        () => this.options.logger?.info('cluster channel back'),
+        () => this.reconnectLater(),
+      )
+    }, RECONNECT_DELAY_MS)
+    this.reconnectTimer.unref()
   }
 
   private query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {

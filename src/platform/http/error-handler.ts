@@ -48,7 +48,8 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
       return reply.code(status).send({ detail: explain ? explain(err, bodyLimit, req) : err.message })
     }
     if (isDatabaseUnavailable(err)) {
-      req.log.error({ err }, 'database unreachable')
+      // The outage itself is logged once, when the database is lost and when it is back.
+      req.log.debug({ err }, 'database unreachable')
       return reply.code(503).send({ detail: 'Database is unreachable' })
     }
     req.log.error({ err }, 'request failed')
