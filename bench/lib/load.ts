@@ -1,0 +1,59 @@
+// HTTP load from autocannon (keep-alive, one request in flight per connection): the same
+// generator for the gateway and for the bare Fastify baseline, so their figures compare.
+import autocannon from 'autocannon'
+import { percentile } from './stats.js'
+
+export interface LoadSpec {
+  url: string
+  connections: number
+  seconds: number
+  method?: 'GET' | 'POST'
+  body?: unknown
+  /** Counts a 2xx response as failed when its body does not pass (e.g. a run that did not complete). */
+  accept?: (body: string) => boolean
+}
+
+export interface LoadResult {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  /** Non-2xx answers, socket errors, timeouts and bodies that `accept` refused. */
+  failures: number
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  let refused = 0
+  const accept = spec.accept
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.seconds,
+    method: spec.method ?? 'GET',
+    ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body), headers: { 'content-type': 'application/json' } }),
+    ...(accept
+      ? {
+          requests: [
+            {
+              onResponse: (status: number, body: string) => {
+                if (status < 300 && !accept(body)) refused++
+              },
+            },
+          ],
+        }
+      : {}),
+  })
+  return {
+    rps: result.requests.total / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts + refused,
+  }
+}
+
+/** The median run of several (by rate), with the spread of the rates. */
+export function medianOf(results: LoadResult[]): LoadResult & { spread: [number, number] } {
+  const rates = results.map((r) => r.rps)
+  const middle = percentile(rates, 50)
+  const chosen = results.find((r) => r.rps === middle)!
+  return { ...chosen, spread: [Math.min(...rates), Math.max(...rates)] }
+}
