@@ -43,9 +43,9 @@ export async function readPaths() {
     await load({ url: `${hello.url}/`, connections: 50, seconds: 1 })
     for (const [name, p] of Object.entries(paths)) check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: 1 }))
     for (let rep = 0; rep < REPS; rep++) {
-      runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS })))
+      runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS, pid: hello.pid })))
       for (const [name, p] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
-        runs[name].push(check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: SECONDS })))
+        runs[name].push(check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: SECONDS, pid: gw.pid })))
       }
     }
     return {
@@ -69,21 +69,21 @@ function check(name: string) {
 }
 
 /** `POST /api/runs` echo with `wait: true` from `connections` keep-alive clients. */
-function runLoad(url: string, connections: number, seconds = SECONDS) {
-  return load({ url: `${url}/api/runs`, method: 'POST', body: RUN, connections, seconds, accept: completed })
+function runLoad(gw: Server, connections: number, seconds = SECONDS) {
+  return load({ url: `${gw.url}/api/runs`, method: 'POST', body: RUN, connections, seconds, accept: completed, pid: gw.pid })
 }
 
 /** Embedded profile (SQLite): c=50 and c=200 with default settings, and c=1 for the unloaded latency. */
 export async function embeddedRuns() {
   return withServer(await startGateway(), async (gw) => {
-    await runLoad(gw.url, 50, 2)
+    await runLoad(gw, 50, 2)
     const c50: LoadResult[] = []
     const c200: LoadResult[] = []
     for (let rep = 0; rep < REPS; rep++) {
-      c50.push(await runLoad(gw.url, 50))
-      c200.push(await runLoad(gw.url, 200))
+      c50.push(await runLoad(gw, 50))
+      c200.push(await runLoad(gw, 200))
     }
-    const single = await runLoad(gw.url, 1, 3)
+    const single = await runLoad(gw, 1, 3)
     return { c50: medianOf(c50), c200: medianOf(c200), single }
   })
 }
@@ -99,24 +99,25 @@ export async function postgresRuns(adminUrl: string) {
     const a = await startGateway(env)
     const b = await startGateway(env)
     try {
-      await runLoad(a.url, 50, 2)
-      await runLoad(b.url, 50, 2)
+      await runLoad(a, 50, 2)
+      await runLoad(b, 50, 2)
       const one: LoadResult[] = []
       const two: LoadResult[] = []
       const oneCpu: CpuSplit[] = []
       const twoCpu: CpuSplit[] = []
       for (let rep = 0; rep < REPS; rep++) {
         let meter = cpuMeter(a.pid, b.pid)
-        one.push(await runLoad(a.url, 50))
+        one.push(await runLoad(a, 50))
         oneCpu.push(meter())
         meter = cpuMeter(a.pid, b.pid)
-        const [ra, rb] = await Promise.all([runLoad(a.url, 25), runLoad(b.url, 25)])
+        const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
         twoCpu.push(meter())
         two.push({
           rps: ra.rps + rb.rps,
           p50Ms: Math.max(ra.p50Ms, rb.p50Ms),
           p99Ms: Math.max(ra.p99Ms, rb.p99Ms),
           failures: ra.failures + rb.failures,
+          cpuUsPerRequest: (ra.cpuUsPerRequest * ra.rps + rb.cpuUsPerRequest * rb.rps) / (ra.rps + rb.rps),
         })
       }
       return { one: medianOf(one), two: medianOf(two), oneCpu: medianCpu(oneCpu), twoCpu: medianCpu(twoCpu) }

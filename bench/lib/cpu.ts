@@ -2,7 +2,7 @@
 // every PostgreSQL process, and the load generator (this process), as a share of one core.
 import { readdirSync, readFileSync } from 'node:fs'
 
-const TICKS_PER_SECOND = 100
+export const TICKS_PER_SECOND = 100
 
 export interface CpuSplit {
   /** Per gateway instance, in the order given, % of one core. */
@@ -11,7 +11,8 @@ export interface CpuSplit {
   loadGenerator: number
 }
 
-function ticksOf(pid: number | string): number {
+/** CPU time (user + system) of a process so far, in clock ticks. */
+export function cpuTicksOf(pid: number | string): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
@@ -26,7 +27,7 @@ function postgresTicks(): number {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks += ticksOf(pid)
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ticks += cpuTicksOf(pid)
     } catch {
       // exited meanwhile
     }
@@ -37,7 +38,7 @@ function postgresTicks(): number {
 /** Starts measuring; the returned function gives the split since then. */
 export function cpuMeter(...gatewayPids: number[]): () => CpuSplit {
   const started = process.hrtime.bigint()
-  const gateways = gatewayPids.map(ticksOf)
+  const gateways = gatewayPids.map(cpuTicksOf)
   const postgres = postgresTicks()
   const self = process.cpuUsage()
   return () => {
@@ -45,7 +46,7 @@ export function cpuMeter(...gatewayPids: number[]): () => CpuSplit {
     const share = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds
     const used = process.cpuUsage(self)
     return {
-      gateways: gatewayPids.map((pid, i) => share(ticksOf(pid) - gateways[i]!)),
+      gateways: gatewayPids.map((pid, i) => share(cpuTicksOf(pid) - gateways[i]!)),
       postgres: share(postgresTicks() - postgres),
       loadGenerator: (100 * (used.user + used.system)) / 1e6 / seconds,
     }

@@ -1,6 +1,7 @@
 // HTTP load from autocannon (keep-alive, one request in flight per connection): the same
 // generator for the gateway and for the bare Fastify baseline, so their figures compare.
 import autocannon from 'autocannon'
+import { cpuTicksOf, TICKS_PER_SECOND } from './cpu.js'
 import { percentile } from './stats.js'
 
 export interface LoadSpec {
@@ -11,6 +12,8 @@ export interface LoadSpec {
   body?: unknown
   /** Counts a 2xx response as failed when its body does not pass (e.g. a run that did not complete). */
   accept?: (body: string) => boolean
+  /** The server's process: its CPU time per request is measured too (robust on a busy machine). */
+  pid?: number
 }
 
 export interface LoadResult {
@@ -19,10 +22,13 @@ export interface LoadResult {
   p99Ms: number
   /** Non-2xx answers, socket errors, timeouts and bodies that `accept` refused. */
   failures: number
+  /** Server CPU time (user + system) per request, in microseconds; NaN without `pid`. */
+  cpuUsPerRequest: number
 }
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
   let refused = 0
+  const cpuBefore = spec.pid === undefined ? 0 : cpuTicksOf(spec.pid)
   const accept = spec.accept
   const result = await autocannon({
     url: spec.url,
@@ -42,7 +48,9 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
         }
       : {}),
   })
+  const cpuUs = spec.pid === undefined ? NaN : ((cpuTicksOf(spec.pid) - cpuBefore) * 1e6) / TICKS_PER_SECOND
   return {
+    cpuUsPerRequest: cpuUs / result.requests.total,
     rps: result.requests.total / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
