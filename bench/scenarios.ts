@@ -4,7 +4,10 @@ import { createInterface } from 'node:readline'
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cpuMeter, medianCpu, type CpuSplit } from './lib/cpu.js'
 import { LoadClient } from './lib/http-client.js'
+import { load, medianOf, type LoadResult } from './lib/load.js'
+import { createBenchDatabase } from './lib/postgres.js'
 import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
 import { percentile } from './lib/stats.js'
 
@@ -19,61 +22,112 @@ async function withServer<T>(server: Server, work: (server: Server) => Promise<T
   }
 }
 
-/** Requests completed per second by `concurrency` loops over `seconds`. */
-async function throughput(concurrency: number, seconds: number, request: () => Promise<void>): Promise<number> {
-  const until = Date.now() + seconds * 1000
-  let done = 0
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < until) {
-        await request()
-        done++
-      }
-    }),
-  )
-  return done / seconds
-}
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const REPS = Number(process.env.BENCH_REPS ?? 3)
+const completed = (body: string) => body.includes('"status":"completed"')
 
-async function sequentialMs(count: number, request: () => Promise<void>): Promise<number[]> {
-  const samples: number[] = []
-  for (let i = 0; i < count; i++) {
-    const started = process.hrtime.bigint()
-    await request()
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6)
-  }
-  return samples
-}
-
-export async function baseline() {
-  return withServer(await startHello(), async (hello) => {
-    const client = new LoadClient(hello.url)
-    const call = async () => {
-      const res = await client.request('POST', '/', {})
-      if (res.status !== 200) throw new Error(`hello answered ${res.status}`)
-    }
-    await throughput(8, 1, call)
-    const rps = await throughput(32, 5, call)
-    const latency = await sequentialMs(1000, call)
-    const idleRss = hello.rssMiB()
-    client.close()
-    return { rps, p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), idleRssMiB: idleRss }
-  })
-}
-
-export async function runThroughputAndLatency() {
-  return withServer(await startGateway(), async (gw) => {
+/** Each gateway read path and the bare Fastify hello, interleaved `REPS` times (medians). */
+export async function readPaths() {
+  const hello = await startHello()
+  const gw = await startGateway()
+  try {
     const client = new LoadClient(gw.url)
-    let failures = 0
-    const run = async () => {
-      const res = await client.request('POST', '/api/runs', RUN)
-      if (res.status !== 200 || !res.body.includes('"status":"completed"')) failures++
+    let one = ''
+    for (let i = 0; i < 40; i++) {
+      const res = await client.request('POST', '/api/screenplays', { name: `Bench screenplay ${i}`, content: `# Scene ${i}\n\nSome text.` })
+      one = (JSON.parse(res.body) as { id: string }).id
     }
-    await throughput(8, 2, run)
-    const runsPerSecond = await throughput(32, 10, run)
-    const latency = await sequentialMs(1000, run)
     client.close()
-    return { runsPerSecond, p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), failures }
+    const paths = { health: '/health', one: `/api/screenplays/${one}`, list: '/api/screenplays?limit=20' }
+    const runs: Record<'hello' | keyof typeof paths, LoadResult[]> = { hello: [], health: [], one: [], list: [] }
+    await load({ url: `${hello.url}/`, connections: 50, seconds: 1 })
+    for (const [name, p] of Object.entries(paths)) check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: 1 }))
+    for (let rep = 0; rep < REPS; rep++) {
+      runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS, pid: hello.pid })))
+      for (const [name, p] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
+        runs[name].push(check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: SECONDS, pid: gw.pid })))
+      }
+    }
+    return {
+      hello: medianOf(runs.hello),
+      health: medianOf(runs.health),
+      one: medianOf(runs.one),
+      list: medianOf(runs.list),
+      helloRssMiB: hello.rssMiB(),
+    }
+  } finally {
+    await gw.stop()
+    await hello.stop()
+  }
+}
+
+function check(name: string) {
+  return (result: LoadResult) => {
+    if (result.failures > 0) throw new Error(`${name}: ${result.failures} failed requests`)
+    return result
+  }
+}
+
+/** `POST /api/runs` echo with `wait: true` from `connections` keep-alive clients. */
+function runLoad(gw: Server, connections: number, seconds = SECONDS) {
+  return load({ url: `${gw.url}/api/runs`, method: 'POST', body: RUN, connections, seconds, accept: completed, pid: gw.pid })
+}
+
+/** Embedded profile (SQLite): c=50 and c=200 with default settings, and c=1 for the unloaded latency. */
+export async function embeddedRuns() {
+  return withServer(await startGateway(), async (gw) => {
+    await runLoad(gw, 50, 2)
+    const c50: LoadResult[] = []
+    const c200: LoadResult[] = []
+    for (let rep = 0; rep < REPS; rep++) {
+      c50.push(await runLoad(gw, 50))
+      c200.push(await runLoad(gw, 200))
+    }
+    const single = await runLoad(gw, 1, 3)
+    return { c50: medianOf(c50), c200: medianOf(c200), single }
   })
+}
+
+/**
+ * Server profile: one gateway on a fresh PostgreSQL database at c=50 (a second instance
+ * started but idle), then both instances at c=25 each; CPU time of every party.
+ */
+export async function postgresRuns(adminUrl: string) {
+  const database = await createBenchDatabase(adminUrl)
+  try {
+    const env = { DATABASE_URL: database.url }
+    const a = await startGateway(env)
+    const b = await startGateway(env)
+    try {
+      await runLoad(a, 50, 2)
+      await runLoad(b, 50, 2)
+      const one: LoadResult[] = []
+      const two: LoadResult[] = []
+      const oneCpu: CpuSplit[] = []
+      const twoCpu: CpuSplit[] = []
+      for (let rep = 0; rep < REPS; rep++) {
+        let meter = cpuMeter(a.pid, b.pid)
+        one.push(await runLoad(a, 50))
+        oneCpu.push(meter())
+        meter = cpuMeter(a.pid, b.pid)
+        const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
+        twoCpu.push(meter())
+        two.push({
+          rps: ra.rps + rb.rps,
+          p50Ms: Math.max(ra.p50Ms, rb.p50Ms),
+          p99Ms: Math.max(ra.p99Ms, rb.p99Ms),
+          failures: ra.failures + rb.failures,
+          cpuUsPerRequest: (ra.cpuUsPerRequest * ra.rps + rb.cpuUsPerRequest * rb.rps) / (ra.rps + rb.rps),
+        })
+      }
+      return { one: medianOf(one), two: medianOf(two), oneCpu: medianCpu(oneCpu), twoCpu: medianCpu(twoCpu) }
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+  } finally {
+    await database.drop()
+  }
 }
 
 /** Time from sending a create request with stream=true to receiving its first SSE event. */

@@ -2,11 +2,12 @@
 import cors from '@fastify/cors'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { clientErrorHandler } from './platform/http/client-errors.js'
 import { registerDocs } from './platform/http/docs.js'
+import { fastSerializerCompiler } from './platform/http/fast-serializer.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { installUrlTextGuard } from './platform/http/storable-text.js'
@@ -62,13 +63,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
   if (tracingActive()) installHttpTracing(app)
   app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
+  app.setSerializerCompiler(fastSerializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
   installUrlTextGuard(app)
   if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
+    done()
   })
 
   await app.register(cors, {

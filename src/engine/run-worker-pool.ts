@@ -38,12 +38,17 @@ export class RunWorkerPool {
   private readonly finished = new Set<Promise<void>>()
   /** Slots promised to runs being created here (they start as `running`, see `reserveSlot`). */
   private reserved = 0
-  /** Set when there may be queued runs to claim; keeps idle pools from querying for nothing. */
+  /**
+   * Set when there may be queued runs to claim; keeps idle pools from querying for nothing, and
+   * while it is set no new run may take a slot past them (`reserveSlot`): first come, first served.
+   */
   private mayHaveQueued = true
   private pollTimer: NodeJS.Timeout | null = null
   private renewTimer: NodeJS.Timeout | null = null
   /** Set once a stopping pool's grace is over: runs still ending give up waiting for the database. */
   private givenUp = false
+  /** Counts hints; a claim that found nothing clears `mayHaveQueued` only if none came meanwhile. */
+  private hints = 0
   private draining = false
   /** Claims under way; `stop` waits for them so that no claim outlives the database. */
   private readonly claims = new Set<Promise<void>>()
@@ -78,7 +83,8 @@ export class RunWorkerPool {
    * (one write instead of two). Call `launchReserved` after it is stored, or `releaseSlot`.
    */
   reserveSlot(): { workerId: string; leaseExpiresAt: number } | null {
-    if (!this.accepting || this.active.size + this.reserved >= this.deps.config.concurrency) return null
+    // Queued runs come first: a new run takes a free slot only when none may be waiting for it.
+    if (!this.accepting || this.mayHaveQueued || !this.hasRoom()) return null
     this.reserved++
     return { workerId: this.workerId, leaseExpiresAt: this.leaseExpiry() }
   }
@@ -92,19 +98,28 @@ export class RunWorkerPool {
     this.launch(run)
   }
 
-  /** A run was just queued here: take it at once if there is room, and tell the other instances. */
+  /** A run was just queued here: take it at once if nothing older waits, and tell the other instances. */
   queued(runId: string): void {
     this.deps.cluster.send(QUEUED_CHANNEL, runId)
     if (!this.accepting) return
-    if (!this.hasRoom()) {
-      this.mayHaveQueued = true
+    if (this.mayHaveQueued || !this.hasRoom()) {
+      // Older runs may wait (or there is no room): the oldest is claimed first, when a slot frees.
+      this.hint()
       return
     }
+    this.reserved++
     void this.trackClaim(
-      this.deps.recorder
-        .start(runId, this.workerId, this.leaseExpiry())
-        .then((run) => (run ? this.launch(run) : this.hint()))
-        .catch((err: unknown) => this.deps.logger.error({ err, runId }, 'claiming a run failed')),
+      this.deps.recorder.start(runId, this.workerId, this.leaseExpiry()).then(
+        (run) => {
+          this.reserved--
+          if (run) this.launch(run)
+          else this.hint()
+        },
+        (err: unknown) => {
+          this.reserved--
+          this.deps.logger.error({ err, runId }, 'claiming a run failed')
+        },
+      ),
     )
   }
 
@@ -161,6 +176,7 @@ export class RunWorkerPool {
 
   /** There may be queued runs (another instance queued one, a slot freed up, the poll timer). */
   private hint(): void {
+    this.hints++
     this.mayHaveQueued = true
     this.drain()
   }
@@ -183,14 +199,31 @@ export class RunWorkerPool {
     )
   }
 
+  /**
+   * Claims the oldest queued runs into every free slot, all at once (on SQLite they share one
+   * commit), and again while slots stay free and runs were found. Each claim holds its slot while
+   * under way, so claims and new runs never overfill the pool.
+   */
   private async claimWhileRoom(): Promise<void> {
-    while (this.accepting && this.hasRoom()) {
-      const run = await this.deps.recorder.start(null, this.workerId, this.leaseExpiry())
-      if (!run) {
-        this.mayHaveQueued = false
-        return
+    while (this.accepting && this.mayHaveQueued) {
+      const free = this.deps.config.concurrency - this.active.size - this.reserved
+      if (free <= 0) return
+      const hints = this.hints
+      this.reserved += free
+      const claims = await Promise.allSettled(Array.from({ length: free }, () => this.deps.recorder.start(null, this.workerId, this.leaseExpiry())))
+      this.reserved -= free
+      let exhausted = false
+      for (const claim of claims) {
+        if (claim.status === 'rejected') {
+          this.deps.logger.error({ err: claim.reason }, 'claiming queued runs failed')
+          exhausted = true
+        } else if (claim.value) this.launch(claim.value)
+        else exhausted = true
       }
-      this.launch(run)
+      if (!exhausted) continue
+      // Nothing more to claim, unless a run was queued while we looked (no missed wake-up).
+      if (this.hints === hints) this.mayHaveQueued = false
+      return
     }
   }
 
