@@ -38,6 +38,7 @@ import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { createCouncilors, type Councilors } from './modules/councilor/councilors.js'
 import { recordRunMetrics } from './modules/metrics/run-metrics.js'
+import { createDataTransfer } from './modules/backup/data-transfer.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
 import { createMcpModule, type McpModule } from './modules/mcp-registry/mcp-module.js'
 
@@ -192,7 +193,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     councilors,
     mcp,
     cluster,
-    mcpRegistry: mcp.registry,
+    dataTransfer: createDataTransfer({ databaseUrl: config.database.url }),
+    mcpRegistry: {
+      async summary() {
+        const { total, healthy, unhealthy } = await mcp.registry.health()
+        return { total, healthy, ...(unhealthy.length > 0 ? { detail: `unhealthy: ${unhealthy.join(', ')}` } : {}) }
+      },
+    },
     metrics,
     start() {
       engine.start()

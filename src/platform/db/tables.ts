@@ -272,6 +272,8 @@ export interface CouncilorFiresTable {
   councilor_id: string
   run_id: string
   fired_at: number
+}
+
 export interface McpServersTable {
   name: string
   url: string
