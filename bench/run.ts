@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus, totalmem } from 'node:os'
-import { baseline, fanOut, firstEvent, memory, rawFanOut, resume, runThroughputAndLatency } from './scenarios.js'
+import { baseline, councilorTicks, fanOut, firstEvent, memory, rawFanOut, resume, runThroughputAndLatency } from './scenarios.js'
 import { round } from './lib/stats.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -26,6 +26,11 @@ if (wanted('fan-out')) {
 }
 if (wanted('resume')) log('resume', (results.resume = await resume(1000)))
 if (wanted('memory')) log('memory', (results.memory = await memory(200)))
+// Not in the generated table: its figures are written by hand in BENCHMARKS.md ("Councilor scheduler").
+if (only.includes('councilors')) {
+  log('councilors-interval', await councilorTicks(1000, { type: 'interval', value: '1m' }, 3))
+  log('councilors-cron', await councilorTicks(1000, { type: 'cron', value: '* * * * *' }, 3))
+}
 
 if (only.length === 0) {
   writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report(results as Required<Results>))
