@@ -1,6 +1,6 @@
 // Runs every benchmark against the compiled gateway (npm run build first; `npm run bench` does)
 // and the bare Fastify baseline in the same run, then writes BENCHMARKS.md.
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus, totalmem } from 'node:os'
@@ -10,6 +10,8 @@ import { round } from './lib/stats.js'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const only = process.argv.slice(2)
 const wanted = (name: string) => only.length === 0 || only.includes(name)
+
+const HAND_WRITTEN = '<!-- Hand-written sections below: npm run bench keeps them. -->'
 
 function log(name: string, value: unknown): void {
   process.stdout.write(`${name}: ${JSON.stringify(value)}\n`)
@@ -33,7 +35,10 @@ if (only.includes('councilors')) {
 }
 
 if (only.length === 0) {
-  writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report(results as Required<Results>))
+  const file = path.join(ROOT, 'BENCHMARKS.md')
+  // Sections written by hand (measured with `npm run bench -- <name>`) follow the marker and are kept.
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').split(HAND_WRITTEN)[1] : undefined
+  writeFileSync(file, report(results as Required<Results>) + (kept === undefined ? '' : `\n${HAND_WRITTEN}${kept}`))
   process.stdout.write('wrote BENCHMARKS.md\n')
 }
 
