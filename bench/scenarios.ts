@@ -1,5 +1,6 @@
 // One function per benchmark target. Each starts the servers it needs and stops them.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import http from 'node:http'
 import path from 'node:path'
@@ -330,4 +331,95 @@ export async function memory(inFlight: number) {
     return { peak, completed: running }
   })
   return { idleRssMiB: idle, inFlight, peakRssMiB: loaded.peak, completed: loaded.completed }
+}
+
+/** CPU time (user + system) the process has used, from /proc. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/**
+ * `count` councilors (one agent each) on one gateway, every one on `schedule`, for `minutes`, while
+ * their runs execute (echo, about half a second each). Lateness of a tick = when its run was created
+ * (claimed) / started, minus the tick's scheduled time. Scheduler CPU = process CPU during its passes.
+ */
+export async function councilorTicks(count: number, schedule: { type: 'interval' | 'cron'; value: string }, minutes: number) {
+  return withServer(await startGateway({ ECHO_DELAY_MS: '100', RUN_COALESCE_MS: '25' }), async (gw) => {
+    const client = new LoadClient(gw.url, 16)
+    const persona = '# Persona: Watcher\n\nYou look at the project on a schedule and say briefly what you find.'
+    const ids = Array.from({ length: count }, (_, i) => `Watcher_${i}_Agent`)
+    await inBatches(ids, 16, async (name) => {
+      const created = await client.request('POST', '/api/agents', {
+        name,
+        description: 'Scheduled watcher',
+        persona_content: persona,
+        ai_provider: 'echo',
+      })
+      if (created.status !== 201) throw new Error(`agent: ${created.status} ${created.body}`)
+      const agentId = JSON.parse(created.body).agent_id as string
+      const promoted = await client.request('POST', `/api/councilors/${agentId}/promote-councilor`, {
+        councilor_config: { title: name, schedule: { ...schedule, enabled: true }, task: { name: 'watch', prompt: 'all five checks passed' } },
+      })
+      if (promoted.status !== 200) throw new Error(`promote: ${promoted.status} ${promoted.body}`)
+    })
+    const jobs = async () => JSON.parse((await client.request('GET', '/api/councilors/scheduler/jobs')).body)
+    const startedAt = Date.now()
+    const cpuStart = cpuMsOf(gw.pid)
+    const schedulerStart = (await jobs()).scheduler
+    await new Promise((resolve) => setTimeout(resolve, minutes * 60_000))
+    const cpuEnd = cpuMsOf(gw.pid)
+    const schedulerEnd = (await jobs()).scheduler
+    const endedAt = Date.now()
+    const all = (await jobs()).jobs as Array<{ agent_id: string; skipped_overlap: number; skipped_missed: number }>
+    await inBatches(all, 16, async (job) => {
+      await client.request('PATCH', `/api/councilors/${job.agent_id}/councilor-schedule`, { enabled: false })
+    })
+    // Ticks due in the window; the last seconds are left out so late ones are not cut off.
+    const claimLate: number[] = []
+    const startLate: number[] = []
+    for (let offset = 0; ; offset += 200) {
+      const page = JSON.parse((await client.request('GET', `/api/runs?source=councilor&limit=200&offset=${offset}`)).body).runs as Array<{
+        created_at: string
+        started_at: string | null
+        metadata: { tick_at: string }
+      }>
+      for (const run of page) {
+        const tick = Date.parse(run.metadata.tick_at)
+        if (tick < startedAt || tick > endedAt - 5000) continue
+        claimLate.push(Date.parse(run.created_at) - tick)
+        if (run.started_at) startLate.push(Date.parse(run.started_at) - tick)
+      }
+      if (page.length < 200) break
+    }
+    client.close()
+    const wallMs = endedAt - startedAt
+    const schedulerCpuMs = schedulerEnd.cpu_ms - schedulerStart.cpu_ms
+    return {
+      councilors: count,
+      schedule: `${schedule.type} ${schedule.value}`,
+      minutes,
+      ticks: claimLate.length,
+      claimLateP50Ms: percentile(claimLate, 50),
+      claimLateP99Ms: percentile(claimLate, 99),
+      claimLateMaxMs: Math.max(...claimLate),
+      startLateP50Ms: percentile(startLate, 50),
+      startLateP99Ms: percentile(startLate, 99),
+      skippedOverlap: all.reduce((n, j) => n + j.skipped_overlap, 0),
+      skippedMissed: all.reduce((n, j) => n + j.skipped_missed, 0),
+      processCpuShare: (cpuEnd - cpuStart) / wallMs,
+      schedulerCpuShare: schedulerCpuMs / wallMs,
+      schedulerShareOfProcessCpu: schedulerCpuMs / (cpuEnd - cpuStart),
+      schedulerPasses: schedulerEnd.passes - schedulerStart.passes,
+    }
+  })
+}
+
+async function inBatches<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!)
+    }),
+  )
 }

@@ -139,7 +139,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   })
   await app.register(streamExecuteRoutes, { agentRuns, sse: { ...sse, runs } })
   await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
-  await app.register(councilorRoutes, { councilors: deps.councilors.service, agents: deps.agents })
+  await app.register(councilorRoutes, { councilors: deps.councilors.service, scheduler: deps.councilors.scheduler, agents: deps.agents })
   await app.register(conversationsRoutes, { conversations: deps.conversations })
   await app.register(messagesRoutes, { conversations: deps.conversations })
   await app.register(conversationContextRoutes, {

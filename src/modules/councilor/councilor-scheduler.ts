@@ -30,9 +30,21 @@ export interface PassReport {
   started: number
 }
 
+/** What this process's scheduler has done since it started (GET /api/councilors/scheduler/jobs). */
+export interface SchedulerStats {
+  passes: number
+  claimed: number
+  started: number
+  /** Wall time spent inside passes. */
+  busyMs: number
+  /** CPU time of the process during passes (an upper bound: runs interleave with a pass on the event loop). */
+  cpuMs: number
+}
+
 export class CouncilorScheduler {
+  readonly stats: SchedulerStats = { passes: 0, claimed: 0, started: 0, busyMs: 0, cpuMs: 0 }
   private timer: NodeJS.Timeout | undefined
-  private pass: Promise<unknown> = Promise.resolve()
+  private running: Promise<unknown> = Promise.resolve()
   private stopped = true
   private lastPrune = 0
 
@@ -51,6 +63,19 @@ export class CouncilorScheduler {
 
   /** Fires everything due by `now`. */
   async runDue(now = this.deps.clock.now()): Promise<PassReport> {
+    const cpu = process.cpuUsage()
+    const wall = performance.now()
+    const report = await this.pass(now)
+    const used = process.cpuUsage(cpu)
+    this.stats.passes++
+    this.stats.claimed += report.claimed
+    this.stats.started += report.started
+    this.stats.busyMs += performance.now() - wall
+    this.stats.cpuMs += (used.user + used.system) / 1000
+    return report
+  }
+
+  private async pass(now: number): Promise<PassReport> {
     const report: PassReport = { claimed: 0, started: 0 }
     const seen = new Set<string>()
     for (;;) {
@@ -77,7 +102,7 @@ export class CouncilorScheduler {
     this.stopped = false
     const loop = () => {
       if (this.stopped) return
-      this.pass = this.runDue()
+      this.running = this.runDue()
         .catch((err) => this.deps.logger?.error({ err }, 'councilor scheduler pass failed'))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(loop, this.deps.settings.pollIntervalMs)
@@ -89,7 +114,7 @@ export class CouncilorScheduler {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
-    await this.pass
+    await this.running
   }
 
   /** Claims one councilor's due tick; the number of runs it started, or undefined when it claimed nothing. */

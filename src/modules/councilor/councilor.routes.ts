@@ -25,6 +25,7 @@ import {
   ScheduleResponse,
   SuccessResponse,
 } from './councilor.schemas.js'
+import type { SchedulerStats } from './councilor-scheduler.js'
 import type { CouncilorService } from './councilor.service.js'
 import { agentWireOf, executionWireOf, instanceWireOf, jobWireOf, reportWireOf, statisticsOf } from './councilor-wire.js'
 
@@ -32,10 +33,12 @@ const tags = ['councilors']
 
 export interface CouncilorRoutesOptions {
   councilors: CouncilorService
+  /** This process's scheduler, whose work the jobs list reports. */
+  scheduler: { stats: SchedulerStats }
   agents: { list(): Promise<Agent[]>; find(agentId: string): Promise<Agent | undefined> }
 }
 
-export const councilorRoutes: FastifyPluginAsyncZod<CouncilorRoutesOptions> = async (app, { councilors, agents }) => {
+export const councilorRoutes: FastifyPluginAsyncZod<CouncilorRoutesOptions> = async (app, { councilors, scheduler, agents }) => {
   const agentMap = async () => new Map((await agents.list()).map((a) => [a.agentId, a]))
   const instanceIds = (c: Councilor) => ({ instance_id: c.instanceId ?? c.id, screenplay_id: c.screenplayId, conversation_id: c.conversationId })
   const legacyAgent = async (c: Councilor) => {
@@ -50,7 +53,8 @@ export const councilorRoutes: FastifyPluginAsyncZod<CouncilorRoutesOptions> = as
     { schema: { tags, summary: 'Every councilor schedule, with its next and last fire time', response: { 200: JobsList } } },
     async () => {
       const jobs = (await councilors.list()).map(jobWireOf)
-      return { jobs, count: jobs.length }
+      const { passes, claimed, started, busyMs, cpuMs } = scheduler.stats
+      return { jobs, count: jobs.length, scheduler: { passes, claimed, started, busy_ms: Math.round(busyMs), cpu_ms: Math.round(cpuMs) } }
     },
   )
 

@@ -218,6 +218,24 @@ describe('councilors over HTTP', () => {
     await allEnded(testApp, agentId)
   })
 
+  it('the global spend guard caps all councilors together', async (t) => {
+    const testApp = await setUp(t, { COUNCILOR_MAX_RUNS_PER_DAY: '3' })
+    const { app, deps, clock, agentId } = testApp
+    const other = await createAgent(app, { name: 'Second_Agent', ai_provider: 'echo' })
+    await promote(app, agentId)
+    await promote(app, other)
+    for (let i = 0; i < 3; i++) {
+      clock.advance(MIN)
+      await deps.councilors.scheduler.runDue()
+      await allEnded(testApp, agentId)
+      await allEnded(testApp, other)
+    }
+    const runs = (await councilorRuns(testApp, agentId)).length + (await councilorRuns(testApp, other)).length
+    assert.equal(runs, 3)
+    const refused = (await job(app, agentId)).refused_spend_guard + (await job(app, other)).refused_spend_guard
+    assert.equal(refused, 3)
+  })
+
   it('pauses itself after N failed runs in a row and says so on the feed', async (t) => {
     const testApp = await setUp(t, UNREACHABLE, { ai_provider: 'openai' })
     const { app, deps, clock, agentId } = testApp
