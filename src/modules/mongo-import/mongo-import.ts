@@ -152,15 +152,33 @@ async function importEach(db: AnyDb, report: CollectionReport, map: (doc: Docume
   }
 }
 
+const UNIQUE_HINTS: Record<string, string> = {
+  screenplays: 'the file of a live screenplay: fileKey',
+  personas: 'the persona id',
+}
+
 async function write(db: AnyDb, report: CollectionReport, mapped: Mapped, at: number | null): Promise<void> {
+  const { main } = mapped
   const outcome = await db.transaction().execute(async (tx: AnyDb) => {
-    if (!(await insertIfAbsent(tx, mapped.main.table, mapped.main.row))) return 'present' as const
+    if (!(await insertIfAbsent(tx, main.table, main.row))) {
+      if (!main.key) return 'present' as const
+      const existing = await tx.selectFrom(main.table).select(main.key).where(main.key, '=', main.row[main.key]).executeTakeFirst()
+      return existing ? ('present' as const) : ('taken' as const)
+    }
     let dropped = 0
     for (const child of mapped.children) if (!(await insertIfAbsent(tx, child.table, child.row))) dropped += 1
     return { dropped }
   })
   if (outcome === 'present') {
     report.present += 1
+    return
+  }
+  if (outcome === 'taken') {
+    report.skipped.push({
+      at,
+      id: mapped.id,
+      reason: `another row already has one of its unique values (${UNIQUE_HINTS[main.table] ?? 'a unique field'})`,
+    })
     return
   }
   report.imported += 1
