@@ -52,6 +52,9 @@ function writeExport(dir: string): void {
       },
       { _id: oid('65f0a1b2c3d4e5f601234567'), name: 'Launch plan (again)', content: 'duplicate' },
       { _id: oid('65f0a1b2c3d4e5f601234569'), content: 'no name' },
+      // The original's unique index on live files never got created: two live screenplays of one file.
+      { _id: oid('65f0a1b2c3d4e5f60123456a'), name: 'Launch copy', content: 'y', fileKey: 'k-launch', isDeleted: false },
+      { _id: oid('65f0a1b2c3d4e5f60123456b'), name: 'Launch copy 2', content: 'z', fileKey: 'k-launch', isDeleted: false },
     ]),
   )
   // --jsonArray output, both agent shapes of the original.
@@ -260,7 +263,11 @@ describe('conductor-gateway import-mongo', () => {
     const cli = await runCli(['import-mongo', dir], { cwd: path.dirname(dir), env: { DATABASE_URL: url, TZ: 'America/Sao_Paulo' } })
     assert.equal(cli.code, 1, `some documents were skipped: ${cli.stderr}`)
     const out = cli.stdout
-    assert.match(out, /^screenplays: 2 imported, 0 already present, 2 skipped$/m)
+    assert.match(out, /^screenplays: 3 imported, 0 already present, 3 skipped$/m)
+    assert.match(
+      out,
+      /skipped line 6 \(65f0a1b2c3d4e5f60123456b\): another row already has one of its unique values \(the file of a live screenplay: fileKey\)/,
+    )
     assert.match(out, /skipped line 3 \(65f0a1b2c3d4e5f601234567\): duplicate id \(first at line 1, which was kept\)/)
     assert.match(out, /skipped line 4: no name/)
     assert.match(out, /^agents: 2 imported, 0 already present, 1 skipped$/m)
@@ -278,7 +285,7 @@ describe('conductor-gateway import-mongo', () => {
     assert.match(out, /^history: 0 imported, 0 already present, 1 skipped$/m)
     assert.match(out, /skipped: 2 document\(s\): the gateway keeps no separate per-instance history/)
     assert.match(out, /skipped: 1 document\(s\): this gateway version has no MCP registry table yet/)
-    assert.match(out, /^done: 11 imported, 0 already present, 8 skipped$/m)
+    assert.match(out, /^done: 12 imported, 0 already present, 9 skipped$/m)
 
     const screenplays = await rows(url, 'screenplays')
     const launch = screenplays.find((s) => s.id === '65f0a1b2c3d4e5f601234567')
@@ -370,14 +377,14 @@ describe('conductor-gateway import-mongo', () => {
     writeExport(dir)
     const url = await database(t)
     const first = await importInProcess(url, dir)
-    assert.equal(first.summary.imported, 11)
+    assert.equal(first.summary.imported, 12)
     const tables = (await tablesOf(url)).filter((table) => table !== 'schema_migrations')
     const before = await snapshotOf(url, tables)
 
     const second = await importInProcess(url, dir)
     assert.equal(second.summary.imported, 0)
-    assert.equal(second.summary.present, 11)
-    assert.match(second.output, /^screenplays: 0 imported, 2 already present, 2 skipped$/m)
+    assert.equal(second.summary.present, 12)
+    assert.match(second.output, /^screenplays: 0 imported, 3 already present, 3 skipped$/m)
     assert.deepEqual(await snapshotOf(url, tables), before)
   })
 

@@ -1,5 +1,6 @@
 // The CLI side of data transfers: `backup FILE`, `restore FILE`, `migrate-storage --from URL --to URL`.
 // Prints a summary on stdout, a progress bar on stderr when it is a terminal, and a refusal's reason.
+import { isDatabaseUnavailable } from '../../platform/db/errors.js'
 import { DataTransferError } from './backup-format.js'
 import { createDataTransfer, type TransferSummary } from './data-transfer.js'
 import { progressBar, silentProgress } from './progress.js'
@@ -27,6 +28,10 @@ async function refusals(io: CommandIo, work: () => Promise<void>): Promise<numbe
     await work()
     return 0
   } catch (err) {
+    if (isDatabaseUnavailable(err)) {
+      io.stderr.write(`conductor-gateway: cannot reach the database: ${(err as Error).message}\n`)
+      return 1
+    }
     if (!(err instanceof DataTransferError)) throw err
     io.stderr.write(`conductor-gateway: ${err.message}\n`)
     return 1

@@ -14,6 +14,8 @@ export class MappingSkip extends Error {}
 
 export interface TableRow {
   table: string
+  /** The primary key column (main rows), to tell "already imported" from "a unique field is taken". */
+  key?: string
   row: Record<string, unknown>
 }
 
@@ -73,6 +75,7 @@ export function mapScreenplay(doc: Document, now: number): Mapped {
     id,
     main: {
       table: 'screenplays',
+      key: 'id',
       row: {
         id,
         name,
@@ -143,6 +146,7 @@ export function mapAgent(doc: Document, now: number): Mapped & { persona: AgentP
     id,
     main: {
       table: 'agents',
+      key: 'agent_id',
       row: {
         agent_id: id,
         name: str(fields.name)?.trim() || id,
@@ -197,6 +201,7 @@ export function mapPersona(agentId: string, versions: PersonaVersionInput[], cur
     id: agentId,
     main: {
       table: 'personas',
+      key: 'agent_id',
       row: {
         agent_id: agentId,
         id: derivedId('persona', agentId),
@@ -242,6 +247,7 @@ export function mapInstance(doc: Document, now: number): Mapped {
     id,
     main: {
       table: 'agent_instances',
+      key: 'instance_id',
       row: {
         instance_id: id,
         agent_id: agentId,
@@ -341,6 +347,7 @@ export function mapConversation(doc: Document, now: number): Mapped {
     id,
     main: {
       table: 'conversations',
+      key: 'id',
       row: {
         id,
         title: str(doc.title) ?? 'Untitled',
@@ -384,6 +391,7 @@ export function mapTask(doc: Document, now: number): Mapped {
     id,
     main: {
       table: 'runs',
+      key: 'id',
       row: {
         id,
         status,
