@@ -9,6 +9,8 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 
 const TRACER_NAME = 'conductor-gateway'
 const DEFAULT_SERVICE_NAME = 'conductor-gateway'
+/** An unreachable collector must not hold shutdown: the exporter would retry for its whole timeout. */
+const SHUTDOWN_BOUND_MS = 2_000
 
 export interface Tracing {
   /** Sends what is still buffered, then stops. */
@@ -49,7 +51,12 @@ export function startTracing(env: OtelEnvironment, version: string): Tracing | n
   return {
     async shutdown() {
       active = false
-      await provider.shutdown()
+      let timer: NodeJS.Timeout | undefined
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_BOUND_MS)
+      })
+      await Promise.race([provider.shutdown().catch(() => {}), bound])
+      clearTimeout(timer)
     },
   }
 }
