@@ -9,6 +9,7 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import { WebSocket } from 'ws'
 import { startGateway, type RunningGateway } from './helpers/gateway-process.js'
+import { eventFrames, openSse, type SseFrame, type SseSession } from './helpers/sse-client.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 import { waitFor } from './helpers/wait.js'
@@ -38,7 +39,9 @@ function load(gateway: RunningGateway) {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ai_provider: 'echo', input: 'one two three four', wait: true, wait_timeout_ms: 600_000 }),
-      })
+      }).catch(() => null)
+      // The gateway is gone (the test failed and killed it).
+      if (!res) return
       await res.arrayBuffer()
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
       // A client backing off after a 503, as a real one would.
@@ -53,6 +56,33 @@ function load(gateway: RunningGateway) {
       await Promise.all(loops)
     },
   }
+}
+
+/** Follows a run's events to its final one, reconnecting with Last-Event-ID whenever the stream closes early. */
+async function readToEnd(url: string, first: SseSession, timeoutMs: number): Promise<SseFrame[]> {
+  const frames: SseFrame[] = []
+  const deadline = Date.now() + timeoutMs
+  let session: SseSession | null = first
+  for (;;) {
+    if (session) {
+      const current = session
+      await waitFor(() => ended(current) || Date.now() > deadline, timeoutMs + 1000, 'the stream ends')
+      current.abort()
+      frames.push(...eventFrames(current.frames))
+    }
+    if (/^run\.(completed|failed|cancelled|timed_out)$/.test(frames.at(-1)?.event ?? '')) return frames
+    if (Date.now() > deadline) throw new Error(`the reader did not get the whole run: ${JSON.stringify(frames.map((f) => f.id))}`)
+    // A client backing off before it reconnects.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    session = await openSse(url, { headers: { 'last-event-id': frames.at(-1)?.id ?? '0' } }).catch(() => null)
+    if (session && session.status !== 200) session = null
+  }
+}
+
+const endedSessions = new WeakSet<SseSession>()
+function ended(session: SseSession): boolean {
+  if (!endedSessions.has(session)) void session.done.then(() => endedSessions.add(session))
+  return endedSessions.has(session)
 }
 
 describe('a PostgreSQL outage', { skip: testDialect() !== 'postgres' }, () => {
@@ -72,12 +102,45 @@ describe('a PostgreSQL outage', { skip: testDialect() !== 'postgres' }, () => {
 
     const clients = load(cut)
     await waitFor(() => clients.count(200) >= 20, 60_000, 'runs complete under load')
+    // A reader on the cut gateway follows a run the other one executes, and that run ends during the outage.
+    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')
+    const remote = (await (
+      await fetch(`${other.url}/api/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ai_provider: 'echo', input: words }),
+      })
+    ).json()) as { run_id: string }
+    const reader = await openSse(`${cut.url}/api/runs/${remote.run_id}/events`)
+    t.after(() => reader.abort())
+    await reader.until((frames) => eventFrames(frames).some((f) => f.event === 'text.delta'))
     proxy.cut()
     await waitFor(async () => (await readyStatus(cut)) === 503, 30_000, '/ready answers 503')
-    await waitFor(() => clients.count(503) >= 50, 60_000, 'requests are answered 503 during the outage')
+    await waitFor(
+      async () => ((await (await fetch(`${other.url}/api/runs/${remote.run_id}`)).json()) as { status: string }).status === 'completed',
+      60_000,
+      'the other gateway’s run ended during the outage',
+    )
+    const during = await fetch(`${cut.url}/api/runs`)
+    assert.equal(during.status, 503)
+    assert.deepEqual(await during.json(), { detail: 'Database is unreachable' })
     proxy.restore()
     const restoredAt = Date.now()
     await waitFor(async () => (await readyStatus(cut)) === 200, 30_000, '/ready answers 200 again')
+    // The reader gets the whole run: live once the cluster channel is back (what it missed is read
+    // then), or, when its stream was closed by a failed read, by resuming like EventSource does.
+    const streamed = await readToEnd(`${cut.url}/api/runs/${remote.run_id}/events`, reader, 60_000)
+    const text = streamed
+      .filter((f) => f.event === 'text.delta')
+      .map((f) => JSON.parse(f.data).text)
+      .join('')
+    assert.equal(text, words)
+    assert.equal(streamed.at(-1)!.event, 'run.completed')
+    assert.deepEqual(
+      streamed.map((f) => Number(f.id)),
+      Array.from({ length: streamed.length }, (_, i) => i + 1),
+      'no event twice, none missing',
+    )
     const before = clients.count(200)
     await waitFor(() => clients.count(200) >= before + 20, 60_000, 'runs complete again')
 

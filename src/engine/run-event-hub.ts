@@ -21,6 +21,8 @@ export class RunEventHub {
   private readonly everyRun = new Set<RunEventListener>()
   /** Remote reads of one run are chained so its events are delivered in order. */
   private readonly remoteReads = new Map<string, Promise<void>>()
+  /** The last seq delivered of each followed run: what a lost cluster channel missed comes after it. */
+  private readonly delivered = new Map<string, number>()
 
   constructor(private readonly cluster: ClusterChannel) {}
 
@@ -29,15 +31,23 @@ export class RunEventHub {
     this.cluster.on(CHANNEL, (payload) => {
       const [runId, from, to] = payload.split(' ')
       if (!runId || !from || !to) return
-      const previous = this.remoteReads.get(runId) ?? Promise.resolve()
-      const next = previous
-        .then(() => reader.readRange(runId, Number(from), Number(to)))
-        .then((events) => this.deliver(events), onError)
-        .finally(() => {
-          if (this.remoteReads.get(runId) === next) this.remoteReads.delete(runId)
-        })
-      this.remoteReads.set(runId, next)
+      this.readRemote(reader, runId, Number(from), Number(to), onError)
     })
+    // Back after an outage: the followed runs' events written meanwhile were never signalled.
+    this.cluster.onReconnect?.(() => {
+      for (const runId of this.byRun.keys()) this.readRemote(reader, runId, (this.delivered.get(runId) ?? 0) + 1, Number.MAX_SAFE_INTEGER, onError)
+    })
+  }
+
+  private readRemote(reader: RemoteEventReader, runId: string, from: number, to: number, onError: (err: unknown) => void): void {
+    const previous = this.remoteReads.get(runId) ?? Promise.resolve()
+    const next = previous
+      .then(() => reader.readRange(runId, Math.max(from, (this.delivered.get(runId) ?? 0) + 1), to))
+      .then((events) => this.deliver(events), onError)
+      .finally(() => {
+        if (this.remoteReads.get(runId) === next) this.remoteReads.delete(runId)
+      })
+    this.remoteReads.set(runId, next)
   }
 
   /** Delivers committed events here and signals the other instances. */
@@ -54,7 +64,10 @@ export class RunEventHub {
     listeners.add(listener)
     return () => {
       listeners.delete(listener)
-      if (listeners.size === 0 && this.byRun.get(runId) === listeners) this.byRun.delete(runId)
+      if (listeners.size === 0 && this.byRun.get(runId) === listeners) {
+        this.byRun.delete(runId)
+        this.delivered.delete(runId)
+      }
     }
   }
 
@@ -66,7 +79,9 @@ export class RunEventHub {
   /** Events of one publish belong to one run (one write stores one run's events). */
   private deliver(events: readonly RunEvent[]): void {
     if (events.length === 0) return
-    for (const listener of this.byRun.get(events[0]!.runId) ?? []) listener(events)
+    const runId = events[0]!.runId
+    if (this.byRun.has(runId)) this.delivered.set(runId, Math.max(this.delivered.get(runId) ?? 0, events.at(-1)!.seq))
+    for (const listener of this.byRun.get(runId) ?? []) listener(events)
     for (const listener of this.everyRun) listener(events)
   }
 }

@@ -6,6 +6,8 @@ export interface ClusterChannel {
   send(channel: string, payload: string): void
   /** Registers the handler for messages other instances send on `channel`. */
   on(channel: string, handler: (payload: string) => void): void
+  /** Registers work to do when the channel is back after losing its connection (messages sent meanwhile were missed). */
+  onReconnect?(handler: () => void): void
   close(): Promise<void>
 }
 

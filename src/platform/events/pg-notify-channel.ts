@@ -14,6 +14,7 @@ const PARKED_TTL_MS = 5 * 60_000
 export class PgNotifyChannel implements ClusterChannel {
   private readonly origin = randomUUID().slice(0, 8)
   private readonly handlers = new Map<string, Array<(payload: string) => void>>()
+  private readonly reconnectHandlers: Array<() => void> = []
   private client: pg.Client | null = null
   private connecting: Promise<void> | null = null
   private reconnectTimer: NodeJS.Timeout | null = null
@@ -49,6 +50,10 @@ export class PgNotifyChannel implements ClusterChannel {
     if (this.client && list.length === 1) {
       this.query(this.client, `listen "${name}"`).catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster listen failed'))
     }
+  }
+
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler)
   }
 
   async close(): Promise<void> {
@@ -130,7 +135,10 @@ export class PgNotifyChannel implements ClusterChannel {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null
       this.connect().then(
-        () => this.options.logger?.info('cluster channel back'),
+        () => {
+          this.options.logger?.info('cluster channel back')
+          for (const handler of this.reconnectHandlers) handler()
+        },
         () => this.reconnectLater(),
       )
     }, RECONNECT_DELAY_MS)
