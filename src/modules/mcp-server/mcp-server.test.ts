@@ -171,12 +171,15 @@ for (const transport of TRANSPORTS) {
       const run = await testApp.deps.runs.get(dataOf(once).run_id)
       assert.equal(run.source, 'mcp')
       assert.equal(run.options.contextMode, 'stateless')
-      assert.ok(progress.length > 0, 'progress notifications arrived')
-      assert.ok(
-        progress.some((m) => m.startsWith('writing')),
-        progress.join(' | '),
-      )
-
+      assert.ok(progress.includes('started'), progress.join(' | '))
+      // The SSE client SDK drops notifications that arrive in the same chunk as the answer (it handles them a
+      // microtask later, after the answer removed the progress handler); the Streamable HTTP client reads event by event.
+      if (transport === 'streamable-http') {
+        assert.ok(
+          progress.some((m) => m.startsWith('writing')),
+          progress.join(' | '),
+        )
+      }
       const first = await call(client, 'execute_agent_contextual', { agent_id: agentId, input_text: 'first question' })
       const conversationId = dataOf(first).conversation_id
       assert.equal(textOf(first), 'first question')
