@@ -334,6 +334,12 @@ describe('MCP transport rules', () => {
     assert.equal(notification.status, 202)
 
     assert.equal((await fetch(`${base}/mcp`, { headers: { accept: 'text/event-stream' } })).status, 405)
+    const empty = await fetch(`${base}/mcp`, { method: 'POST', headers })
+    assert.equal(empty.status, 400)
+    const notJsonRpc = await post({}, { hello: 'world' })
+    assert.equal(notJsonRpc.status, 400)
+    const malformed = await fetch(`${base}/mcp`, { method: 'POST', headers, body: '{"jsonrpc":' })
+    assert.equal(malformed.status, 400)
   })
 
   it('answers 404 for a legacy session no instance holds, 422 for a malformed session id, 400 for a body that is not JSON-RPC', async (t) => {
