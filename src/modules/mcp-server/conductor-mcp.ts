@@ -34,7 +34,7 @@ export function createConductorMcp(services: McpServices, outsideCancel: Outside
       signal,
       ...(token !== undefined && {
         progress: (progress: number, message: string) =>
-          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } }).catch(() => {}),
+          extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } }),
       }),
     }
   }

@@ -9,11 +9,11 @@ export interface CallControl {
   /** Aborted when the client cancels the call or goes away. */
   signal: AbortSignal
   /** Sends one progress notification (absent when the call asked for none). */
-  progress?: (progress: number, message: string) => void
+  progress?: (progress: number, message: string) => Promise<void>
 }
 
 /** How long an ended run's answer waits for its last progress notifications to be sent first. */
-const PROGRESS_DRAIN_MS = 2_000
+const PROGRESS_DRAIN_MS = 10_000
 
 export async function followRun(runs: Runs, run: Run, waitMs: number, control: CallControl): Promise<Run> {
   let followed: Promise<void> = Promise.resolve()
@@ -28,6 +28,7 @@ export async function followRun(runs: Runs, run: Run, waitMs: number, control: C
   else control.signal.addEventListener('abort', cancel, { once: true })
   try {
     const ended = await runs.waitForEnd(run.id, waitMs)
+    // The answer goes after the run's last progress notifications, which are sent asynchronously.
     if (isTerminal(ended.status)) await Promise.race([followed, new Promise((resolve) => setTimeout(resolve, PROGRESS_DRAIN_MS).unref())])
     return ended
   } finally {
@@ -37,15 +38,16 @@ export async function followRun(runs: Runs, run: Run, waitMs: number, control: C
 }
 
 /** Progress counts the run's events; the message says what the run is doing. */
-function progressReader(send: (progress: number, message: string) => void) {
+function progressReader(send: (progress: number, message: string) => Promise<void>) {
   let end = () => {}
+  let sending: Promise<unknown> = Promise.resolve()
   const ended = new Promise<void>((resolve) => {
-    end = resolve
+    end = () => void sending.then(() => resolve())
   })
   return {
     ended,
     onEvents(events: readonly RunEvent[]) {
-      for (const event of events) send(event.seq, describe(event))
+      for (const event of events) sending = sending.then(() => send(event.seq, describe(event)).catch(() => {}))
     },
     onEnd: () => end(),
     onError: () => end(),
