@@ -13,7 +13,7 @@ const KEY = randomBytes(32).toString('base64')
 const TOKEN = 'sidecar-secret-token-123'
 
 async function gateway(t: TestContext, options: TestAppOptions = {}) {
-  const testApp = await buildTestApp(t, { ...options, env: { MCP_CREDENTIALS_KEY: KEY, ...options.env } })
+  const testApp = await buildTestApp(t, { ...options, env: { MCP_CREDENTIALS_KEY: KEY, MCP_PROBE_TIMEOUT_MS: '60000', ...options.env } })
   return { ...testApp, http: httpJson(await listen(testApp.app)) }
 }
 
