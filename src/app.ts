@@ -130,9 +130,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
-  await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
-  await app.register(binderRoutes, { binder: deps.mcp.binder })
-  await app.register(meshRoutes, { mesh: deps.mcp.mesh })
+  await app.register(mcpRegistryRoutes, { registry: deps.mcpRegistry.registry, names: deps.mcpRegistry.names })
+  await app.register(binderRoutes, { binder: deps.mcpRegistry.binder })
+  await app.register(meshRoutes, { mesh: deps.mcpRegistry.mesh })
 
   return app
 }

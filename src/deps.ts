@@ -54,8 +54,8 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
-  /** The MCP registry, binder and mesh. */
-  mcp: McpModule
+  /** The MCP registry, binder, mesh and what runs resolve MCP servers with. */
+  mcpRegistry: McpModule
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -91,7 +91,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
   // Instances are built after the engine; the MCP module reads them only when called.
-  const mcp = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
+  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -103,7 +103,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     preparer: new PromptAssembler({ personaVersions, screenplays, conversations }),
     watcherFrames: watcher,
-    mcpServers: mcp.runServers,
+    mcpServers: mcpRegistry.runServers,
   })
   const { runs } = engine
   const instances = new InstancesService({
@@ -153,10 +153,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
-    mcp,
+    mcpRegistry,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
-      mcp.close()
+      mcpRegistry.close()
       await engine.stop(graceMs)
       await cluster.close()
       await database.close()

@@ -169,7 +169,7 @@ describe('the llm executor with the registry (AI SDK mock model)', () => {
     })
     const executor = new LlmExecutor({
       models: { model: () => ({ model, modelId: 'mock' }) },
-      mcpServers: deps.mcp.runServers,
+      mcpServers: deps.mcpRegistry.runServers,
       maxSteps: 5,
       maxRetries: 0,
     })
