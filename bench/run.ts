@@ -18,8 +18,6 @@ const START = '<!-- bench:table -->'
 const END = '<!-- /bench:table -->'
 const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-const HAND_WRITTEN = '<!-- Hand-written sections below: npm run bench keeps them. -->'
-
 function log(name: string, value: unknown): void {
   process.stdout.write(`${name}: ${JSON.stringify(value)}\n`)
 }

@@ -146,11 +146,11 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
-  await app.register(mcpRegistryRoutes, { registry: deps.mcp.registry, names: deps.mcp.names })
-  await app.register(binderRoutes, { binder: deps.mcp.binder })
-  await app.register(meshRoutes, { mesh: deps.mcp.mesh })
+  await app.register(mcpRegistryRoutes, { registry: deps.mcpRegistry.registry, names: deps.mcpRegistry.names })
+  await app.register(binderRoutes, { binder: deps.mcpRegistry.binder })
+  await app.register(meshRoutes, { mesh: deps.mcpRegistry.mesh })
   await app.register(mcpServerRoutes, {
-    services: { ...deps, registry: deps.mcpRegistry },
+    services: { ...deps, registry: deps.registryCheck },
     cluster: deps.cluster,
     clustered: deps.database.dialect === 'postgres',
     origin: { bindHost: server.host, corsOrigins: server.corsOrigins, allowedHosts: deps.config.mcp_server.allowedHosts },

@@ -60,14 +60,14 @@ export interface Deps {
   gamification: GamificationHub
   watcher: WatcherIngest
   councilors: Councilors
-  /** The MCP registry, binder and mesh. */
-  mcp: McpModule
+  /** The MCP registry, binder, mesh and what runs resolve MCP servers with. */
+  mcpRegistry: McpModule
   /** Messages to the other gateway instances (PostgreSQL LISTEN/NOTIFY; nothing on the embedded profile). */
   cluster: ClusterChannel
   /** Backup, restore and storage migration, when this build has them (MCP tools answer "not configured" otherwise). */
   dataTransfer?: DataTransfer
   /** The MCP server registry's health summary, when this build has it. */
-  mcpRegistry?: RegistryCheck
+  registryCheck?: RegistryCheck
   metrics: Metrics
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
@@ -111,7 +111,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
   // Instances are built after the engine; the MCP module reads them only when called.
-  const mcp = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
+  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -123,7 +123,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     workspace,
     preparer: new PromptAssembler({ personaVersions, screenplays, conversations }),
     watcherFrames: watcher,
-    mcpServers: mcp.runServers,
+    mcpServers: mcpRegistry.runServers,
   })
   const { runs } = engine
   const instances = new InstancesService({
@@ -191,12 +191,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     gamification,
     watcher,
     councilors,
-    mcp,
+    mcpRegistry,
     cluster,
     dataTransfer: createDataTransfer({ databaseUrl: config.database.url }),
-    mcpRegistry: {
+    registryCheck: {
       async summary() {
-        const { total, healthy, unhealthy } = await mcp.registry.health()
+        const { total, healthy, unhealthy } = await mcpRegistry.registry.health()
         return { total, healthy, ...(unhealthy.length > 0 ? { detail: `unhealthy: ${unhealthy.join(', ')}` } : {}) }
       },
     },
@@ -210,7 +210,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       await engine.stop(graceMs)
     },
     async close(graceMs = config.server.shutdownTimeoutMs) {
-      mcp.close()
+      mcpRegistry.close()
       await councilors.scheduler.stop()
       await engine.stop(graceMs)
       await cluster.close()

@@ -92,10 +92,12 @@ export class McpBinder {
         binding.mcps[mcp.name] = { ...checked, boundAt: mcp.boundAt }
       }
     }
-    binding.updatedAt = this.deps.clock.now()
-    await this.deps.repo.save(binding)
-    const bound = activeNames(binding)
-    return { binding, bound, failed, message: `Rebound: ${bound.length} active, ${failed.length} suspended` }
+    // Servers added or removed while the probes ran keep their change.
+    const saved = await this.change(instanceId, (current) => {
+      for (const name of Object.keys(current.mcps)) if (binding.mcps[name]) current.mcps[name] = binding.mcps[name]
+    })
+    const bound = activeNames(saved)
+    return { binding: saved, bound, failed, message: `Rebound: ${bound.length} active, ${failed.length} suspended` }
   }
 
   async addMcp(instanceId: string, name: string): Promise<void> {
@@ -109,18 +111,16 @@ export class McpBinder {
     if (refusal) throw new BadRequestError(`Failed to add MCP ${name} to instance ${instanceId}: ${refusal.why}`)
     const checked = await this.check(name, policy.requireHealthy)
     if ('why' in checked) throw new BadRequestError(`Failed to add MCP ${name} to instance ${instanceId}: ${checked.why}`)
-    binding.mcps[name] = checked
-    binding.updatedAt = this.deps.clock.now()
-    await this.deps.repo.save(binding)
+    await this.change(instanceId, (current) => {
+      current.mcps[name] = checked
+    })
   }
 
   async removeMcp(instanceId: string, name: string): Promise<void> {
     const binding = await this.deps.repo.find(instanceId)
     if (!binding) throw bindingNotFound(instanceId)
     if (!binding.mcps[name]) throw new NotFoundError(`MCP '${name}' is not bound to instance ${instanceId}`)
-    delete binding.mcps[name]
-    binding.updatedAt = this.deps.clock.now()
-    await this.deps.repo.save(binding)
+    await this.change(instanceId, (current) => void delete current.mcps[name])
   }
 
   async get(instanceId: string): Promise<Binding> {
@@ -166,27 +166,28 @@ export class McpBinder {
     let suspended = 0
     let reactivated = 0
     for (const binding of await this.deps.repo.list()) {
-      let changed = false
+      const updates: Record<string, BoundMcp> = {}
       for (const mcp of Object.values(binding.mcps)) {
         if (mcp.status !== 'active' && mcp.status !== 'suspended') continue
         const checked = await this.check(mcp.name, true)
         const now = this.deps.clock.now()
         if ('why' in checked && mcp.status === 'active') {
-          binding.mcps[mcp.name] = { ...mcp, status: 'suspended', lastHealthCheck: now, errorMessage: checked.why }
+          updates[mcp.name] = { ...mcp, status: 'suspended', lastHealthCheck: now, errorMessage: checked.why }
           suspended++
-          changed = true
         } else if (!('why' in checked) && mcp.status === 'suspended') {
-          binding.mcps[mcp.name] = { ...checked, boundAt: mcp.boundAt }
+          updates[mcp.name] = { ...checked, boundAt: mcp.boundAt }
           reactivated++
-          changed = true
         }
       }
-      if (!changed) continue
-      binding.updatedAt = this.deps.clock.now()
-      // A binding removed meanwhile stays removed.
-      await this.deps.transact(async (uow) => {
-        if (await this.deps.repo.find(binding.instanceId, uow)) await this.deps.repo.save(binding, uow)
-      })
+      if (Object.keys(updates).length === 0) continue
+      try {
+        await this.change(binding.instanceId, (current) => {
+          // Servers removed meanwhile stay removed.
+          for (const [name, mcp] of Object.entries(updates)) if (current.mcps[name]) current.mcps[name] = mcp
+        })
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err // the binding went meanwhile
+      }
     }
     return { suspended, reactivated }
   }
@@ -212,6 +213,17 @@ export class McpBinder {
     this.monitor.running = false
     if (this.monitor.timer) clearTimeout(this.monitor.timer)
     this.monitor = null
+  }
+
+  /** Re-reads the binding and saves `edit` of it in one unit of work (probes stay outside: they are network calls). */
+  private async change(instanceId: string, edit: (binding: Binding) => void): Promise<Binding> {
+    return this.deps.transact(async (uow) => {
+      const binding = (await this.deps.repo.find(instanceId, uow)) ?? bindingNotFound(instanceId)
+      edit(binding)
+      binding.updatedAt = this.deps.clock.now()
+      await this.deps.repo.save(binding, uow)
+      return binding
+    })
   }
 
   /** The server as a bound entry, or why it cannot be bound. */

@@ -9,8 +9,11 @@ import { type HttpJson, httpJson } from '../../../test/helpers/http-json.js'
 import { startMcpTestServer } from '../../../test/helpers/mcp-test-server.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 
+/** Probes of live servers must not time out on a loaded machine; dead ones are refused at once anyway. */
+const env = { MCP_PROBE_TIMEOUT_MS: '60000' }
+
 async function gateway(t: TestContext) {
-  const testApp = await buildTestApp(t)
+  const testApp = await buildTestApp(t, { env })
   return { ...testApp, http: httpJson(await listen(testApp.app)) }
 }
 
@@ -29,7 +32,7 @@ describe('MCP binder: bind and read', () => {
     const { liveUrl } = await registerServers(t, http)
     const res = await http.call('POST', '/binder/bind', { instance_id: 'inst-1', agent_id: 'agent-1', mcp_names: ['calc', 'ghost', 'down'] })
     assert.equal(res.status, 200)
-    assert.equal(res.body.success, true)
+    assert.equal(res.body.success, true, JSON.stringify(res.body.failures))
     assert.deepEqual(res.body.bound_mcps, ['calc'])
     assert.deepEqual(res.body.failed_mcps, ['ghost', 'down'])
     assert.match(res.body.failures[0].reason, /not found in the registry/)
@@ -220,14 +223,14 @@ describe('MCP binder: health', () => {
 describe('MCP binder: persistence', () => {
   it('keeps bindings and policies across a restart', async (t) => {
     const db = await restartableTestApp(t)
-    const first = await db.start()
+    const first = await db.start({ env })
     const before = httpJson(await listen(first.app))
     await registerServers(t, before)
     await before.call('POST', '/binder/policies', { agent_id: 'a1', denied_mcps: ['down'] })
     await before.call('POST', '/binder/bind', { instance_id: 'i1', agent_id: 'a1', mcp_names: ['calc'] })
     await first.app.close()
 
-    const second = await db.start()
+    const second = await db.start({ env })
     const http = httpJson(await listen(second.app))
     const binding = await http.call('GET', '/binder/bindings/i1')
     assert.equal(binding.status, 200)

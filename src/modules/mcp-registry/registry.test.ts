@@ -13,7 +13,7 @@ const KEY = randomBytes(32).toString('base64')
 const TOKEN = 'sidecar-secret-token-123'
 
 async function gateway(t: TestContext, options: TestAppOptions = {}) {
-  const testApp = await buildTestApp(t, { ...options, env: { MCP_CREDENTIALS_KEY: KEY, ...options.env } })
+  const testApp = await buildTestApp(t, { ...options, env: { MCP_CREDENTIALS_KEY: KEY, MCP_PROBE_TIMEOUT_MS: '60000', ...options.env } })
   return { ...testApp, http: httpJson(await listen(testApp.app)) }
 }
 
@@ -262,7 +262,7 @@ describe('MCP registry: probes, resolve, cleanup', () => {
     const got = await http.call('GET', '/mcp/crm')
     assert.equal(got.status, 200)
     assert.equal(got.body.has_auth, true)
-    const server = await second.deps.mcp.registry.find('crm')
+    const server = await second.deps.mcpRegistry.registry.find('crm')
     assert.equal(server?.headers?.Authorization, `Bearer ${TOKEN}`)
     await second.app.close()
 
@@ -281,6 +281,6 @@ describe('MCP registry: probes, resolve, cleanup', () => {
     clock.advance(60_000)
     await http.call('POST', '/mcp/heartbeat/b')
     clock.advance(60_000)
-    assert.deepEqual(await deps.mcp.registry.health(), { total: 3, healthy: 1, unhealthy: ['a', 'core'] })
+    assert.deepEqual(await deps.mcpRegistry.registry.health(), { total: 3, healthy: 1, unhealthy: ['a', 'core'] })
   })
 })

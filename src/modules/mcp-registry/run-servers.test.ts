@@ -28,7 +28,7 @@ async function gateway(t: TestContext, options: TestAppOptions = {}) {
   const mcp = await startMcpTestServer(t)
   const testApp = await buildTestApp(t, {
     ...options,
-    env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: llm.baseUrl, MCP_CREDENTIALS_KEY: KEY, ...options.env },
+    env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: llm.baseUrl, MCP_CREDENTIALS_KEY: KEY, MCP_PROBE_TIMEOUT_MS: '60000', ...options.env },
   })
   const base = await listen(testApp.app)
   return { ...testApp, llm, mcp, base, http: httpJson(base) }
@@ -169,7 +169,7 @@ describe('the llm executor with the registry (AI SDK mock model)', () => {
     })
     const executor = new LlmExecutor({
       models: { model: () => ({ model, modelId: 'mock' }) },
-      mcpServers: deps.mcp.runServers,
+      mcpServers: deps.mcpRegistry.runServers,
       maxSteps: 5,
       maxRetries: 0,
     })
