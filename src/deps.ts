@@ -154,6 +154,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   // What a run's end changes elsewhere commits with the end itself, on whichever instance ends it.
   runs.onEnded((run, uow) => chat.completeReply(run, uow))
   runs.onEnded((run, uow) => instances.countRun(run, uow))
+  const metrics = new Metrics()
   const councilors = createCouncilors({
     config,
     db,
@@ -167,10 +168,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     transact,
     logger,
     random: options.random,
+    observer: metrics,
   })
   runs.onEnded((run, uow) => councilors.service.countEnd(run, uow))
   feedRunsToClients(runs, gamification, (err) => logger.warn({ err }, 'broadcasting a run event failed'))
-  const metrics = new Metrics()
   recordRunMetrics(runs, metrics, logger)
 
   return {

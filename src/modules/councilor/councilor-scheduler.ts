@@ -41,6 +41,12 @@ export interface SchedulerStats {
   cpuMs: number
 }
 
+/** What a claimed tick did: runs fired (with how late), ticks skipped and ticks the spend guard refused. */
+export interface TickObserver {
+  councilorTick(outcome: 'fired' | 'skipped' | 'refused'): void
+  councilorTickLateness(seconds: number): void
+}
+
 export class CouncilorScheduler {
   readonly stats: SchedulerStats = { passes: 0, claimed: 0, started: 0, busyMs: 0, cpuMs: 0 }
   private timer: NodeJS.Timeout | undefined
@@ -58,6 +64,8 @@ export class CouncilorScheduler {
       transact: Transactor
       settings: SchedulerSettings
       logger?: Logger
+      /** Told what each claimed tick did (metrics). */
+      observer?: TickObserver
     },
   ) {}
 
@@ -155,8 +163,20 @@ export class CouncilorScheduler {
       if (claimed) await this.deps.service.countStartFailure(id, err instanceof Error ? err.message : String(err))
       return claimed ? 0 : undefined
     }
+    if (started !== undefined) this.observe(plan, now)
     if (started !== undefined && toCancel.length > 0) await this.deps.runs.cancelMany({ ids: toCancel })
     return started
+  }
+
+  private observe(plan: TickPlan, now: number): void {
+    const observer = this.deps.observer
+    if (!observer) return
+    for (const tick of plan.fire) {
+      observer.councilorTick('fired')
+      observer.councilorTickLateness((now - tick) / 1000)
+    }
+    for (let i = 0; i < plan.skippedOverlap + plan.skippedMissed; i++) observer.councilorTick('skipped')
+    for (let i = 0; i < plan.refusedSpend; i++) observer.councilorTick('refused')
   }
 
   /** Runs the spend guard still allows this councilor (its own cap and the global one). */

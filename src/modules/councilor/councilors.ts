@@ -13,7 +13,7 @@ import type { InstancesService } from '../instances/instances.service.js'
 import type { ScreenplaysService } from '../screenplays/screenplays.service.js'
 import { councilorHomeOf } from './councilor-home.js'
 import { KyselyCouncilorsRepo } from './councilor.repo.js'
-import { CouncilorScheduler } from './councilor-scheduler.js'
+import { CouncilorScheduler, type TickObserver } from './councilor-scheduler.js'
 import { CouncilorService } from './councilor.service.js'
 
 export interface Councilors {
@@ -34,6 +34,7 @@ export function createCouncilors(deps: {
   transact: Transactor
   logger: Logger
   random?: (() => number) | undefined
+  observer?: TickObserver
 }): Councilors {
   const repo = new KyselyCouncilorsRepo(deps.db)
   const random = deps.random ?? Math.random
@@ -59,6 +60,7 @@ export function createCouncilors(deps: {
     random,
     transact: deps.transact,
     logger: deps.logger,
+    observer: deps.observer,
     settings: {
       pollIntervalMs: settings.pollIntervalMs,
       misfireGraceMs: settings.misfireGraceMs,
