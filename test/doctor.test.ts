@@ -49,7 +49,7 @@ describe('conductor-gateway doctor', () => {
     const checks = await runDoctor(config, { env: { PATH: '/nonexistent' } })
 
     assert.equal(byName(checks, 'configuration').status, 'ok')
-    assert.match(byName(checks, 'database').detail, /reachable, schema up to date \(\d+ migrations, 11 data tables\)/)
+    assert.match(byName(checks, 'database').detail, /reachable, schema up to date \(\d+ migrations, \d+ data tables\)/)
     assert.equal(byName(checks, 'database').status, 'ok')
     assert.deepEqual(byName(checks, 'provider anthropic'), { status: 'ok', name: 'provider anthropic', detail: 'API key set (the default provider)' })
     const openai = byName(checks, 'provider openai')
@@ -62,7 +62,7 @@ describe('conductor-gateway doctor', () => {
     assert.match(gemini.detail, /gemini-not-installed-here is not on PATH/)
     assert.match(gemini.fix!, /set GEMINI_COMMAND/)
     assert.equal(byName(checks, 'web root').status, 'skip')
-    assert.match(byName(checks, 'mcp registry').detail, /no MCP registry/)
+    assert.match(byName(checks, 'mcp registry').detail, /0 registered, 0 without a recent heartbeat/)
 
     const { text, failed } = formatChecks(checks)
     assert.equal(failed, false)

@@ -1,5 +1,6 @@
 // For data-transfer tests: a gateway database filled through the real API (every table gets rows),
 // and a snapshot of every table, independent of the backup code, to compare two databases with.
+import { waitFor } from './wait.js'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -64,6 +65,26 @@ export async function seedThroughApi(url: string): Promise<void> {
       instance_id: 'instance-backup-1',
     })
     for (const input of ['first run', 'second ✓ run']) await call('POST', '/api/runs', { input, ai_provider: 'echo', wait: true })
+    // A councilor on a 1-second schedule, until its first tick is recorded.
+    await call('POST', '/api/councilors/promote', {
+      agent_id: agentId,
+      councilor_config: {
+        title: 'Backup watch',
+        schedule: { type: 'interval', value: '1s', enabled: true },
+        task: { name: 'Check', prompt: 'check the backups' },
+      },
+    })
+    await waitFor(
+      async () => {
+        const { jobs } = (await app.inject({ method: 'GET', url: '/api/councilors/scheduler/jobs' })).json()
+        return jobs.some((job: { last_run_time: string | null }) => job.last_run_time !== null)
+      },
+      30_000,
+      'a councilor tick is recorded',
+    )
+    await call('POST', '/mcp/register', { name: 'backup-mcp', url: 'http://127.0.0.1:9/mcp' })
+    await call('POST', '/binder/policies', { agent_id: agentId, allowed_mcps: ['*'], denied_mcps: [], require_healthy: false })
+    await call('POST', '/binder/bind', { instance_id: 'instance-backup-1', agent_id: agentId, mcp_names: ['backup-mcp'] })
   } finally {
     await app.close()
     await deps.close()

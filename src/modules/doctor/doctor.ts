@@ -171,23 +171,29 @@ function webRootCheck(config: Config): Check {
 
 async function mcpRegistryCheck(config: Config): Promise<Check> {
   const configured = Object.keys(config.mcp.servers)
-  const database = config.database.url.startsWith('sqlite:') && !existsSync(config.database.url.slice(7)) ? undefined : config.database.url
-  let table: string | undefined
-  if (database) {
-    const db = openDatabase(database, { poolSize: 1 })
-    try {
-      table = (await describeTables(db.db, db.dialect)).find((t) => t.name.startsWith('mcp_'))?.name
-    } catch {
-      // the database check reports why
-    } finally {
-      await db.close()
-    }
-  }
   const servers = configured.length
     ? `${configured.length} MCP server(s) configured: ${configured.join(', ')}`
     : 'no MCP servers configured (MCP_SERVERS)'
-  if (!table) return { status: 'skip', name: 'mcp registry', detail: `this build has no MCP registry; ${servers}` }
-  return { status: 'ok', name: 'mcp registry', detail: `table ${table} present; ${servers}` }
+  const database = config.database.url.startsWith('sqlite:') && !existsSync(config.database.url.slice(7)) ? undefined : config.database.url
+  if (!database) return { status: 'skip', name: 'mcp registry', detail: `no database yet; ${servers}` }
+  const db = openDatabase(database, { poolSize: 1 })
+  try {
+    const stale = Date.now() - config.mcp_registry.heartbeatTtlMs
+    const rows = await db.db.selectFrom('mcp_servers').select(['name', 'last_heartbeat']).execute()
+    const silent = rows.filter((row) => row.last_heartbeat === null || row.last_heartbeat < stale).map((row) => row.name)
+    const detail = `${rows.length} registered, ${silent.length} without a recent heartbeat${silent.length ? ` (${silent.join(', ')})` : ''}; ${servers}`
+    if (silent.length === 0) return { status: 'ok', name: 'mcp registry', detail }
+    return {
+      status: 'warn',
+      name: 'mcp registry',
+      detail,
+      fix: 'start those sidecars, or remove them: POST /mcp/cleanup or DELETE /mcp/unregister/{name}',
+    }
+  } catch {
+    return { status: 'skip', name: 'mcp registry', detail: `the registry could not be read (see the database check); ${servers}` }
+  } finally {
+    await db.close()
+  }
 }
 
 export function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
