@@ -12,6 +12,10 @@ import { installJsonBodyParser } from './platform/http/json-body.js'
 import { installUrlTextGuard } from './platform/http/storable-text.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
+import { installAccessCheck, withAccess } from './platform/http/access.js'
+import { installLimits } from './platform/http/limits.js'
+import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
+import { installAuthHook } from './modules/auth/auth-hook.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
@@ -50,11 +54,13 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     frameworkErrors: answerRouterError,
     clientErrorHandler,
   })
+  installAccessCheck(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
   installUrlTextGuard(app)
+  closeConnectionsWithUnreadBodies(app)
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
@@ -76,7 +82,11 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     exposedHeaders: ['X-Request-Id'],
     maxAge: 600,
   })
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
+  const { limits } = deps.config
+  await app.register(websocket, { options: { maxPayload: limits.wsMaxMessageBytes } })
+  // After CORS (so refusals carry its headers), before every route: who may call what, and how often.
+  installAuthHook(app, { authenticator: deps.auth.authenticator, trustedOrigins: server.corsOrigins })
+  installLimits(app, { expensivePerMinute: limits.expensivePerMinute, streamsPerClient: limits.streamsPerClient, now: () => deps.clock.now() })
   await registerDocs(app, {
     title: 'Conductor Gateway API',
     version: GATEWAY_VERSION,
@@ -93,24 +103,24 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
   const { runs, agentRuns } = deps
 
-  await app.register(healthRoutes, {
+  await app.register(withAccess('public', healthRoutes), {
     host: server.host,
     port: server.port,
     mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded',
     database: deps.database,
   })
-  await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
-  await app.register(navigationRoutes, { navigation: deps.navigation })
-  await app.register(agentsRoutes, { agents: deps.agents })
-  await app.register(personasRoutes, { personas: deps.personas })
-  await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
-  await app.register(instancesRoutes, { instances: deps.instances })
-  await app.register(runsRoutes, { runs, agentRuns, sse })
-  await app.register(tasksRoutes, { runs })
-  await app.register(agentExecuteRoutes, { chat: deps.chat })
-  await app.register(legacyExecuteRoutes, { runs, agentRuns, agents: deps.agents })
+  await app.register(withAccess('user', screenplaysRoutes), { screenplays: deps.screenplays })
+  await app.register(withAccess('user', navigationRoutes), { navigation: deps.navigation })
+  await app.register(withAccess('user', agentsRoutes), { agents: deps.agents })
+  await app.register(withAccess('user', personasRoutes), { personas: deps.personas })
+  await app.register(withAccess('user', personaVersionsRoutes), { versions: deps.personaVersions })
+  await app.register(withAccess('user', instancesRoutes), { instances: deps.instances })
+  await app.register(withAccess('user', runsRoutes), { runs, agentRuns, sse })
+  await app.register(withAccess('user', tasksRoutes), { runs })
+  await app.register(withAccess('user', agentExecuteRoutes), { chat: deps.chat })
+  await app.register(withAccess('user', legacyExecuteRoutes), { runs, agentRuns, agents: deps.agents })
   const { portfolio } = deps.config
-  await app.register(portfolioRoutes, {
+  await app.register(withAccess('public', portfolioRoutes), {
     chat: deps.chat,
     agents: deps.agents,
     conversations: deps.conversations,
@@ -119,11 +129,15 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     perMinute: portfolio.rateLimitPerMinute,
     timeoutMs: portfolio.timeoutMs,
   })
-  await app.register(streamExecuteRoutes, { agentRuns, sse: { ...sse, runs } })
-  await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
-  await app.register(conversationsRoutes, { conversations: deps.conversations })
-  await app.register(messagesRoutes, { conversations: deps.conversations })
-  await app.register(conversationContextRoutes, {
+  await app.register(withAccess('user', streamExecuteRoutes), { agentRuns, sse: { ...sse, runs } })
+  await app.register(withAccess('user', realtimeRoutes), {
+    gamification: deps.gamification,
+    ingest: deps.watcher,
+    wsMessagesPerMinute: limits.wsMessagesPerMinute,
+  })
+  await app.register(withAccess('user', conversationsRoutes), { conversations: deps.conversations })
+  await app.register(withAccess('user', messagesRoutes), { conversations: deps.conversations })
+  await app.register(withAccess('user', conversationContextRoutes), {
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })

@@ -35,6 +35,7 @@ import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
+import { type Auth, createAuth } from './modules/auth/auth.js'
 
 export interface Deps {
   config: Config
@@ -53,6 +54,7 @@ export interface Deps {
   chat: ChatSend
   gamification: GamificationHub
   watcher: WatcherIngest
+  auth: Auth
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -110,6 +112,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     clock,
     transact,
   })
+  const auth = createAuth(config, db, clock)
   const agentRuns = new AgentRuns({ runs, agents, screenplays })
   const chat = new ChatSend({ runs, agents, instances, screenplays, conversations, transact })
 
@@ -147,6 +150,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     chat,
     gamification,
     watcher,
+    auth,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)

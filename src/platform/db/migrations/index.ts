@@ -5,6 +5,7 @@ import { agentsPersonasInstances } from './002-agents-personas-instances.js'
 import { conversations } from './004-conversations.js'
 import { runs } from './010-runs.js'
 import { clusterMessages } from './011-cluster-messages.js'
+import { apiKeys } from './014-api-keys.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -18,5 +19,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '004-conversations': conversations(ctx),
     '010-runs': runs(ctx),
     '011-cluster-messages': clusterMessages(),
+    '014-api-keys': apiKeys(),
   }
 }
