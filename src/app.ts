@@ -16,6 +16,7 @@ import { installAccessCheck, withAccess } from './platform/http/access.js'
 import { installLimits } from './platform/http/limits.js'
 import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
 import { installAuthHook } from './modules/auth/auth-hook.js'
+import { authRoutes } from './modules/auth/auth.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
 import { conversationsRoutes } from './modules/conversations/conversations.routes.js'
@@ -103,6 +104,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
   const { runs, agentRuns } = deps
 
+  await app.register(authRoutes, {
+    authenticator: deps.auth.authenticator,
+    sessions: deps.auth.sessions,
+    sessionTtlMs: deps.config.auth.sessionTtlMs,
+    loginPerMinute: limits.loginPerMinute,
+    issuer: deps.config.auth.jwtIssuer,
+    now: () => deps.clock.now(),
+  })
   await app.register(withAccess('public', healthRoutes), {
     host: server.host,
     port: server.port,

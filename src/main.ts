@@ -9,14 +9,24 @@ import { ImportDirectoryError, importAgentDirectory } from './modules/agents/age
 import { openDatabase } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { createLogger } from './platform/logger.js'
+import { systemClock } from './platform/clock.js'
+import { ApiKeys } from './modules/auth/api-keys.js'
+import { KyselyApiKeysRepo } from './modules/auth/api-keys.repo.js'
+import { authStartupProblem } from './modules/auth/auth.js'
+import { type KeysCommandInput, keysCommand } from './modules/auth/keys-cli.js'
 
-const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR] [options]
+const USAGE = `usage: conductor-gateway [serve|migrate|import-agents DIR|keys ACTION] [options]
 
 commands:
   serve              start the gateway (default)
   migrate            apply pending database migrations and exit
   import-agents DIR  upsert the agents of a Conductor agents directory
                      (<Agent>/definition.yaml + persona.md) and report each one
+  keys create --role ROLE [--name NAME] [--label TEXT]
+                     make an API key (admin, user, watcher, mcp-sidecar; an
+                     mcp-sidecar key needs --name, its MCP server); printed once
+  keys list          list keys (id, prefix, role, last use; never the key)
+  keys revoke ID     revoke a key at once
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -28,6 +38,9 @@ const OPTIONS = {
   config: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  role: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -72,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return migrate(config)
     case 'import-agents':
       return importAgents(config, positionals[1])
+    case 'keys':
+      return keys(config, { action: positionals[1], id: positionals[2], role: values.role, name: values.name, label: values.label })
     default:
       process.stderr.write(`conductor-gateway: unknown command '${command}'\n${USAGE}\n`)
       return 2
@@ -108,7 +123,26 @@ async function importAgents(config: Config, dir: string | undefined): Promise<nu
   }
 }
 
+async function keys(config: Config, input: KeysCommandInput): Promise<number> {
+  const database = openDatabase(config.database.url)
+  try {
+    await migrateToLatest(database)
+    const apiKeys = new ApiKeys(new KyselyApiKeysRepo(database.db), systemClock)
+    return await keysCommand(apiKeys, input, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`conductor-gateway: ${line}\n`),
+    })
+  } finally {
+    await database.close()
+  }
+}
+
 async function serve(config: Config): Promise<number> {
+  const problem = authStartupProblem(config)
+  if (problem) {
+    process.stderr.write(`conductor-gateway: ${problem}\n`)
+    return 2
+  }
   const logger = createLogger(config.log.level)
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })

@@ -260,7 +260,12 @@ describe('POST /api/internal/task-event', () => {
     t.after(() => ws.terminate())
     await inbox.until((f) => f.length === 1)
     const data = { task_id: 't1', agent_id: 'A', status: 'completed', duration_ms: 1234, result_summary: 'ok' }
-    const res = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_completed', data }, headers: WATCHER_HEADERS })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload: { type: 'task_completed', data },
+      headers: WATCHER_HEADERS,
+    })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), { success: true, message: 'Event task_completed broadcasted', clients_count: 1 })
     const frames = await inbox.until((f) => types(f).includes('task_completed'))
@@ -269,7 +274,12 @@ describe('POST /api/internal/task-event', () => {
 
   it('refuses unknown or missing types with 422', async (t) => {
     const { app } = await buildTestApp(t, AS_WATCHER)
-    const unknown = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_exploded' }, headers: WATCHER_HEADERS })
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload: { type: 'task_exploded' },
+      headers: WATCHER_HEADERS,
+    })
     assert.equal(unknown.statusCode, 422)
     assert.match(unknown.json().detail, /body\.type: must be one of: task_inputted/)
     const missing = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { data: {} }, headers: WATCHER_HEADERS })
