@@ -12,6 +12,7 @@ import { transactorOf } from './platform/db/unit-of-work.js'
 import { LocalClusterChannel, type ClusterChannel } from './platform/events/cluster-channel.js'
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { WorkspacePolicy } from './platform/workspace.js'
+import { OutboundPolicy } from './platform/outbound.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
 import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
@@ -55,6 +56,8 @@ export interface Deps {
   gamification: GamificationHub
   watcher: WatcherIngest
   auth: Auth
+  /** Where URLs that callers register may point (MCP registry, Conductor). */
+  outbound: OutboundPolicy
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /** Stops the engine (running runs get `graceMs`), then closes connections. */
@@ -113,6 +116,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     transact,
   })
   const auth = createAuth(config, db, clock)
+  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
+  const outbound = new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
   const agentRuns = new AgentRuns({ runs, agents, screenplays })
   const chat = new ChatSend({ runs, agents, instances, screenplays, conversations, transact })
 
@@ -151,6 +156,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     gamification,
     watcher,
     auth,
+    outbound,
     start: () => engine.start(),
     async close(graceMs = config.server.shutdownTimeoutMs) {
       await engine.stop(graceMs)
