@@ -18,6 +18,11 @@ import { installHttpMetrics } from './platform/http/http-metrics.js'
 import { installHttpTracing } from './platform/http/http-tracing.js'
 import { tracingActive } from './platform/tracing.js'
 import { metricsRoutes } from './modules/metrics/metrics.routes.js'
+import { installAccessCheck, withAccess } from './platform/http/access.js'
+import { installLimits } from './platform/http/limits.js'
+import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
+import { installAuthHook } from './modules/auth/auth-hook.js'
+import { authRoutes } from './modules/auth/auth.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
 import { councilorRoutes } from './modules/councilor/councilor.routes.js'
 import { conversationContextRoutes } from './modules/conversations/conversation-context.routes.js'
@@ -62,11 +67,13 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     clientErrorHandler,
   })
   if (tracingActive()) installHttpTracing(app)
+  installAccessCheck(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(fastSerializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
   installUrlTextGuard(app)
+  closeConnectionsWithUnreadBodies(app)
   if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
@@ -92,7 +99,11 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     exposedHeaders: ['X-Request-Id', 'Mcp-Session-Id'],
     maxAge: 600,
   })
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
+  const { limits } = deps.config
+  await app.register(websocket, { options: { maxPayload: limits.wsMaxMessageBytes } })
+  // After CORS (so refusals carry its headers), before every route: who may call what, and how often.
+  installAuthHook(app, { authenticator: deps.auth.authenticator, trustedOrigins: server.corsOrigins })
+  installLimits(app, { expensivePerMinute: limits.expensivePerMinute, streamsPerClient: limits.streamsPerClient, now: () => deps.clock.now() })
   await registerDocs(app, {
     title: 'Conductor Gateway API',
     version: GATEWAY_VERSION,
@@ -110,25 +121,33 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const sse = { heartbeat, options: { retryMs, maxBufferedBytes, stallMs } }
   const { runs, agentRuns } = deps
 
-  await app.register(healthRoutes, {
+  await app.register(authRoutes, {
+    authenticator: deps.auth.authenticator,
+    sessions: deps.auth.sessions,
+    sessionTtlMs: deps.config.auth.sessionTtlMs,
+    loginPerMinute: limits.loginPerMinute,
+    issuer: deps.config.auth.jwtIssuer,
+    now: () => deps.clock.now(),
+  })
+  await app.register(withAccess('public', healthRoutes), {
     host: server.host,
     port: server.port,
     mode: deps.database.dialect === 'postgres' ? 'server' : 'embedded',
     database: deps.database,
   })
-  if (deps.config.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics })
-  await app.register(screenplaysRoutes, { screenplays: deps.screenplays })
-  await app.register(navigationRoutes, { navigation: deps.navigation })
-  await app.register(agentsRoutes, { agents: deps.agents })
-  await app.register(personasRoutes, { personas: deps.personas })
-  await app.register(personaVersionsRoutes, { versions: deps.personaVersions })
-  await app.register(instancesRoutes, { instances: deps.instances })
-  await app.register(runsRoutes, { runs, agentRuns, sse })
-  await app.register(tasksRoutes, { runs })
-  await app.register(agentExecuteRoutes, { chat: deps.chat })
-  await app.register(legacyExecuteRoutes, { runs, agentRuns, agents: deps.agents })
+  if (deps.config.metrics.enabled) await app.register(withAccess('admin', metricsRoutes), { metrics: deps.metrics })
+  await app.register(withAccess('user', screenplaysRoutes), { screenplays: deps.screenplays })
+  await app.register(withAccess('user', navigationRoutes), { navigation: deps.navigation })
+  await app.register(withAccess('user', agentsRoutes), { agents: deps.agents })
+  await app.register(withAccess('user', personasRoutes), { personas: deps.personas })
+  await app.register(withAccess('user', personaVersionsRoutes), { versions: deps.personaVersions })
+  await app.register(withAccess('user', instancesRoutes), { instances: deps.instances })
+  await app.register(withAccess('user', runsRoutes), { runs, agentRuns, sse })
+  await app.register(withAccess('user', tasksRoutes), { runs })
+  await app.register(withAccess('user', agentExecuteRoutes), { chat: deps.chat })
+  await app.register(withAccess('user', legacyExecuteRoutes), { runs, agentRuns, agents: deps.agents })
   const { portfolio } = deps.config
-  await app.register(portfolioRoutes, {
+  await app.register(withAccess('public', portfolioRoutes), {
     chat: deps.chat,
     agents: deps.agents,
     conversations: deps.conversations,
@@ -137,19 +156,27 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     perMinute: portfolio.rateLimitPerMinute,
     timeoutMs: portfolio.timeoutMs,
   })
-  await app.register(streamExecuteRoutes, { agentRuns, sse: { ...sse, runs } })
-  await app.register(realtimeRoutes, { gamification: deps.gamification, ingest: deps.watcher, internalToken: deps.config.internal.token })
-  await app.register(councilorRoutes, { councilors: deps.councilors.service, scheduler: deps.councilors.scheduler, agents: deps.agents })
-  await app.register(conversationsRoutes, { conversations: deps.conversations })
-  await app.register(messagesRoutes, { conversations: deps.conversations })
-  await app.register(conversationContextRoutes, {
+  await app.register(withAccess('user', streamExecuteRoutes), { agentRuns, sse: { ...sse, runs } })
+  await app.register(withAccess('user', realtimeRoutes), {
+    gamification: deps.gamification,
+    ingest: deps.watcher,
+    wsMessagesPerMinute: limits.wsMessagesPerMinute,
+  })
+  await app.register(withAccess('user', councilorRoutes), {
+    councilors: deps.councilors.service,
+    scheduler: deps.councilors.scheduler,
+    agents: deps.agents,
+  })
+  await app.register(withAccess('user', conversationsRoutes), { conversations: deps.conversations })
+  await app.register(withAccess('user', messagesRoutes), { conversations: deps.conversations })
+  await app.register(withAccess('user', conversationContextRoutes), {
     conversations: deps.conversations,
     uploadMaxBytes: deps.config.conversations.contextUploadMaxBytes,
   })
-  await app.register(mcpRegistryRoutes, { registry: deps.mcpRegistry.registry, names: deps.mcpRegistry.names })
-  await app.register(binderRoutes, { binder: deps.mcpRegistry.binder })
-  await app.register(meshRoutes, { mesh: deps.mcpRegistry.mesh })
-  await app.register(mcpServerRoutes, {
+  await app.register(withAccess('user', mcpRegistryRoutes), { registry: deps.mcpRegistry.registry, names: deps.mcpRegistry.names })
+  await app.register(withAccess('user', binderRoutes), { binder: deps.mcpRegistry.binder })
+  await app.register(withAccess('admin', meshRoutes), { mesh: deps.mcpRegistry.mesh })
+  await app.register(withAccess('admin', mcpServerRoutes), {
     services: { ...deps, registry: deps.registryCheck },
     cluster: deps.cluster,
     clustered: deps.database.dialect === 'postgres',

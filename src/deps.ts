@@ -13,6 +13,7 @@ import { LocalClusterChannel, type ClusterChannel } from './platform/events/clus
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { Metrics } from './platform/metrics.js'
 import { WorkspacePolicy } from './platform/workspace.js'
+import { OutboundPolicy } from './platform/outbound.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
 import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
@@ -41,6 +42,7 @@ import { recordRunMetrics } from './modules/metrics/run-metrics.js'
 import { createDataTransfer } from './modules/backup/data-transfer.js'
 import { feedRunsToClients } from './modules/tasks/task-feed.js'
 import { createMcpModule, type McpModule } from './modules/mcp-registry/mcp-module.js'
+import { type Auth, createAuth } from './modules/auth/auth.js'
 
 export interface Deps {
   config: Config
@@ -69,6 +71,9 @@ export interface Deps {
   /** The MCP server registry's health summary, when this build has it. */
   registryCheck?: RegistryCheck
   metrics: Metrics
+  auth: Auth
+  /** Where URLs that callers register may point (MCP registry, Conductor). */
+  outbound: OutboundPolicy
   /** Starts background work: the run workers and the reaper. Commands that only touch data skip it. */
   start(): void
   /**
@@ -136,6 +141,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     clock,
     transact,
   })
+  const auth = createAuth(config, db, clock)
+  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
+  const outbound = new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
   const agentRuns = new AgentRuns({ runs, agents, screenplays })
   const chat = new ChatSend({ runs, agents, instances, screenplays, conversations, transact })
 
@@ -210,6 +218,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       await councilors.scheduler.stop()
       await engine.stop(graceMs)
     },
+    auth,
+    outbound,
     async close(graceMs = config.server.shutdownTimeoutMs) {
       mcpRegistry.close()
       await councilors.scheduler.stop()

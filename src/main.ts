@@ -17,6 +17,11 @@ import { checkWebRoot, WebRootError } from './platform/http/web-root.js'
 import { createLogger } from './platform/logger.js'
 import { startTracing } from './platform/tracing.js'
 import { GATEWAY_VERSION } from './modules/health/health.routes.js'
+import { systemClock } from './platform/clock.js'
+import { ApiKeys } from './modules/auth/api-keys.js'
+import { KyselyApiKeysRepo } from './modules/auth/api-keys.repo.js'
+import { authStartupProblem } from './modules/auth/auth.js'
+import { type KeysCommandInput, keysCommand } from './modules/auth/keys-cli.js'
 
 const USAGE = `usage: conductor-gateway [command] [options]
 
@@ -34,6 +39,11 @@ commands:
                      (<collection>.json files); a second import changes nothing
   doctor             check configuration, database, providers, CLIs, web root and
                      MCP registry; say what is missing and how to fix it
+  keys create --role ROLE [--name NAME] [--label TEXT]
+                     make an API key (admin, user, watcher, mcp-sidecar; an
+                     mcp-sidecar key needs --name, its MCP server); printed once
+  keys list          list keys (id, prefix, role, last use; never the key)
+  keys revoke ID     revoke a key at once
 
 options:
   --config FILE      config file (default ./config.yaml when present; also CONFIG_FILE)
@@ -49,6 +59,9 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'web-root': { type: 'string' },
+  role: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -109,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate-storage':
       if (!values.from || !values.to) return usageError('migrate-storage needs --from URL and --to URL')
       return migrateStorageCommand(values.from, values.to)
+    case 'keys':
+      return keys(config, { action: positionals[1], id: positionals[2], role: values.role, name: values.name, label: values.label })
     default:
       process.stderr.write(`conductor-gateway: unknown command '${command}'\n${USAGE}\n`)
       return 2
@@ -150,7 +165,26 @@ async function importAgents(config: Config, dir: string | undefined): Promise<nu
   }
 }
 
+async function keys(config: Config, input: KeysCommandInput): Promise<number> {
+  const database = openDatabase(config.database.url)
+  try {
+    await migrateToLatest(database)
+    const apiKeys = new ApiKeys(new KyselyApiKeysRepo(database.db), systemClock)
+    return await keysCommand(apiKeys, input, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`conductor-gateway: ${line}\n`),
+    })
+  } finally {
+    await database.close()
+  }
+}
+
 async function serve(config: Config): Promise<number> {
+  const problem = authStartupProblem(config)
+  if (problem) {
+    process.stderr.write(`conductor-gateway: ${problem}\n`)
+    return 2
+  }
   const logger = createLogger(config.log.level)
   if (config.web.root) {
     try {

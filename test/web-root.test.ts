@@ -107,7 +107,7 @@ describe('web root', () => {
     for (const p of ['/api/nothing-here', '/api/v1/nothing', '/ws/nothing', '/docs/nothing.json', '/mcp/x', '/metrics/x']) {
       const response = await fetch(`${base}${p}`, { headers: { accept: 'text/html' } })
       assert.equal(response.status, 404, p)
-      assert.equal(typeof (await response.json()).detail, 'string', p)
+      assert.equal(typeof ((await response.json()) as { detail?: unknown }).detail, 'string', p)
     }
     // A script is asked for with Accept: */*: a missing one gets the 404, not the page.
     const script = await fetch(`${base}/assets/missing-12345678.js`)

@@ -150,7 +150,7 @@ const internal = section(
   {
     token: setting(secret, {
       env: 'INTERNAL_TOKEN',
-      doc: 'at least 16 characters, sent by the Conductor watcher as `X-Internal-Token` or a bearer token (none: loopback callers only)',
+      doc: 'at least 16 characters, sent by the Conductor watcher as `X-Internal-Token` or a bearer token; a watcher credential in every auth mode (none: the watcher channels need a `watcher` key or token)',
     }),
   },
   'The watcher-facing endpoints (/api/internal/task-event, /ws/agent-stream).',
@@ -212,12 +212,89 @@ const metrics = section(
   'Prometheus metrics.',
 )
 
+const AUTH_MODES = ['none', 'api_key', 'jwt'] as const
+
+const auth = section(
+  {
+    mode: setting(z.enum(AUTH_MODES, { message: `must be one of: ${AUTH_MODES.join(', ')}` }).default('none'), {
+      env: 'AUTH_MODE',
+      doc: '`none` (no credentials; only while listening on a loopback address), `api_key` (keys from `conductor-gateway keys create`) or `jwt`',
+    }),
+    allow_unauthenticated_network: setting(z.boolean().default(false), {
+      env: 'AUTH_ALLOW_UNAUTHENTICATED_NETWORK',
+      doc: 'lets mode `none` listen on a non-loopback address: anyone who reaches the port may do anything',
+    }),
+    jwt_secret: setting(z.string().min(32, { message: 'must be at least 32 characters' }).nullable().default(null), {
+      env: 'AUTH_JWT_SECRET',
+      doc: 'mode `jwt`: the HS256 secret tokens are signed with (or use `jwt_jwks_url`)',
+    }),
+    jwt_jwks_url: setting(
+      z
+        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+        .nullable()
+        .default(null),
+      {
+        env: 'AUTH_JWT_JWKS_URL',
+        doc: 'mode `jwt`: the OIDC issuer’s JWKS URL (RS256/ES256/EdDSA tokens); needs `jwt_issuer` and `jwt_audience`',
+      },
+    ),
+    jwt_issuer: setting(z.string().min(1).nullable().default(null), { env: 'AUTH_JWT_ISSUER', doc: 'mode `jwt`: the required `iss` claim' }),
+    jwt_audience: setting(z.string().min(1).nullable().default(null), {
+      env: 'AUTH_JWT_AUDIENCE',
+      doc: 'mode `jwt`: the required `aud` claim (this gateway’s identifier)',
+    }),
+    jwt_role_claim: setting(z.string().min(1).default('role'), {
+      env: 'AUTH_JWT_ROLE_CLAIM',
+      doc: 'mode `jwt`: the claim holding the role (a string or a list of roles)',
+    }),
+    session_secret: setting(z.string().min(32, { message: 'must be at least 32 characters' }).nullable().default(null), {
+      env: 'AUTH_SESSION_SECRET',
+      doc: 'signs login-page session cookies so they survive restarts and are valid on every instance (none: a random secret per process)',
+    }),
+    session_ttl_ms: setting(duration.default(12 * 60 * 60_000), { env: 'AUTH_SESSION_TTL_MS', doc: 'how long a login-page session lasts' }),
+  },
+  'Who may call the gateway: see README “Security”. Roles: admin, user, watcher, mcp-sidecar.',
+)
+
+const limits = section(
+  {
+    expensive_per_minute: setting(positiveInt.default(60), {
+      env: 'RATE_LIMIT_EXPENSIVE_PER_MINUTE',
+      doc: 'requests per client and minute to routes that start work (execute, `POST /api/runs`, chat, suggest, MCP tool calls); more get 429',
+    }),
+    login_per_minute: setting(positiveInt.default(10), { env: 'RATE_LIMIT_LOGIN_PER_MINUTE', doc: 'login attempts per client address and minute' }),
+    streams_per_client: setting(positiveInt.default(32), {
+      env: 'STREAMS_PER_CLIENT',
+      doc: 'SSE streams and WebSockets one client may hold open at once; more get 429',
+    }),
+    ws_max_message_bytes: setting(positiveInt.default(1024 * 1024), {
+      env: 'WS_MAX_MESSAGE_BYTES',
+      doc: 'largest WebSocket message accepted; a larger one closes the socket (1009)',
+    }),
+    ws_messages_per_minute: setting(positiveInt.default(6000), {
+      env: 'WS_MESSAGES_PER_MINUTE',
+      doc: 'messages one WebSocket may send per minute; more close it (1008)',
+    }),
+  },
+  'Limits per client: a client is its credential (key, token subject) or, without one, its address.',
+)
+
+const security = section({
+  allowed_outbound_hosts: setting(z.array(z.string().min(1)).default([]), {
+    env: 'ALLOWED_OUTBOUND_HOSTS',
+    doc: 'hosts (`name`, `name:port` or `*.domain`) that URLs registered through the API (MCP servers, Conductor) may point to (none: only the configured ones)',
+  }),
+})
+
 /** The config file's format; every key has a default, so `{}` is a valid file. */
 export const ConfigSchema = z
   .object({
     server,
     database,
     log,
+    auth,
+    limits,
+    security,
     workspace,
     conversations,
     runs,

@@ -3,7 +3,7 @@ import type {} from '@fastify/websocket'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { parseFrame } from '../platform/events/frame.js'
-import { assertInternalCaller } from '../platform/http/internal-auth.js'
+import { limitMessageRate } from '../platform/http/limits.js'
 import type { GamificationHub } from './gamification-hub.js'
 import { TASK_EVENT_TYPES, type WatcherIngest } from './watcher-ingest.js'
 
@@ -12,25 +12,33 @@ const TaskEventBody = z.object({
   data: z.record(z.string(), z.unknown()).default({}),
 })
 const TaskEventDto = z.object({ success: z.literal(true), message: z.string(), clients_count: z.number().int() })
-const InternalHeaders = z.object({ 'x-internal-token': z.string().optional().describe('Required when INTERNAL_TOKEN is configured') })
+const InternalHeaders = z.object({
+  'x-internal-token': z.string().optional().describe('The INTERNAL_TOKEN; or a watcher key/token as Authorization: Bearer'),
+})
 
 export interface RealtimeOptions {
   gamification: GamificationHub
   ingest: WatcherIngest
-  internalToken: string | null
+  /** Messages one WebSocket may send per minute before it is closed. */
+  wsMessagesPerMinute: number
 }
 
-export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app, { gamification, ingest, internalToken }) => {
-  app.get('/ws/gamification', { websocket: true, schema: { hide: true } }, (socket) => gamification.connect(socket))
+export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app, { gamification, ingest, wsMessagesPerMinute }) => {
+  app.get('/ws/gamification', { websocket: true, config: { access: 'user', stream: true }, schema: { hide: true } }, (socket) => {
+    limitMessageRate(socket, wsMessagesPerMinute)
+    gamification.connect(socket)
+  })
 
   app.get(
     '/ws/agent-stream',
     {
       websocket: true,
+      // The caller's address proves nothing (behind a proxy every caller is local): a credential is required.
+      config: { access: 'watcher', stream: true },
       schema: { hide: true },
-      preValidation: async (req) => assertInternalCaller(req, internalToken),
     },
     (socket) => {
+      limitMessageRate(socket, wsMessagesPerMinute)
       socket.on('message', (raw) => {
         // compat: original-gateway.md §4.2: anything but a `{type, data}` object is ignored.
         const frame = parseFrame(raw.toString())
@@ -49,7 +57,8 @@ export const realtimeRoutes: FastifyPluginAsyncZod<RealtimeOptions> = async (app
         body: TaskEventBody,
         response: { 200: TaskEventDto },
       },
-      preValidation: async (req) => assertInternalCaller(req, internalToken),
+      config: { access: 'watcher' },
+      bodyLimit: 256 * 1024,
     },
     async (req) => {
       const clients = ingest.taskEvent({ type: req.body.type, data: req.body.data })

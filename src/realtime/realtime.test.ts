@@ -249,14 +249,23 @@ describe('WS /ws/gamification', () => {
   })
 })
 
+const WATCHER_TOKEN = 'a-long-shared-secret-123'
+const AS_WATCHER = { env: { INTERNAL_TOKEN: WATCHER_TOKEN } }
+const WATCHER_HEADERS = { 'x-internal-token': WATCHER_TOKEN }
+
 describe('POST /api/internal/task-event', () => {
   it('rebroadcasts a watcher event with its data unchanged', async (t) => {
-    const { app } = await buildTestApp(t)
+    const { app } = await buildTestApp(t, AS_WATCHER)
     const { socket: ws, inbox } = await connect(app, '/ws/gamification')
     t.after(() => ws.terminate())
     await inbox.until((f) => f.length === 1)
     const data = { task_id: 't1', agent_id: 'A', status: 'completed', duration_ms: 1234, result_summary: 'ok' }
-    const res = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_completed', data } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload: { type: 'task_completed', data },
+      headers: WATCHER_HEADERS,
+    })
     assert.equal(res.statusCode, 200)
     assert.deepEqual(res.json(), { success: true, message: 'Event task_completed broadcasted', clients_count: 1 })
     const frames = await inbox.until((f) => types(f).includes('task_completed'))
@@ -264,28 +273,43 @@ describe('POST /api/internal/task-event', () => {
   })
 
   it('refuses unknown or missing types with 422', async (t) => {
-    const { app } = await buildTestApp(t)
-    const unknown = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { type: 'task_exploded' } })
+    const { app } = await buildTestApp(t, AS_WATCHER)
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload: { type: 'task_exploded' },
+      headers: WATCHER_HEADERS,
+    })
     assert.equal(unknown.statusCode, 422)
     assert.match(unknown.json().detail, /body\.type: must be one of: task_inputted/)
-    const missing = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { data: {} } })
+    const missing = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload: { data: {} }, headers: WATCHER_HEADERS })
     assert.equal(missing.statusCode, 422)
   })
 
-  it('accepts only local callers when no token is configured', async (t) => {
-    const { app } = await buildTestApp(t)
+  it('never trusts the caller’s address: a local caller, direct or behind a reverse proxy, needs a credential', async (t) => {
+    const { app } = await buildTestApp(t, { env: { TRUST_PROXY: 'true' } })
     const payload = { type: 'task_picked', data: {} }
-    const remote = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '10.1.2.3' })
-    assert.equal(remote.statusCode, 403)
-    assert.match(remote.json().detail, /only local callers/)
-    const forwarded = await app.inject({
+    const local = await app.inject({ method: 'POST', url: '/api/internal/task-event', payload, remoteAddress: '127.0.0.1' })
+    assert.equal(local.statusCode, 401)
+    assert.match(local.json().detail, /INTERNAL_TOKEN/)
+    // What a reverse proxy on the same host delivers: a loopback peer forwarding an internet caller.
+    const proxied = await app.inject({
+      method: 'POST',
+      url: '/api/internal/task-event',
+      payload,
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    })
+    assert.equal(proxied.statusCode, 401)
+    const spoofed = await app.inject({
       method: 'POST',
       url: '/api/internal/task-event',
       payload,
       remoteAddress: '10.1.2.3',
       headers: { 'x-forwarded-for': '127.0.0.1' },
     })
-    assert.equal(forwarded.statusCode, 403, 'a forwarded address does not make a caller local')
+    assert.equal(spoofed.statusCode, 401)
+    await assert.rejects(app.injectWS('/ws/agent-stream', { remoteAddress: '127.0.0.1' } as never), /401/)
   })
 
   it('requires the shared token when one is configured', async (t) => {
@@ -305,10 +329,9 @@ describe('POST /api/internal/task-event', () => {
 
 describe('WS /ws/agent-stream', () => {
   it('rebroadcasts watcher frames at debug level with the news they carry', async (t) => {
-    const { app } = await buildTestApp(t)
+    const { app } = await buildTestApp(t, AS_WATCHER)
     const { socket: browser, inbox } = await connect(app, '/ws/gamification')
-    // A real connection: the loopback rule needs a real peer address.
-    const watcher = new WebSocket(`${(await listen(app)).replace('http', 'ws')}/ws/agent-stream`)
+    const watcher = new WebSocket(`${(await listen(app)).replace('http', 'ws')}/ws/agent-stream`, { headers: WATCHER_HEADERS })
     await new Promise((resolve, reject) => watcher.once('open', resolve).once('error', reject))
     t.after(() => {
       browser.terminate()

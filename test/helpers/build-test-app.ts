@@ -66,6 +66,7 @@ async function openTestApp(database: TestDatabase, options: TestAppOptions): Pro
   const config = testConfig(options.env, database.url)
   const deps = await createDeps(config, {
     ...(options.clock && { clock: options.clock }),
+    ...(options.logger && { logger: options.logger }),
     ...(options.instanceHistory && { instanceHistory: options.instanceHistory }),
     database: { ...(database.schema && { schema: database.schema }), poolSize: 4, ...(options.plugins && { plugins: options.plugins }) },
   })

@@ -47,6 +47,7 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
   app.post(
     '/api/agents/suggest',
     {
+      config: { expensive: true },
       schema: {
         tags,
         summary: 'Rank the catalog against a message (local text relevance)',

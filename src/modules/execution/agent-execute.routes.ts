@@ -40,6 +40,7 @@ export const agentExecuteRoutes: FastifyPluginAsyncZod<{ chat: ChatSend }> = asy
   app.post(
     '/api/agents/:agent_id/execute',
     {
+      config: { expensive: true },
       schema: {
         tags: ['execution'],
         summary: 'Run an agent and answer when it has finished (the chat send)',

@@ -60,6 +60,7 @@ export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: Runs; agentRuns:
   app.post(
     '/execute',
     {
+      config: { expensive: true },
       schema: {
         tags,
         summary: 'Run an agent (or the default provider) on a command and answer its output',
@@ -80,6 +81,7 @@ export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: Runs; agentRuns:
   app.post(
     '/execute-agent',
     {
+      config: { expensive: true },
       schema: {
         tags,
         summary: 'Run an agent in a working directory; answers like a process',
@@ -105,6 +107,7 @@ export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: Runs; agentRuns:
   app.post(
     '/conductor/execute',
     {
+      config: { expensive: true },
       schema: {
         tags,
         summary: 'The Conductor’s generic route, answered by the gateway itself',

@@ -37,6 +37,7 @@ export const streamExecuteRoutes: FastifyPluginAsyncZod<{ agentRuns: AgentRuns; 
   app.post(
     '/api/v1/stream-execute',
     {
+      config: { expensive: true },
       schema: { tags, summary: 'Start a run and get the URL of its event stream', body: StreamExecuteBody, response: { 200: StartedDto } },
     },
     async (req) => {
@@ -62,6 +63,7 @@ export const streamExecuteRoutes: FastifyPluginAsyncZod<{ agentRuns: AgentRuns; 
   app.get(
     '/api/v1/stream/:job_id',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'A job’s events in the original format; replayable and resumable, the response ends after the result or error event',

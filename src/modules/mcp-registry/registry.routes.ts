@@ -1,6 +1,7 @@
 // HTTP for the MCP registry, /mcp/* (original-gateway.md §2.8). `/mcp/stats`, shadowed by
 // `/mcp/{name}` in the original, is reachable: static segments win in the router.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { assertMayActFor } from '../auth/sidecar.js'
 import { z } from 'zod'
 import { BadRequestError } from '../../platform/http/errors.js'
 import type { McpNameSource } from './mcp-names.js'
@@ -32,6 +33,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
   app.post(
     '/mcp/register',
     {
+      config: { access: 'mcp-sidecar' },
       schema: {
         tags,
         summary: 'Register (or re-register) an MCP server; its credentials are stored encrypted',
@@ -41,6 +43,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
     },
     async (req, reply) => {
       const b = req.body
+      assertMayActFor(req.principal, b.name)
       const entry = await registry.register({
         name: b.name,
         url: b.url,
@@ -57,7 +60,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
 
   app.delete(
     '/mcp/unregister/:name',
-    { schema: { tags, summary: 'Remove a registered MCP server', params: NameParams, response: { 204: NoContent } } },
+    { config: { access: 'admin' }, schema: { tags, summary: 'Remove a registered MCP server', params: NameParams, response: { 204: NoContent } } },
     async (req, reply) => {
       await registry.unregister(req.params.name)
       return reply.code(204).send()
@@ -67,6 +70,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
   app.post(
     '/mcp/heartbeat/:name',
     {
+      config: { access: 'mcp-sidecar' },
       schema: {
         tags,
         summary: 'A registered server is alive (sidecars beat every 30 s)',
@@ -76,6 +80,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
       },
     },
     async (req, reply) => {
+      assertMayActFor(req.principal, req.params.name)
       await registry.heartbeat(req.params.name, req.body?.tools_count)
       return reply.code(204).send()
     },
@@ -130,6 +135,7 @@ export const mcpRegistryRoutes: FastifyPluginAsyncZod<{ registry: McpRegistry; n
   app.post(
     '/mcp/cleanup',
     {
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'Remove registered servers not heard from for max_age_hours',

@@ -26,7 +26,11 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
 
   app.get(
     '/sse',
-    { onRequest: guard, schema: { tags, summary: 'Legacy MCP transport: the event stream (first event: the POST endpoint)' } },
+    {
+      onRequest: guard,
+      config: { access: 'user', bearerOnly: true, stream: true },
+      schema: { tags, summary: 'Legacy MCP transport: the event stream (first event: the POST endpoint)' },
+    },
     async (req, reply) => {
       copyReplyHeaders(reply)
       reply.hijack()
@@ -59,6 +63,7 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
     '/messages',
     {
       onRequest: guard,
+      config: { access: 'user', bearerOnly: true },
       schema: {
         tags,
         summary: 'Legacy MCP transport: a JSON-RPC message for the session’s stream (202; the answer arrives on the stream)',

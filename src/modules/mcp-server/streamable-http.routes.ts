@@ -28,7 +28,7 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
   const guard = originGuard(origin)
   const schema = { tags: ['mcp'], summary: 'MCP Streamable HTTP endpoint (JSON-RPC; see the README’s MCP section)', hide: false }
 
-  app.post('/mcp', { onRequest: guard, schema }, async (req, reply) => {
+  app.post('/mcp', { onRequest: guard, schema, config: { access: 'user', bearerOnly: true } }, async (req, reply) => {
     const messages = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body]
     const sent = req.headers['mcp-session-id']
     const initializing = messages.some((m) => methodOf(m) === 'initialize')
@@ -75,6 +75,7 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
       method,
       url: '/mcp',
       onRequest: guard,
+      config: { access: 'user', bearerOnly: true },
       schema: { ...schema, summary: 'Not offered: the endpoint is stateless (405)' },
       handler: async (_req, reply) =>
         reply

@@ -37,6 +37,7 @@ export const portfolioRoutes: FastifyPluginAsyncZod<PortfolioOptions> = async (a
   app.post(
     '/api/v1/portfolio-chat',
     {
+      config: { expensive: true },
       schema: { tags: ['portfolio'], summary: 'Ask the portfolio assistant (rate limited per client)', body: Body, response: { 200: Reply } },
     },
     async (req) => {

@@ -41,6 +41,7 @@ export const runsRoutes: FastifyPluginAsyncZod<RunsRoutesOptions> = async (app, 
   app.post(
     '/api/runs',
     {
+      config: { expensive: true },
       schema: {
         tags,
         summary: 'Start a run (202), or wait for its end (200), or stream its events',
@@ -133,6 +134,7 @@ export const runsRoutes: FastifyPluginAsyncZod<RunsRoutesOptions> = async (app, 
   app.get(
     '/api/runs/:run_id/events',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'The run’s events as SSE: stored ones after the cursor, then live, ending after the final event',

@@ -317,7 +317,20 @@ export interface SchemaMigrationsTable {
   applied_at: number
 }
 
+export interface ApiKeysTable {
+  id: string
+  hash: string
+  prefix: string
+  role: string
+  label: string | null
+  bound_name: string | null
+  created_at: number
+  last_used_at: number | null
+  revoked_at: number | null
+}
+
 export interface Tables {
+  api_keys: ApiKeysTable
   schema_migrations: SchemaMigrationsTable
   runs: RunsTable
   run_events: RunEventsTable

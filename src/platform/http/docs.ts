@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { withAccess } from './access.js'
 
 const require = createRequire(import.meta.url)
 
@@ -17,20 +18,32 @@ export interface DocsInfo {
 
 export async function registerDocs(app: FastifyInstance, info: DocsInfo): Promise<void> {
   await app.register(fastifySwagger, {
-    openapi: { openapi: '3.0.3', info },
-    transform: (input) => withErrorResponses(jsonSchemaTransform(input)),
+    openapi: {
+      openapi: '3.0.3',
+      info,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key (auth.mode api_key) or a JWT (auth.mode jwt)' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          session: { type: 'apiKey', in: 'cookie', name: 'cg_session', description: 'From the login page (/login)' },
+        },
+      },
+    },
+    transform: (input) => withAccessDocs(withErrorResponses(jsonSchemaTransform(input)), input.route.config?.access),
     transformObject: jsonSchemaTransformObject,
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  await app.register(withAccess('public', fastifySwaggerUi), { routePrefix: '/docs' })
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
 
   let redocBundle: Buffer | undefined
-  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/redoc/redoc.standalone.js', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
     redocBundle ??= readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'))
     return reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(redocBundle)
   })
-  app.get('/redoc', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(redocPage(info.title)))
+  app.get('/redoc', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(redocPage(info.title)),
+  )
 }
 
 /** The error bodies every route may answer (error-handler.ts), documented once for all routes. */
@@ -69,6 +82,13 @@ function withErrorResponses<T extends { schema: { response?: unknown; hide?: boo
   if (!schema || schema.hide) return transformed
   const response = { ...ERROR_RESPONSES, ...(schema.response as Record<string, unknown> | undefined) }
   return { ...transformed, schema: { ...schema, response } }
+}
+
+/** Every operation names the role it needs (`x-required-role`) and the credentials it takes. */
+function withAccessDocs<T extends { schema: unknown }>(transformed: T, access: string | undefined): T {
+  if (!transformed.schema || access === undefined) return transformed
+  const security = access === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }, { session: [] }]
+  return { ...transformed, schema: { ...(transformed.schema as object), security, 'x-required-role': access } }
 }
 
 function redocPage(title: string): string {

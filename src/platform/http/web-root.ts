@@ -77,7 +77,7 @@ export async function registerWebRoot(app: FastifyInstance, root: string): Promi
         reply.header('cache-control', isHashedAsset(filePath) && path.basename(filePath) !== 'index.html' ? IMMUTABLE : REVALIDATE)
       },
     })
-    scope.get('/*', { schema: { hide: true } }, (req, reply) => serve(root, req, reply))
+    scope.get('/*', { schema: { hide: true }, config: { access: 'public' } }, (req, reply) => serve(root, req, reply))
   })
 }
 

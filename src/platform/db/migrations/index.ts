@@ -7,6 +7,7 @@ import { runs } from './010-runs.js'
 import { clusterMessages } from './011-cluster-messages.js'
 import { councilors } from './012-councilors.js'
 import { mcpRegistry } from './013-mcp-registry.js'
+import { apiKeys } from './014-api-keys.js'
 
 export interface Migration {
   up(db: Kysely<unknown>): Promise<void>
@@ -22,5 +23,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '011-cluster-messages': clusterMessages(),
     '012-councilors': councilors(ctx),
     '013-mcp-registry': mcpRegistry(ctx),
+    '014-api-keys': apiKeys(),
   }
 }

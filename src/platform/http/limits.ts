@@ -1,0 +1,101 @@
+// Per-client limits declared by routes (`config.expensive`, `config.stream`), enforced after
+// authentication: a client is its credential's subject, or its address when it has none. Each
+// refusal is a 429 with Retry-After and a sentence saying which limit was hit.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { AppError } from './errors.js'
+
+export interface LimitsOptions {
+  expensivePerMinute: number
+  streamsPerClient: number
+  now?: () => number
+}
+
+const MINUTE = 60_000
+
+/** Fixed one-minute windows per key; forgets keys whose window has passed. */
+export class WindowCounter {
+  private readonly windows = new Map<string, { start: number; count: number }>()
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = MINUTE,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one more; returns the seconds to wait when over the limit, else 0. */
+  take(key: string): number {
+    const now = this.now()
+    if (this.windows.size > 10_000) this.prune(now)
+    let window = this.windows.get(key)
+    if (!window || now - window.start >= this.windowMs) {
+      window = { start: now, count: 0 }
+      this.windows.set(key, window)
+    }
+    if (window.count >= this.limit) return Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000))
+    window.count++
+    return 0
+  }
+
+  private prune(now: number): void {
+    for (const [key, window] of this.windows) if (now - window.start >= this.windowMs) this.windows.delete(key)
+  }
+}
+
+/** Who a request counts against. */
+export function clientKeyOf(req: FastifyRequest): string {
+  const principal = req.principal
+  return principal && !principal.anonymous ? principal.subject : `ip:${req.ip}`
+}
+
+export function tooManyRequests(message: string): AppError {
+  return new AppError('rate_limited', message, 429)
+}
+
+export function installLimits(app: FastifyInstance, options: LimitsOptions): void {
+  const expensive = new WindowCounter(options.expensivePerMinute, MINUTE, options.now)
+  const openStreams = new Map<string, number>()
+
+  app.addHook('onRequest', async (req, reply) => {
+    const config = req.routeOptions.config
+    if (config.expensive) {
+      const wait = expensive.take(clientKeyOf(req))
+      if (wait > 0) {
+        void reply.header('retry-after', String(wait))
+        throw tooManyRequests(`Too many requests that start work: at most ${options.expensivePerMinute} a minute per client; retry in ${wait} s`)
+      }
+    }
+    if (config.stream) {
+      const key = clientKeyOf(req)
+      const open = openStreams.get(key) ?? 0
+      if (open >= options.streamsPerClient) {
+        void reply.header('retry-after', '5')
+        throw tooManyRequests(`Too many open streams: at most ${options.streamsPerClient} per client; close one first`)
+      }
+      openStreams.set(key, open + 1)
+      let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        const left = (openStreams.get(key) ?? 1) - 1
+        if (left > 0) openStreams.set(key, left)
+        else openStreams.delete(key)
+      }
+      // A WebSocket lives as long as its socket; an SSE stream as long as its response.
+      // (An injected test request has no socket.)
+      const upgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket'
+      ;(upgrade && req.raw.socket ? req.raw.socket : reply.raw).once('close', release)
+    }
+  })
+}
+
+/**
+ * Closes a WebSocket that sends more than `perMinute` messages in a minute (1008, policy
+ * violation). Size is bounded by the server's maxPayload (1009).
+ */
+export function limitMessageRate(socket: WebSocket, perMinute: number, now: () => number = Date.now): void {
+  const counter = new WindowCounter(perMinute, MINUTE, now)
+  socket.on('message', () => {
+    if (counter.take('socket') > 0) socket.close(1008, `more than ${perMinute} messages a minute`)
+  })
+}

@@ -1,0 +1,11 @@
+// A request answered before its body was read (413 while an upload is still arriving, 401 before
+// parsing) leaves bytes on the connection that belong to no request. Reusing that connection can
+// reset the client's next request, so such answers close it: `Connection: close` tells the
+// client to send its next request elsewhere.
+import type { FastifyInstance } from 'fastify'
+
+export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete && !reply.raw.headersSent) void reply.header('connection', 'close')
+  })
+}

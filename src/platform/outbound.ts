@@ -1,0 +1,58 @@
+// Outbound requests to URLs that callers register (MCP servers, a Conductor) go only to hosts the
+// operator allowed (`security.allowed_outbound_hosts`): an anonymous or ordinary caller must not
+// make the gateway reach an address of its choosing (cloud metadata, internal services).
+import { BadRequestError } from './http/errors.js'
+
+export class OutboundPolicy {
+  private readonly patterns: string[]
+
+  /** `allowed`: `host`, `host:port` or `*.domain`; `implicit`: URLs the operator configured, whose hosts are allowed too. */
+  constructor(allowed: readonly string[], implicit: readonly string[] = []) {
+    this.patterns = [...allowed.map((h) => h.toLowerCase()), ...implicit.flatMap((url) => hostOf(url) ?? [])]
+  }
+
+  /** The URL, checked: http(s), no credentials in it, and a host on the list; else a 400 naming the setting. */
+  check(raw: string, field: string): URL {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw new BadRequestError(`${field} is not a valid URL`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`${field} must be an http or https URL`)
+    if (!this.allows(url)) {
+      throw new BadRequestError(`${field} points to ${url.host}, which is not in security.allowed_outbound_hosts (ALLOWED_OUTBOUND_HOSTS)`)
+    }
+    return url
+  }
+
+  allows(url: URL): boolean {
+    const host = url.hostname.toLowerCase()
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+    return this.patterns.some((pattern) => {
+      const [name, wantedPort] = splitPort(pattern)
+      if (wantedPort !== undefined && wantedPort !== port) return false
+      if (name.startsWith('*.')) return host.endsWith(name.slice(1)) && host.length > name.length - 1
+      return host === name
+    })
+  }
+}
+
+function hostOf(raw: string): string | undefined {
+  try {
+    const url = new URL(raw)
+    return `${url.hostname.toLowerCase()}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`
+  } catch {
+    return undefined
+  }
+}
+
+function splitPort(pattern: string): [string, string | undefined] {
+  if (pattern.startsWith('[')) {
+    const end = pattern.indexOf(']')
+    const rest = pattern.slice(end + 1)
+    return [pattern.slice(0, end + 1), rest.startsWith(':') ? rest.slice(1) : undefined]
+  }
+  const colon = pattern.lastIndexOf(':')
+  return colon > 0 && pattern.indexOf(':') === colon ? [pattern.slice(0, colon), pattern.slice(colon + 1)] : [pattern, undefined]
+}
