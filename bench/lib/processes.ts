@@ -40,7 +40,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Se
   const flags = [...startFlags(), ...(process.env.BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])]
   const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist/main.js'), 'serve', '--port', String(port)], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    // One load generator is one client: lift the per-client limits so they do not cap the figures.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', RATE_LIMIT_EXPENSIVE_PER_MINUTE: '100000000', STREAMS_PER_CLIENT: '100000', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   return waitReady(child, `http://127.0.0.1:${port}`, '/ready')

@@ -8,6 +8,8 @@ import path from 'node:path'
 import { sql, type Kysely } from 'kysely'
 import { buildApp } from '../../src/app.js'
 import { createDeps } from '../../src/deps.js'
+import { ApiKeys } from '../../src/modules/auth/api-keys.js'
+import { KyselyApiKeysRepo } from '../../src/modules/auth/api-keys.repo.js'
 import { openDatabase } from '../../src/platform/db/database.js'
 import { testConfig } from './build-test-app.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './test-database.js'
@@ -84,6 +86,7 @@ export async function seedThroughApi(url: string): Promise<void> {
     )
     await call('POST', '/mcp/register', { name: 'backup-mcp', url: 'http://127.0.0.1:9/mcp' })
     await call('POST', '/binder/policies', { agent_id: agentId, allowed_mcps: ['*'], denied_mcps: [], require_healthy: false })
+    await new ApiKeys(new KyselyApiKeysRepo(deps.database.db), deps.clock).create({ role: 'mcp-sidecar', name: 'backup-mcp', label: 'sidecar ✓' })
     await call('POST', '/binder/bind', { instance_id: 'instance-backup-1', agent_id: agentId, mcp_names: ['backup-mcp'] })
   } finally {
     await app.close()

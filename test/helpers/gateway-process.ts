@@ -30,7 +30,14 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
 export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string> }): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...options.env },
+    // Process tests load a gateway from one address: the per-client limits would refuse that load.
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_EXPENSIVE_PER_MINUTE: '1000000',
+      STREAMS_PER_CLIENT: '100000',
+      ...options.env,
+    },
   })
 }
 
