@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { buildTestApp, listen } from '../../../test/helpers/build-test-app.js'
 import { followEventSource } from '../../../test/helpers/event-source.js'
 import { openSse } from '../../../test/helpers/sse-client.js'
+import { waitFor } from '../../../test/helpers/wait.js'
 
 function dataEvents(body: string): Array<{ id: string | undefined; event: string; json: Record<string, unknown> }> {
   return body
@@ -165,7 +166,10 @@ describe('GET /api/v1/stream/:job_id', () => {
   it('keeps a reconnect at the newest id of a job still running open until its result', async (t) => {
     const { app } = await buildTestApp(t, { env: { ECHO_DELAY_MS: '1000' } })
     const job = (await app.inject({ method: 'POST', url: '/api/v1/stream-execute', payload: { input: 'one', ai_provider: 'echo' } })).json()
-    const run = (await app.inject({ url: `/api/runs/${job.job_id.slice('job_'.length)}` })).json()
+    const runUrl = `/api/runs/${job.job_id.slice('job_'.length)}`
+    // Running (it may queue for a moment until the pool's first claim); the echo waits a second before its word.
+    await waitFor(async () => (await app.inject({ url: runUrl })).json().status !== 'queued', 5_000, 'the run started')
+    const run = (await app.inject({ url: runUrl })).json()
     assert.equal(run.status, 'running', 'the echo waits a second before its word')
     const res = await app.inject({ url: job.stream_url, headers: { 'last-event-id': String(run.last_seq) } })
     assert.equal(res.statusCode, 200)
