@@ -37,12 +37,13 @@ describe('a gateway paused past its run’s lease', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-paused-'))
     const env = { ...SLOW, ...(await databaseEnv(t)) }
     const worker = await startGateway({ cwd, env })
-    const reaper = await startGateway({ cwd, env: { ...env, RUN_CONCURRENCY: '1' } })
     t.after(async () => {
       worker.child.kill('SIGCONT')
-      await Promise.all([worker.stop('SIGKILL'), reaper.stop()])
+      await worker.stop('SIGKILL')
     })
-    const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ')
+    // Created while the worker is the only gateway, the run executes there (any gateway may claim a queued
+    // run); at 100 ms a word it outlasts the reaper's start.
+    const words = Array.from({ length: 400 }, (_, i) => `w${i}`).join(' ')
     const created = (await (
       await fetch(`${worker.url}/api/runs`, {
         method: 'POST',
@@ -50,6 +51,13 @@ describe('a gateway paused past its run’s lease', () => {
         body: JSON.stringify({ ai_provider: 'echo', input: words }),
       })
     ).json()) as { run_id: string }
+    await until(
+      () => runOf(worker.url, created.run_id),
+      (run) => run.status === 'running',
+      'the worker runs it',
+    )
+    const reaper = await startGateway({ cwd, env: { ...env, RUN_CONCURRENCY: '1' } })
+    t.after(() => reaper.stop().then(() => {}))
     await until(
       () => runOf(reaper.url, created.run_id),
       (run) => run.status === 'running' && run.last_seq >= 4,

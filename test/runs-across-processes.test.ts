@@ -11,6 +11,7 @@ import { waitFor } from './helpers/wait.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 
 const TEN_WORDS = 'one two three four five six seven eight nine ten'
+const HUNDRED_WORDS = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')
 const SLOW_RUNS = { ECHO_DELAY_MS: '150', RUN_COALESCE_MS: '0', RUN_LEASE_MS: '1000', RUN_REAPER_INTERVAL_MS: '200', LOG_LEVEL: 'warn' }
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
@@ -124,18 +125,21 @@ describe('several gateways on one PostgreSQL', { skip: testDialect() !== 'postgr
   }, async (t) => {
     const env = { ...SLOW_RUNS, ...(await databaseEnv(t)) }
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-kill-'))
-    const [victim, survivor] = await Promise.all([startGateway({ cwd, env }), startGateway({ cwd, env })])
-    t.after(() => Promise.all([victim.stop('SIGKILL'), survivor.stop('SIGKILL')]).then(() => {}))
+    const victim = await startGateway({ cwd, env })
+    t.after(() => victim.stop('SIGKILL').then(() => {}))
+    // Runs go to whichever gateway claims them first: created while the victim is the only one, they run
+    // there; at 150 ms a word they outlast the survivor's start.
+    const screenplay = await json(
+      await fetch(`${victim.url}/api/screenplays`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Written before the crash', content: '# kept' }),
+      }),
+    )
+    const runs = await Promise.all([1, 2, 3].map(() => startRun(victim, { input: HUNDRED_WORDS })))
+    const survivor = await startGateway({ cwd, env })
+    t.after(() => survivor.stop('SIGKILL').then(() => {}))
     try {
-      const screenplay = await json(
-        await fetch(`${victim.url}/api/screenplays`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'Written before the crash', content: '# kept' }),
-        }),
-      )
-      // Runs created on the victim execute there (it stores them already running, claimed by itself).
-      const runs = await Promise.all([1, 2, 3].map(() => startRun(victim, { input: TEN_WORDS })))
       const seen = new Map<string, string>()
       for (const run of runs) {
         const stream = await openSse(`${survivor.url}/api/runs/${run.run_id}/events`)

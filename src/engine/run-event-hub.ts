@@ -11,9 +11,14 @@ import type { RunEvent } from './run-events.js'
 export type RunEventListener = (events: readonly RunEvent[]) => void
 
 const CHANNEL = 'run_events'
+/** A failed read of another instance's events is tried again: 100 ms, doubling up to 2 s, for about a minute. */
+const REMOTE_READ_RETRY_MS = 100
+const REMOTE_READ_RETRY_MAX_MS = 2000
+const REMOTE_READ_RETRIES = 35
 
 export interface RemoteEventReader {
-  readRange(runId: string, fromSeq: number, toSeq: number): Promise<RunEvent[]>
+  /** `toSeq` null: to the newest event. */
+  readRange(runId: string, fromSeq: number, toSeq: number | null): Promise<RunEvent[]>
 }
 
 export class RunEventHub {
@@ -35,15 +40,26 @@ export class RunEventHub {
     })
     // Back after an outage: the followed runs' events written meanwhile were never signalled.
     this.cluster.onReconnect?.(() => {
-      for (const runId of this.byRun.keys()) this.readRemote(reader, runId, (this.delivered.get(runId) ?? 0) + 1, Number.MAX_SAFE_INTEGER, onError)
+      for (const runId of this.byRun.keys()) this.readRemote(reader, runId, (this.delivered.get(runId) ?? 0) + 1, null, onError)
     })
   }
 
-  private readRemote(reader: RemoteEventReader, runId: string, from: number, to: number, onError: (err: unknown) => void): void {
+  private readRemote(reader: RemoteEventReader, runId: string, from: number, to: number | null, onError: (err: unknown) => void, attempt = 0): void {
     const previous = this.remoteReads.get(runId) ?? Promise.resolve()
     const next = previous
       .then(() => reader.readRange(runId, Math.max(from, (this.delivered.get(runId) ?? 0) + 1), to))
-      .then((events) => this.deliver(events), onError)
+      .then(
+        (events) => this.deliver(events),
+        (err: unknown) => {
+          onError(err)
+          // Nothing of the range was delivered and no later signal may come (the run can end meanwhile):
+          // read it again while someone follows the run, so a reader never stalls on one failed read.
+          if (this.byRun.has(runId) && attempt < REMOTE_READ_RETRIES) {
+            const pause = Math.min(REMOTE_READ_RETRY_MS * 2 ** attempt, REMOTE_READ_RETRY_MAX_MS)
+            setTimeout(() => this.readRemote(reader, runId, from, to, onError, attempt + 1), pause).unref()
+          }
+        },
+      )
       .finally(() => {
         if (this.remoteReads.get(runId) === next) this.remoteReads.delete(runId)
       })

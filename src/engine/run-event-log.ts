@@ -32,15 +32,11 @@ export class RunEventLog {
     return rows.map(toEvent)
   }
 
-  async readRange(runId: string, fromSeq: number, toSeq: number): Promise<RunEvent[]> {
-    const rows = await this.db
-      .selectFrom('run_events')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('seq', '>=', fromSeq)
-      .where('seq', '<=', toSeq)
-      .orderBy('seq')
-      .execute()
+  /** Events `fromSeq`…`toSeq` of a run, in order; a null `toSeq` reads to the newest. */
+  async readRange(runId: string, fromSeq: number, toSeq: number | null): Promise<RunEvent[]> {
+    let query = this.db.selectFrom('run_events').selectAll().where('run_id', '=', runId).where('seq', '>=', fromSeq)
+    if (toSeq !== null) query = query.where('seq', '<=', toSeq)
+    const rows = await query.orderBy('seq').execute()
     return rows.map(toEvent)
   }
 
