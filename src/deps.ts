@@ -166,6 +166,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const councilors = createCouncilors({
     config,
     db,
+    dialect: database.dialect,
     runs,
     agents,
     screenplays,

@@ -1,4 +1,5 @@
-// Three gateway processes on one PostgreSQL, one councilor firing every second: each tick is one run.
+// Three gateway processes on one PostgreSQL: each tick is one run, and the global spend guard holds
+// across them.
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -68,5 +69,57 @@ describe('councilors across gateway processes', {
     for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i] - ticks[i - 1], 1000, 'no tick was lost')
     const { jobs } = await json(await fetch(`${first.url}/api/councilors/scheduler/jobs`))
     assert.equal(jobs[0].skipped_missed, 0)
+  })
+
+  it('three processes, 24 councilors every second: the global spend guard allows exactly its cap', { timeout: 300_000 }, async (t) => {
+    const cap = 30
+    const db = await createTestDatabase()
+    t.after(() => db.drop())
+    const env = {
+      DATABASE_URL: urlWithSchema(db.url, db.schema!),
+      LOG_LEVEL: 'warn',
+      COUNCILOR_POLL_INTERVAL_MS: '50',
+      COUNCILOR_MAX_RUNS_PER_DAY: String(cap),
+    }
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-councilor-'))
+    const gateways: RunningGateway[] = []
+    t.after(async () => {
+      for (const gateway of gateways) await gateway.stop('SIGKILL')
+    })
+    for (let i = 0; i < 3; i++) gateways.push(await startGateway({ cwd, env, readyTimeoutMs: 90_000 }))
+
+    // Promoted one after another, so their ticks fall at different moments and each process claims
+    // different councilors at the same time: the count-then-fire race the guard's lock closes.
+    const agentIds: string[] = []
+    for (let i = 0; i < 24; i++) {
+      const gateway = gateways[i % 3]!
+      const created = await post(gateway, '/api/agents', {
+        name: `Spender_${i}_Agent`,
+        description: 'Ticks every second',
+        persona_content: '# Persona: Spender\n\nYou answer each tick of the clock, briefly and without fail.',
+        ai_provider: 'echo',
+      })
+      assert.equal(created.status, 201, await created.clone().text())
+      const agentId = (await json(created)).agent_id as string
+      agentIds.push(agentId)
+      const promoted = await post(gateway, `/api/councilors/${agentId}/promote-councilor`, {
+        councilor_config: {
+          title: `Spender ${i}`,
+          schedule: { type: 'interval', value: '1s', enabled: true },
+          task: { name: 'tick', prompt: 'tick' },
+          policy: { overlap: 'allow_all' },
+        },
+      })
+      assert.equal(promoted.status, 200, await promoted.clone().text())
+    }
+    const jobs = async () => (await json(await fetch(`${gateways[0]!.url}/api/councilors/scheduler/jobs`))).jobs as Array<Record<string, number>>
+    const refused = async () => (await jobs()).reduce((n, job) => n + job.refused_spend_guard!, 0)
+    await waitFor(async () => (await refused()) >= 3 * 24, 60_000, 'three seconds of refused ticks')
+    for (const agentId of agentIds) {
+      const paused = await post(gateways[1]!, `/api/councilors/${agentId}/councilor-schedule`, { enabled: false }, 'PATCH')
+      assert.equal(paused.status, 200)
+    }
+    const runs = (await json(await fetch(`${gateways[2]!.url}/api/runs?source=councilor&limit=200`))).runs as unknown[]
+    assert.equal(runs.length, cap, 'the cap holds across processes')
   })
 })

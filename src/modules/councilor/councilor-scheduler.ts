@@ -1,15 +1,16 @@
 // The scheduler: `runDue(now)` claims every due tick and starts its runs. A tick is claimed by a
 // compare-and-swap on the councilor's version inside the unit of work that creates its runs, so with
 // several gateway processes on one database each tick becomes runs exactly once (whoever commits
-// first wins; the others' update matches no row and creates nothing). `start()` calls it on a timer.
+// first wins; the others' update matches no row and creates nothing). Due councilors are read and
+// claimed a batch at a time, one unit of work per batch. `start()` calls it on a timer.
 import type { Logger } from 'pino'
-import type { Runs } from '../../engine/runs.js'
+import type { RunSpec, Runs } from '../../engine/runs.js'
 import type { Clock } from '../../platform/clock.js'
 import type { Transactor } from '../../platform/db/unit-of-work.js'
 import type { Councilor } from './councilor.model.js'
 import type { CouncilorsRepo } from './councilor.repo.js'
 import type { CouncilorService } from './councilor.service.js'
-import { planTicks, type TickPlan } from './tick-plan.js'
+import { planTicks, type TickPlan, withinAllowance } from './tick-plan.js'
 
 const DAY_MS = 24 * 60 * 60_000
 
@@ -87,16 +88,11 @@ export class CouncilorScheduler {
     const report: PassReport = { claimed: 0, started: 0 }
     const seen = new Set<string>()
     for (;;) {
-      const ids = (await this.deps.repo.due(now, this.deps.settings.batchSize)).filter((id) => !seen.has(id))
-      for (const id of ids) {
-        seen.add(id)
-        const started = await this.tick(id, now)
-        if (started !== undefined) {
-          report.claimed++
-          report.started += started
-        }
-      }
-      if (ids.length < this.deps.settings.batchSize) break
+      const due = await this.deps.repo.due(now, this.deps.settings.batchSize)
+      const fresh = due.filter((councilor) => !seen.has(councilor.id))
+      for (const councilor of fresh) seen.add(councilor.id)
+      await this.claimBatch(fresh, now, report)
+      if (due.length < this.deps.settings.batchSize) break
     }
     if (now - this.lastPrune > 60 * 60_000) {
       this.lastPrune = now
@@ -125,47 +121,116 @@ export class CouncilorScheduler {
     await this.running
   }
 
-  /** Claims one councilor's due tick; the number of runs it started, or undefined when it claimed nothing. */
-  private async tick(id: string, now: number): Promise<number | undefined> {
-    const councilor = await this.deps.repo.find(id)
-    if (!councilor) return undefined
-    const plan = planTicks(councilor, {
-      now,
-      graceMs: this.deps.settings.misfireGraceMs,
-      allowance: await this.allowance(councilor, now),
-      random: this.deps.random,
-    })
-    if (!plan) return undefined
-    const toCancel = plan.cancelActive ? await this.activeRunIds(councilor) : []
-    let started: number | undefined
+  /**
+   * Plans the batch's ticks, then claims them all in one unit of work; if that fails, each
+   * councilor is tried on its own so one bad tick cannot hold the others back.
+   */
+  private async claimBatch(councilors: Councilor[], now: number, report: PassReport): Promise<void> {
+    const ticks = (await this.plan(councilors, now, report)).filter((tick) => tick !== undefined)
+    // One lock order on every instance: two batches that share councilors cannot deadlock.
+    ticks.sort((a, b) => (a.councilor.id < b.councilor.id ? -1 : 1))
+    let claimed: PlannedTick[]
     try {
-      const specs = await Promise.all(plan.fire.map((tick) => this.deps.service.runSpecOf(councilor, tick, 'schedule')))
-      started = await this.deps.transact(async (uow) => {
-        if (!(await this.deps.repo.update(id, changesOf(plan, now), now, uow, councilor.version))) return undefined
+      claimed = await this.claim(ticks, now)
+    } catch (err) {
+      if (ticks.length === 1) {
+        if (await this.failStart(ticks[0]!, now, err)) report.claimed++
+        return
+      }
+      claimed = []
+      for (const tick of ticks) {
+        try {
+          claimed.push(...(await this.claim([tick], now)))
+        } catch (err) {
+          if (await this.failStart(tick, now, err)) report.claimed++
+        }
+      }
+    }
+    for (const tick of claimed) {
+      report.claimed++
+      report.started += tick.plan.fire.length
+      this.observe(tick.plan, now)
+      if (tick.plan.fire.length > 0 && tick.toCancel.length > 0) await this.deps.runs.cancelMany({ ids: tick.toCancel })
+    }
+  }
+
+  /** Each councilor's plan with its runs resolved; a tick whose run cannot be resolved fails at once. */
+  private async plan(councilors: Councilor[], now: number, report: PassReport): Promise<Array<PlannedTick | undefined>> {
+    const capped = councilors.filter((c) => c.policy.maxRunsPerDay !== null)
+    const fired = await this.deps.repo.firesSinceEach(
+      now - DAY_MS,
+      capped.map((c) => c.id),
+    )
+    return Promise.all(
+      councilors.map(async (councilor) => {
+        const { maxRunsPerDay } = councilor.policy
+        const plan = planTicks(councilor, {
+          now,
+          graceMs: this.deps.settings.misfireGraceMs,
+          allowance: maxRunsPerDay === null ? Number.POSITIVE_INFINITY : maxRunsPerDay - (fired.get(councilor.id) ?? 0),
+          random: this.deps.random,
+        })
+        if (!plan) return undefined
+        const tick: PlannedTick = { councilor, plan, specs: [], toCancel: [] }
+        try {
+          tick.specs = await Promise.all(plan.fire.map((at) => this.deps.service.runSpecOf(councilor, at, 'schedule')))
+          if (plan.cancelActive) tick.toCancel = await this.activeRunIds(councilor)
+        } catch (err) {
+          if (await this.failStart(tick, now, err)) report.claimed++
+          return undefined
+        }
+        return tick
+      }),
+    )
+  }
+
+  /**
+   * Claims the ticks (compare-and-swap on each councilor's version) and creates their runs, in one
+   * unit of work; answers the ticks it claimed, trimmed to what the global spend guard allows.
+   */
+  private async claim(ticks: PlannedTick[], now: number): Promise<PlannedTick[]> {
+    if (ticks.length === 0) return []
+    const { maxRunsPerDay } = this.deps.settings
+    return this.deps.transact(async (uow) => {
+      let allowance = Number.POSITIVE_INFINITY
+      if (maxRunsPerDay !== null && ticks.some((tick) => tick.plan.fire.length > 0)) {
+        await this.deps.repo.lockSpendGuard(uow)
+        allowance = maxRunsPerDay - (await this.deps.repo.firesSince(now - DAY_MS, null, uow))
+      }
+      const claimed: PlannedTick[] = []
+      for (const tick of ticks) {
+        const plan = withinAllowance(tick.plan, allowance)
+        const specs = tick.specs.slice(tick.specs.length - plan.fire.length)
+        if (!(await this.deps.repo.update(tick.councilor.id, changesOf(plan, now), now, uow, tick.councilor.version))) continue
+        allowance -= plan.fire.length
         const fires = []
         for (const spec of specs) {
           const run = await this.deps.runs.create(spec, { within: uow })
           fires.push({ runId: run.id, firedAt: now })
         }
-        await this.deps.repo.recordFires(id, fires, uow)
-        return fires.length
-      })
-    } catch (err) {
-      // The run could not be created (agent deleted, no provider…): the tick passes, counted as a failure.
-      this.deps.logger?.warn({ err, councilorId: id }, 'a councilor tick could not start its run')
-      const claimed = await this.deps.repo.update(
-        id,
-        { ...changesOf({ ...plan, fire: [] }, now), lastFireAt: now },
-        now,
-        undefined,
-        councilor.version,
-      )
-      if (claimed) await this.deps.service.countStartFailure(id, err instanceof Error ? err.message : String(err))
-      return claimed ? 0 : undefined
-    }
-    if (started !== undefined) this.observe(plan, now)
-    if (started !== undefined && toCancel.length > 0) await this.deps.runs.cancelMany({ ids: toCancel })
-    return started
+        await this.deps.repo.recordFires(tick.councilor.id, fires, uow)
+        claimed.push({ ...tick, plan })
+      }
+      return claimed
+    })
+  }
+
+  /**
+   * A tick whose run could not be created (agent deleted, no provider…) passes, counted as a
+   * failure; false when another instance had claimed it.
+   */
+  private async failStart(tick: PlannedTick, now: number, err: unknown): Promise<boolean> {
+    const { councilor, plan } = tick
+    this.deps.logger?.warn({ err, councilorId: councilor.id }, 'a councilor tick could not start its run')
+    const claimed = await this.deps.repo.update(
+      councilor.id,
+      { ...changesOf({ ...plan, fire: [] }, now), lastFireAt: now },
+      now,
+      undefined,
+      councilor.version,
+    )
+    if (claimed) await this.deps.service.countStartFailure(councilor.id, err instanceof Error ? err.message : String(err))
+    return claimed
   }
 
   private observe(plan: TickPlan, now: number): void {
@@ -179,17 +244,6 @@ export class CouncilorScheduler {
     for (let i = 0; i < plan.refusedSpend; i++) observer.councilorTick('refused')
   }
 
-  /** Runs the spend guard still allows this councilor (its own cap and the global one). */
-  private async allowance(councilor: Councilor, now: number): Promise<number> {
-    const { maxRunsPerDay } = this.deps.settings
-    let allowance = Number.POSITIVE_INFINITY
-    if (councilor.policy.maxRunsPerDay !== null) {
-      allowance = councilor.policy.maxRunsPerDay - (await this.deps.repo.firesSince(now - DAY_MS, councilor.id))
-    }
-    if (maxRunsPerDay !== null) allowance = Math.min(allowance, maxRunsPerDay - (await this.deps.repo.firesSince(now - DAY_MS, null)))
-    return allowance
-  }
-
   private async activeRunIds(councilor: Councilor): Promise<string[]> {
     const { runs } = await this.deps.runs.list({
       agentId: councilor.agentId,
@@ -200,6 +254,15 @@ export class CouncilorScheduler {
     })
     return runs.filter((run) => run.options.councilor?.councilorId === councilor.id).map((run) => run.id)
   }
+}
+
+interface PlannedTick {
+  councilor: Councilor
+  plan: TickPlan
+  /** The runs of `plan.fire`, one per tick. */
+  specs: RunSpec[]
+  /** The `cancel_other` policy: runs to cancel once the tick is claimed. */
+  toCancel: string[]
 }
 
 function changesOf(plan: TickPlan, now: number) {

@@ -49,14 +49,21 @@ export interface CouncilorsRepo {
   findByAgent(agentId: string, uow?: UnitOfWork): Promise<Councilor | undefined>
   findByInstance(instanceId: string): Promise<Councilor | undefined>
   list(): Promise<Councilor[]>
-  /** Ids of councilors with a tick due by `now` or a buffered tick that may start, soonest first. */
-  due(now: number, limit: number): Promise<string[]>
+  /** Councilors with a tick due by `now` or a buffered tick that may start, soonest first. */
+  due(now: number, limit: number): Promise<Councilor[]>
   /** Applies the changes and bumps the version; with `expectedVersion`, only if the row still has it. */
   update(id: string, changes: CouncilorChanges, now: number, uow?: UnitOfWork, expectedVersion?: number): Promise<boolean>
   softDelete(id: string, now: number, uow?: UnitOfWork): Promise<boolean>
   recordFires(councilorId: string, fires: Array<{ runId: string; firedAt: number }>, uow: UnitOfWork): Promise<void>
   /** Runs started in (since, now]: of one councilor, or of all of them. */
   firesSince(since: number, councilorId: string | null, uow?: UnitOfWork): Promise<number>
+  /** Runs started in (since, now] by each of `councilorIds` (absent: none). */
+  firesSinceEach(since: number, councilorIds: readonly string[]): Promise<Map<string, number>>
+  /**
+   * Serializes the global spend guard's count-then-fire across gateway processes until `uow` ends
+   * (PostgreSQL; SQLite's single writer already does).
+   */
+  lockSpendGuard(uow: UnitOfWork): Promise<void>
   pruneFires(before: number): Promise<void>
   /** Counts a run's end in one statement (no lost updates); answers the councilor as it is after. */
   recordEnd(id: string, runId: string | null, end: RunEnd, uow: UnitOfWork): Promise<Councilor | undefined>
@@ -65,7 +72,10 @@ export interface CouncilorsRepo {
 type Row = Selectable<CouncilorsTable>
 
 export class KyselyCouncilorsRepo implements CouncilorsRepo {
-  constructor(private readonly db: Kysely<Tables>) {}
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly dialect: 'sqlite' | 'postgres',
+  ) {}
 
   async insert(c: Councilor, uow?: UnitOfWork) {
     await queriesOf(uow, this.db)
@@ -122,22 +132,24 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
     const [ticks, buffered] = await Promise.all([
       this.db
         .selectFrom('councilors')
-        .select('id')
+        .selectAll()
         .where('next_fire_at', 'is not', null)
         .where('next_fire_at', '<=', now)
+        .where('is_deleted', '=', false)
         .orderBy('next_fire_at')
         .limit(limit)
         .execute(),
       this.db
         .selectFrom('councilors')
-        .select('id')
+        .selectAll()
         .where('buffered_at', 'is not', null)
         .where('active_runs', '=', 0)
         .where('is_deleted', '=', false)
         .limit(limit)
         .execute(),
     ])
-    return [...new Set([...ticks, ...buffered].map((r) => r.id))]
+    const byId = new Map([...ticks, ...buffered].map((row) => [row.id, row]))
+    return [...byId.values()].map(toCouncilor)
   }
 
   async update(id: string, changes: CouncilorChanges, now: number, uow?: UnitOfWork, expectedVersion?: number) {
@@ -191,6 +203,22 @@ export class KyselyCouncilorsRepo implements CouncilorsRepo {
     if (councilorId !== null) query = query.where('councilor_id', '=', councilorId)
     const row = await query.executeTakeFirstOrThrow()
     return Number(row.n)
+  }
+
+  async firesSinceEach(since: number, councilorIds: readonly string[]) {
+    if (councilorIds.length === 0) return new Map<string, number>()
+    const rows = await this.db
+      .selectFrom('councilor_fires')
+      .select((eb) => ['councilor_id', eb.fn.countAll<number>().as('n')])
+      .where('fired_at', '>', since)
+      .where('councilor_id', 'in', councilorIds)
+      .groupBy('councilor_id')
+      .execute()
+    return new Map(rows.map((row) => [row.councilor_id, Number(row.n)]))
+  }
+
+  async lockSpendGuard(uow: UnitOfWork) {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('councilor-spend-guard'))`.execute(queriesOf(uow, this.db))
   }
 
   async pruneFires(before: number) {

@@ -24,6 +24,7 @@ export interface Councilors {
 export function createCouncilors(deps: {
   config: Config
   db: Kysely<Tables>
+  dialect: 'sqlite' | 'postgres'
   runs: Runs
   agents: AgentsService
   screenplays: ScreenplaysService
@@ -36,7 +37,7 @@ export function createCouncilors(deps: {
   random?: (() => number) | undefined
   observer?: TickObserver
 }): Councilors {
-  const repo = new KyselyCouncilorsRepo(deps.db)
+  const repo = new KyselyCouncilorsRepo(deps.db, deps.dialect)
   const random = deps.random ?? Math.random
   const service = new CouncilorService({
     repo,

@@ -98,11 +98,16 @@ export function planTicks(councilor: Councilor, inputs: TickInputs): TickPlan | 
     }
   }
 
-  const allowed = Math.max(0, Math.min(candidates.length, inputs.allowance))
-  plan.refusedSpend += candidates.length - allowed
-  plan.fire = candidates.slice(candidates.length - allowed)
-  if (plan.fire.length === 0) plan.cancelActive = false
-  return plan
+  plan.fire = candidates
+  return withinAllowance(plan, inputs.allowance)
+}
+
+/** The plan with only its latest `allowance` ticks fired; the rest are refused by the spend guard. */
+export function withinAllowance(plan: TickPlan, allowance: number): TickPlan {
+  const allowed = Math.max(0, Math.min(plan.fire.length, allowance))
+  if (allowed === plan.fire.length) return plan
+  const fire = plan.fire.slice(plan.fire.length - allowed)
+  return { ...plan, fire, refusedSpend: plan.refusedSpend + plan.fire.length - allowed, cancelActive: plan.cancelActive && allowed > 0 }
 }
 
 /** The first tick after `now` and when it fires (with its jitter). */
