@@ -25,6 +25,8 @@ export interface TestAppOptions {
   logger?: Logger
   /** Kysely plugins on every query (e.g. a QueryLog that counts them). */
   plugins?: KyselyPlugin[]
+  /** The gateway's source of randomness, [0, 1) (e.g. the councilors' jitter). */
+  random?: () => number
 }
 
 export function testConfig(env: Record<string, string> = {}, databaseUrl = 'sqlite::memory:'): Config {
@@ -68,6 +70,7 @@ async function openTestApp(database: TestDatabase, options: TestAppOptions): Pro
     ...(options.clock && { clock: options.clock }),
     ...(options.logger && { logger: options.logger }),
     ...(options.instanceHistory && { instanceHistory: options.instanceHistory }),
+    ...(options.random && { random: options.random }),
     database: { ...(database.schema && { schema: database.schema }), poolSize: 4, ...(options.plugins && { plugins: options.plugins }) },
   })
   const app = await buildApp(deps, { logger: options.logger ?? false })
