@@ -162,6 +162,11 @@ export class AgentsService {
     return { agent, updatedFields }
   }
 
+  /** Flags the agent as a councilor or not (the councilor module does, with its promote and demote). */
+  async flagCouncilor(agentId: string, isCouncilor: boolean, uow: UnitOfWork): Promise<void> {
+    await this.deps.repo.update(agentId, { isCouncilor, updatedAt: this.deps.clock.now() }, uow)
+  }
+
   /**
    * Soft delete: the agent leaves the catalog (lists, lookups, suggestions) but its row and
    * persona history stay, so instances and runs that name it still read. Creating or importing

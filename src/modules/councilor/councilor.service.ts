@@ -32,6 +32,8 @@ export interface CouncilorHome {
 export interface CouncilorAgents {
   exists(agentId: string): Promise<boolean>
   forRun(agentId: string): Promise<RunAgent | undefined>
+  /** The catalog's `is_councilor` flag, set with the promotion and cleared with the demotion. */
+  flagCouncilor(agentId: string, isCouncilor: boolean, uow: UnitOfWork): Promise<void>
 }
 
 export interface PromoteInput {
@@ -72,6 +74,7 @@ export class CouncilorService {
       await this.deps.transact(async (uow) => {
         await this.deps.repo.insert(councilor, uow)
         await home.storeInstance(uow, input.customization)
+        await this.deps.agents.flagCouncilor(input.agentId, true, uow)
       })
     } catch (err) {
       await home.discard()
@@ -95,7 +98,10 @@ export class CouncilorService {
       conversationId: null,
     })
     try {
-      await this.deps.repo.insert(councilor)
+      await this.deps.transact(async (uow) => {
+        await this.deps.repo.insert(councilor, uow)
+        await this.deps.agents.flagCouncilor(input.agentId, true, uow)
+      })
     } catch (err) {
       const winner = isUniqueViolation(err) ? await this.deps.repo.findByAgent(input.agentId) : undefined
       if (!winner) throw err
@@ -126,7 +132,12 @@ export class CouncilorService {
 
   async demote(councilor: Councilor): Promise<void> {
     const now = this.deps.clock.now()
-    if (!(await this.deps.repo.softDelete(councilor.id, now))) notFound(`Councilor '${councilor.id}' not found`)
+    const removed = await this.deps.transact(async (uow) => {
+      if (!(await this.deps.repo.softDelete(councilor.id, now, uow))) return false
+      await this.deps.agents.flagCouncilor(councilor.agentId, false, uow)
+      return true
+    })
+    if (!removed) notFound(`Councilor '${councilor.id}' not found`)
     if (councilor.instanceId) await this.deps.home.remove(councilor.instanceId)
   }
 

@@ -234,6 +234,8 @@ describe('councilors over HTTP', () => {
     })
     assert.equal(promoted.statusCode, 200, promoted.body)
     assert.equal(promoted.json().agent.is_councilor, true)
+    const catalogFlag = async () => (await app.inject({ url: '/api/agents' })).json().find((a: { id: string }) => a.id === agentId).is_councilor
+    assert.equal(await catalogFlag(), true, 'the agent catalog flags the councilor')
     const twice = await app.inject({ method: 'POST', url: `/api/councilors/${agentId}/promote-councilor`, payload: { councilor_config: config() } })
     assert.equal(twice.statusCode, 200)
     assert.equal((await app.inject({ url: '/api/councilors/scheduler/jobs' })).json().count, 1)
@@ -262,6 +264,7 @@ describe('councilors over HTTP', () => {
 
     const demoted = await app.inject({ method: 'DELETE', url: `/api/councilors/${agentId}/demote-councilor` })
     assert.equal(demoted.statusCode, 200)
+    assert.equal(await catalogFlag(), false, 'and clears the flag with the demotion')
     assert.equal((await app.inject({ url: '/api/councilors?is_councilor=true' })).json().count, 0)
     assert.equal((await app.inject({ method: 'DELETE', url: `/api/councilors/${agentId}/demote-councilor` })).statusCode, 400)
     assert.equal((await app.inject({ method: 'DELETE', url: '/api/councilors/Nobody/demote-councilor' })).statusCode, 404)

@@ -45,6 +45,7 @@ export function createCouncilors(deps: {
     agents: {
       exists: async (agentId) => (await deps.agents.find(agentId)) !== undefined,
       forRun: (agentId) => deps.agents.forRun(agentId),
+      flagCouncilor: (agentId, isCouncilor, uow) => deps.agents.flagCouncilor(agentId, isCouncilor, uow),
     },
     home: councilorHomeOf({ screenplays: deps.screenplays, conversations: deps.conversations, instances: deps.instances, agents: deps.agents }),
     announce: (frame) => deps.gamification.broadcast(frame),
