@@ -59,6 +59,20 @@ export interface TickCounters {
   cancelledOverlap: number
 }
 
+/** A new councilor's statistics and counters. */
+export const NO_STATS: Readonly<CouncilorStats> = {
+  totalRuns: 0,
+  successCount: 0,
+  errorCount: 0,
+  cancelledCount: 0,
+  totalDurationMs: 0,
+  lastDurationMs: null,
+  lastRunAt: null,
+  lastSeverity: null,
+  consecutiveFailures: 0,
+}
+export const NO_COUNTERS: Readonly<TickCounters> = { skippedOverlap: 0, skippedMissed: 0, refusedSpend: 0, bufferedCount: 0, cancelledOverlap: 0 }
+
 export interface Councilor {
   id: string
   agentId: string

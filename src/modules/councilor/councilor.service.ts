@@ -10,7 +10,7 @@ import type { Transactor, UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Frame } from '../../platform/events/frame.js'
 import { BadRequestError, NotFoundError } from '../../platform/http/errors.js'
 import { type CouncilorConfigInput, parseConfig, settingsOf } from './councilor-input.js'
-import { type Councilor, type CouncilorConfigDoc, displayNameOf } from './councilor.model.js'
+import { type Councilor, type CouncilorConfigDoc, displayNameOf, NO_COUNTERS, NO_STATS } from './councilor.model.js'
 import type { CouncilorsRepo } from './councilor.repo.js'
 import { configWireOf } from './councilor-wire.js'
 import { firstFire } from './tick-plan.js'
@@ -327,18 +327,8 @@ export class CouncilorService {
       bufferedAt: null,
       activeRuns: 0,
       lastRunId: null,
-      stats: {
-        totalRuns: 0,
-        successCount: 0,
-        errorCount: 0,
-        cancelledCount: 0,
-        totalDurationMs: 0,
-        lastDurationMs: null,
-        lastRunAt: null,
-        lastSeverity: null,
-        consecutiveFailures: 0,
-      },
-      counters: { skippedOverlap: 0, skippedMissed: 0, refusedSpend: 0, bufferedCount: 0, cancelledOverlap: 0 },
+      stats: { ...NO_STATS },
+      counters: { ...NO_COUNTERS },
       version: 0,
       createdAt: now,
       updatedAt: now,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { DEFAULT_POLICY, type Councilor, type CouncilorPolicy } from './councilor.model.js'
+import { DEFAULT_POLICY, type Councilor, type CouncilorPolicy, NO_COUNTERS, NO_STATS } from './councilor.model.js'
 import { scheduleOf, scheduleValueProblem, type ScheduleSpec } from './schedule.js'
 import { firstFire, planTicks, type TickInputs } from './tick-plan.js'
 
@@ -33,18 +33,8 @@ function councilor(schedule: Partial<ScheduleSpec>, policy: Partial<CouncilorPol
     bufferedAt: null,
     activeRuns: 0,
     lastRunId: null,
-    stats: {
-      totalRuns: 0,
-      successCount: 0,
-      errorCount: 0,
-      cancelledCount: 0,
-      totalDurationMs: 0,
-      lastDurationMs: null,
-      lastRunAt: null,
-      lastSeverity: null,
-      consecutiveFailures: 0,
-    },
-    counters: { skippedOverlap: 0, skippedMissed: 0, refusedSpend: 0, bufferedCount: 0, cancelledOverlap: 0 },
+    stats: { ...NO_STATS },
+    counters: { ...NO_COUNTERS },
     version: 0,
     createdAt: T0,
     updatedAt: T0,

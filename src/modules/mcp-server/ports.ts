@@ -10,6 +10,6 @@ export interface DataTransfer {
 
 /** The MCP server registry's view for `validate_conductor_system` (built by the registry module). */
 export interface RegistryCheck {
-  /** Registered servers and how many are healthy; `port` asks a registry on another local port instead. */
-  summary(port?: number): Promise<{ total: number; healthy: number; detail?: string }>
+  /** Registered servers and how many are healthy. */
+  summary(): Promise<{ total: number; healthy: number; detail?: string }>
 }

@@ -17,7 +17,6 @@ export async function systemChecks(
   database: { dialect: string; ping(): Promise<void> },
   registry: RegistryCheck | undefined,
   env: NodeJS.ProcessEnv = process.env,
-  registryPort?: number,
 ): Promise<Check[]> {
   const checks: Check[] = []
   try {
@@ -44,7 +43,7 @@ export async function systemChecks(
     checks.push({ name: 'mcp registry', ok: false, detail: 'the MCP registry is not configured in this build' })
   } else {
     try {
-      const { total, healthy, detail } = await registry.summary(registryPort)
+      const { total, healthy, detail } = await registry.summary()
       checks.push({ name: 'mcp registry', ok: healthy === total, detail: detail ?? `${healthy} of ${total} registered servers healthy` })
     } catch (err) {
       checks.push({ name: 'mcp registry', ok: false, detail: `registry check failed: ${(err as Error).message}` })

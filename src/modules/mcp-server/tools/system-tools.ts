@@ -21,13 +21,11 @@ export function registerSystemTools(server: McpServer, s: McpServices): void {
     {
       title: 'Check the gateway',
       description: 'Checks the database, the LLM providers’ keys, the provider CLIs on PATH and the MCP server registry; lists what is not ready.',
-      inputSchema: {
-        port: z.number().int().min(1).max(65535).optional().describe('Check the MCP registry of a gateway on this local port instead of this one'),
-      },
+      inputSchema: {},
     },
-    ({ port }) =>
+    () =>
       answering(async () => {
-        const checks = await systemChecks(s.config, s.database, s.registry, process.env, port)
+        const checks = await systemChecks(s.config, s.database, s.registry)
         const lines = checks.map((c) => `${c.ok ? '✅' : '⚠️'} ${c.name}: ${c.detail}`)
         const ready = checks.filter((c) => c.ok).length
         return ok(`${ready} of ${checks.length} checks pass\n${lines.join('\n')}`, { checks })
