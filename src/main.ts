@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       return doctorCommand(config)
     case 'import-mongo':
       if (!positionals[1]) return usageError('import-mongo needs a directory')
-      return importMongoCommand(config.database.url, positionals[1])
+      return importMongoCommand(config, positionals[1])
     case 'migrate-storage':
       if (!values.from || !values.to) return usageError('migrate-storage needs --from URL and --to URL')
       return migrateStorageCommand(values.from, values.to)
