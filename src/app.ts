@@ -21,6 +21,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { installAccessCheck, withAccess } from './platform/http/access.js'
 import { installLimits } from './platform/http/limits.js'
 import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
+import { refuseRequestsWhileClosing } from './platform/http/refuse-while-closing.js'
 import { installAuthHook } from './modules/auth/auth-hook.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
@@ -62,7 +63,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     genReqId: requestIdOf,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by refuseRequestsWhileClosing instead.
+    return503OnClosing: false,
     frameworkErrors: answerRouterError,
     clientErrorHandler,
   })
@@ -79,6 +81,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     reply.header('x-request-id', req.id)
     done()
   })
+  refuseRequestsWhileClosing(app)
 
   await app.register(cors, {
     origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,

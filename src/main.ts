@@ -15,7 +15,7 @@ import { doctorCommand, doctorConfigFailure } from './modules/doctor/doctor-comm
 import { importMongoCommand } from './modules/mongo-import/import-mongo-command.js'
 import { checkWebRoot, WebRootError } from './platform/http/web-root.js'
 import { createLogger } from './platform/logger.js'
-import { startTracing } from './platform/tracing.js'
+import { SHUTDOWN_BOUND_MS as TRACING_SHUTDOWN_BOUND_MS, startTracing } from './platform/tracing.js'
 import { GATEWAY_VERSION } from './modules/health/health.routes.js'
 import { systemClock } from './platform/clock.js'
 import { ApiKeys } from './modules/auth/api-keys.js'
@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       return doctorCommand(config)
     case 'import-mongo':
       if (!positionals[1]) return usageError('import-mongo needs a directory')
-      return importMongoCommand(config.database.url, positionals[1])
+      return importMongoCommand(config, positionals[1])
     case 'migrate-storage':
       if (!values.from || !values.to) return usageError('migrate-storage needs --from URL and --to URL')
       return migrateStorageCommand(values.from, values.to)
@@ -217,17 +217,26 @@ async function serve(config: Config): Promise<number> {
         logger.warn({ timeout_ms: config.server.shutdownTimeoutMs }, 'requests still in flight after the timeout; closing their connections')
         app.server.closeAllConnections()
       }, config.server.shutdownTimeoutMs)
+      let spansSent = true
       try {
         await app.close()
         await draining
         await deps.close()
-        await tracing?.shutdown()
+        spansSent = (await tracing?.shutdown()) ?? true
       } catch (err) {
         logger.error({ err }, 'error during shutdown')
       } finally {
         clearTimeout(force)
       }
       logger.info('stopped')
+      if (!spansSent) {
+        logger.warn(
+          { bound_ms: TRACING_SHUTDOWN_BOUND_MS },
+          'tracing: spans not exported within the bound were dropped (is the OTLP collector reachable?)',
+        )
+        // Everything of the gateway is closed; only the exporter's retry timers are left, and they would hold the exit.
+        process.exit(0)
+      }
       resolve(0)
     }
     process.once('SIGTERM', () => void stop('SIGTERM'))

@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test'
 import type { Kysely } from 'kysely'
 import { buildApp } from '../src/app.js'
 import { createDeps } from '../src/deps.js'
+import { CredentialSealer } from '../src/modules/mcp-registry/credentials.js'
 import { importMongoExport } from '../src/modules/mongo-import/mongo-import.js'
 import { openDatabase } from '../src/platform/db/database.js'
 import { testConfig } from './helpers/build-test-app.js'
@@ -218,9 +219,52 @@ function writeExport(dir: string): void {
   file('history.json', jsonLines([{ instance_id: 'instance-1700000000-abc', timestamp: '2025-03-01T09:30:00' }, { instance_id: 'x' }]))
   file(
     'mcp_registry.json',
-    jsonLines([{ name: 'git', type: 'external', url: 'http://git:9000/sse', status: 'healthy', registered_at: date('2025-01-01T00:00:00Z') }]),
+    jsonLines([
+      {
+        _id: oid('65f0a1b2c3d4e5f60123c001'),
+        name: 'git',
+        type: 'external',
+        url: 'http://git:9000/sse',
+        host_url: 'http://localhost:13001/sse',
+        backend_url: 'http://git:9001',
+        auth: 'tok-git',
+        status: 'healthy',
+        tools_count: { $numberInt: '7' },
+        last_heartbeat: canonicalDate('2025-04-01T10:00:00Z'),
+        registered_at: date('2025-01-01T00:00:00Z'),
+        last_used: '2025-04-01T09:00:00',
+        metadata: { category: 'dev', description: 'Git tools', version: '1.2', tags: ['git', 3], owner: 'ops', since: date('2024-12-01T00:00:00Z') },
+      },
+      // A sidecar the on-demand manager had stopped: naive registration time, a host_url without a scheme.
+      {
+        name: 'notes',
+        type: 'external',
+        url: 'http://notes:9100/sse',
+        host_url: 'localhost:13002/sse',
+        status: 'stopped',
+        registered_at: '2025-02-01T08:00:00.250',
+        docker_compose_path: '/srv/notes/docker-compose.yml',
+        shutdown_after: date('2025-02-02T00:00:00Z'),
+        auto_shutdown_minutes: 30,
+      },
+      { name: 'git', type: 'external', url: 'http://git-copy:9000/sse', status: 'healthy' },
+      { name: 'broken', type: 'external', url: 'git:9000/sse', status: 'healthy' },
+      { name: 'nourl', type: 'external', status: 'healthy' },
+      { type: 'external', url: 'http://anonymous:1/sse' },
+      { name: 'conductor', type: 'internal', url: 'http://localhost:5007/sse', status: 'unknown' },
+      { name: 'stats', type: 'external', url: 'http://stats:1/sse', status: 'healthy' },
+      { name: 'bad name!', type: 'external', url: 'http://bad:1/sse', status: 'healthy' },
+      { name: 'search', type: 'external', url: 'http://search:1/sse', status: 'healthy' },
+      { name: 'weird', type: 'external', url: 'https://weird.example/mcp', status: 'sleeping' },
+    ]),
   )
 }
+
+const CREDENTIALS_KEY = 'a'.repeat(64)
+const mcpSettings = (key: string | null = CREDENTIALS_KEY) => ({
+  sealer: key ? new CredentialSealer(Buffer.from(key, 'hex')) : null,
+  configured: new Set(['search']),
+})
 
 async function database(t: TestContext) {
   const db = await freshDatabase()
@@ -228,13 +272,13 @@ async function database(t: TestContext) {
   return db.url
 }
 
-async function importInProcess(url: string, dir: string) {
+async function importInProcess(url: string, dir: string, mcp = mcpSettings()) {
   const database = openDatabase(url, { poolSize: 2 })
   try {
     const { migrateToLatest } = await import('../src/platform/db/migrate.js')
     await migrateToLatest(database)
     const lines: string[] = []
-    const summary = await importMongoExport(dir, database, (line) => lines.push(line))
+    const summary = await importMongoExport(dir, database, mcp, (line) => lines.push(line))
     return { summary, output: lines.join('\n') }
   } finally {
     await database.close()
@@ -259,8 +303,13 @@ describe('conductor-gateway import-mongo', () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'gw-mongo-')), 'dump')
     writeExport(dir)
     const url = await database(t)
+    // The configuration the MCP registry's documents are read with: a credentials key, and a server of mcp.servers.
+    writeFileSync(path.join(path.dirname(dir), 'config.yaml'), 'mcp:\n  servers:\n    search: http://search:1/mcp\n')
     // A zone far from UTC: naive times must still be read as UTC.
-    const cli = await runCli(['import-mongo', dir], { cwd: path.dirname(dir), env: { DATABASE_URL: url, TZ: 'America/Sao_Paulo' } })
+    const cli = await runCli(['import-mongo', dir], {
+      cwd: path.dirname(dir),
+      env: { DATABASE_URL: url, TZ: 'America/Sao_Paulo', MCP_CREDENTIALS_KEY: CREDENTIALS_KEY },
+    })
     assert.equal(cli.code, 1, `some documents were skipped: ${cli.stderr}`)
     const out = cli.stdout
     assert.match(out, /^screenplays: 3 imported, 0 already present, 3 skipped$/m)
@@ -284,8 +333,19 @@ describe('conductor-gateway import-mongo', () => {
     assert.match(out, /status 'processing' imported as failed/)
     assert.match(out, /^history: 0 imported, 0 already present, 1 skipped$/m)
     assert.match(out, /skipped: 2 document\(s\): the gateway keeps no separate per-instance history/)
-    assert.match(out, /skipped: 1 document\(s\): this gateway version has no MCP registry table yet/)
-    assert.match(out, /^done: 12 imported, 0 already present, 9 skipped$/m)
+    assert.match(out, /^mcp_registry: 3 imported, 0 already present, 8 skipped$/m)
+    assert.match(out, /skipped line 3 \(git\): duplicate id \(first at line 1, which was kept\)/)
+    assert.match(out, /skipped line 4: url "git:9000\/sse" is not an http\(s\) URL/)
+    assert.match(out, /skipped line 5: no url/)
+    assert.match(out, /skipped line 6: no name/)
+    assert.match(out, /skipped line 7: an internal MCP of the original gateway/)
+    assert.match(out, /skipped line 8: 'stats' is a route of \/mcp and cannot name a server/)
+    assert.match(out, /skipped line 9: name 'bad name!' must start with a letter or digit/)
+    assert.match(out, /skipped line 10: 'search' is a server configured in mcp.servers/)
+    assert.match(out, /note line 2 \(notes\): host_url "localhost:13002\/sse" is not an http\(s\) URL: left out/)
+    assert.match(out, /note line 2 \(notes\): docker_compose_path, shutdown_after, auto_shutdown_minutes not imported/)
+    assert.match(out, /note line 11 \(weird\): status "sleeping" imported as unknown/)
+    assert.match(out, /^done: 15 imported, 0 already present, 16 skipped$/m)
 
     const screenplays = await rows(url, 'screenplays')
     const launch = screenplays.find((s) => s.id === '65f0a1b2c3d4e5f601234567')
@@ -324,8 +384,22 @@ describe('conductor-gateway import-mongo', () => {
     assert.deepEqual([stuck.status, stuck.provider], ['failed', 'conductor'])
     assert.match(stuck.error, /imported from the original gateway while 'processing'/)
 
+    const servers = await rows(url, 'mcp_servers')
+    assert.deepEqual(servers.map((row) => row.name).sort(), ['git', 'notes', 'weird'])
+    const git = servers.find((row) => row.name === 'git')
+    assert.deepEqual(
+      [git.status, git.transport, git.tools_count, git.registered_at, git.last_heartbeat, git.last_used],
+      ['healthy', 'sse', 7, Date.parse('2025-01-01T00:00:00Z'), Date.parse('2025-04-01T10:00:00Z'), Date.parse('2025-04-01T09:00:00Z')],
+    )
+    assert.ok(!String(git.credentials).includes('tok-git'), 'the auth token is stored sealed')
+    const notes = servers.find((row) => row.name === 'notes')
+    assert.deepEqual(
+      [notes.status, notes.host_url, notes.registered_at, notes.last_heartbeat],
+      ['stopped', null, Date.parse('2025-02-01T08:00:00.250Z'), null],
+    )
+
     // The gateway reads what was imported through its own API.
-    const deps = await createDeps(testConfig({}, url), { database: { poolSize: 2 } })
+    const deps = await createDeps(testConfig({ MCP_CREDENTIALS_KEY: CREDENTIALS_KEY }, url), { database: { poolSize: 2 } })
     const app = await buildApp(deps, { logger: false })
     t.after(async () => {
       await app.close()
@@ -370,6 +444,25 @@ describe('conductor-gateway import-mongo', () => {
     )
     const plannerPersona = (await app.inject({ url: '/api/agents/Planner_Agent/persona' })).json()
     assert.match(JSON.stringify(plannerPersona), /ordered plan/)
+
+    const gitEntry = (await app.inject({ url: '/mcp/git' })).json()
+    assert.deepEqual(
+      [gitEntry.url, gitEntry.host_url, gitEntry.backend_url, gitEntry.has_auth, gitEntry.registered_at, gitEntry.last_used],
+      ['http://git:9000/sse', 'http://localhost:13001/sse', 'http://git:9001', true, '2025-01-01T00:00:00.000Z', '2025-04-01T09:00:00.000Z'],
+    )
+    assert.deepEqual(gitEntry.metadata, {
+      category: 'dev',
+      description: 'Git tools',
+      version: '1.2',
+      tags: ['git'],
+      owner: 'ops',
+      since: '2024-12-01T00:00:00.000Z',
+    })
+    assert.equal(gitEntry.status, 'unhealthy', 'its last heartbeat is long past the TTL')
+    // Once the sidecar beats again, the Planner (mcp_configs: git) gets it with the imported token.
+    assert.equal((await app.inject({ method: 'POST', url: '/mcp/heartbeat/git' })).statusCode, 204)
+    const claude = (await app.inject({ url: '/mcp/config?agent_id=Planner_Agent' })).json()
+    assert.deepEqual(claude.mcpServers.git, { type: 'sse', url: 'http://localhost:13001/sse', headers: { Authorization: 'Bearer tok-git' } })
   })
 
   it('is idempotent: a second import of the same export changes nothing', async (t) => {
@@ -377,15 +470,47 @@ describe('conductor-gateway import-mongo', () => {
     writeExport(dir)
     const url = await database(t)
     const first = await importInProcess(url, dir)
-    assert.equal(first.summary.imported, 12)
+    assert.equal(first.summary.imported, 15)
     const tables = (await tablesOf(url)).filter((table) => table !== 'schema_migrations')
     const before = await snapshotOf(url, tables)
 
     const second = await importInProcess(url, dir)
     assert.equal(second.summary.imported, 0)
-    assert.equal(second.summary.present, 12)
+    assert.equal(second.summary.present, 15)
     assert.match(second.output, /^screenplays: 0 imported, 3 already present, 3 skipped$/m)
+    assert.match(second.output, /^mcp_registry: 0 imported, 3 already present, 8 skipped$/m)
     assert.deepEqual(await snapshotOf(url, tables), before)
+  })
+
+  it('skips an MCP server with an auth token while no credentials key is configured, and imports it once there is one', async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-mongo-mcp-'))
+    writeFileSync(
+      path.join(dir, 'mcp_registry.json'),
+      JSON.stringify([
+        {
+          name: 'crm',
+          type: 'external',
+          url: 'http://crm:9000/sse',
+          auth: 'tok-crm',
+          status: 'healthy',
+          registered_at: date('2025-01-01T00:00:00Z'),
+        },
+        { name: 'docs', type: 'external', url: 'http://docs:9000/sse', status: 'healthy', registered_at: date('2025-01-01T00:00:00Z') },
+      ]),
+    )
+    const url = await database(t)
+    const keyless = await importInProcess(url, dir, mcpSettings(null))
+    assert.match(keyless.output, /^mcp_registry: 1 imported, 0 already present, 1 skipped$/m)
+    assert.match(
+      keyless.output,
+      /skipped line 1: it has an auth token and no MCP_CREDENTIALS_KEY is configured to store it encrypted: set the key and import again/,
+    )
+    assert.equal(keyless.summary.rejected, 1)
+
+    const keyed = await importInProcess(url, dir)
+    assert.match(keyed.output, /^mcp_registry: 1 imported, 1 already present, 0 skipped$/m)
+    const crm = (await rows(url, 'mcp_servers')).find((row) => row.name === 'crm')
+    assert.deepEqual(new CredentialSealer(Buffer.from(CREDENTIALS_KEY, 'hex')).open('crm', crm.credentials), { auth: 'tok-crm' })
   })
 
   it('refuses a directory with no export files', async (t) => {

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { tracingWanted } from '../src/platform/tracing.js'
 import { startFakeLlmServer } from './helpers/fake-llm-server.js'
-import { startGateway } from './helpers/gateway-process.js'
+import { freePort, startGateway } from './helpers/gateway-process.js'
 import { startMcpTestServer } from './helpers/mcp-test-server.js'
 import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-database.js'
 import { waitFor } from './helpers/wait.js'
@@ -218,5 +218,28 @@ describe('tracing', () => {
         'conductor.run.id': run.run_id,
       },
     )
+  })
+
+  it('does not hold the exit on SIGTERM while the collector is down', { timeout: 60_000 }, async (t) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'gw-tracing-'))
+    t.after(() => rmSync(cwd, { recursive: true, force: true }))
+    const closedPort = await freePort()
+    const gateway = await startGateway({
+      cwd,
+      env: {
+        ...(await databaseEnv(t, cwd)),
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closedPort}`,
+        // The exporter retries a refused connection until this deadline (about 13 s of backoff in all).
+        OTEL_EXPORTER_OTLP_TIMEOUT: '30000',
+      },
+    })
+    t.after(() => gateway.stop('SIGKILL'))
+    assert.equal((await fetch(`${gateway.url}/api/screenplays`)).status, 200)
+
+    gateway.child.kill('SIGTERM')
+    // Generous next to the 2 s the spans get, far below the exporter's retries.
+    const bound = new Promise<'still running'>((resolve) => setTimeout(resolve, 8_000, 'still running').unref())
+    assert.equal(await Promise.race([gateway.exited(), bound]), 0)
+    assert.match(gateway.logs(), /spans not exported within .* were dropped/)
   })
 })

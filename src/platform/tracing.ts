@@ -10,11 +10,16 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 const TRACER_NAME = 'conductor-gateway'
 const DEFAULT_SERVICE_NAME = 'conductor-gateway'
 /** An unreachable collector must not hold shutdown: the exporter would retry for its whole timeout. */
-const SHUTDOWN_BOUND_MS = 2_000
+export const SHUTDOWN_BOUND_MS = 2_000
 
 export interface Tracing {
-  /** Sends what is still buffered, then stops. */
-  shutdown(): Promise<void>
+  /**
+   * Sends what is still buffered, then stops; waits at most SHUTDOWN_BOUND_MS. False when the
+   * collector did not take the spans in time: the exporter then still has retries scheduled, on
+   * timers of its own that can be neither cancelled nor unref'd, and they keep the process alive
+   * until OTEL_EXPORTER_OTLP_TIMEOUT passes unless the process exits.
+   */
+  shutdown(): Promise<boolean>
 }
 
 /** The OTEL_* variables that decide whether tracing is on (see `tracingWanted`). */
@@ -52,11 +57,16 @@ export function startTracing(env: OtelEnvironment, version: string): Tracing | n
     async shutdown() {
       active = false
       let timer: NodeJS.Timeout | undefined
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, SHUTDOWN_BOUND_MS)
+      const bound = new Promise<false>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_BOUND_MS, false)
       })
-      await Promise.race([provider.shutdown().catch(() => {}), bound])
+      const stopped = provider.shutdown().then(
+        () => true,
+        () => true,
+      )
+      const done = await Promise.race([stopped, bound])
       clearTimeout(timer)
+      return done
     },
   }
 }

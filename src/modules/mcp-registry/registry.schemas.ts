@@ -5,7 +5,8 @@ import { QueryBool } from '../../platform/http/query.js'
 import { MCP_STATUSES, type McpMetadata } from './registry.model.js'
 import type { McpServerView, ProbeReport } from './registry.service.js'
 
-const httpUrl = (what: string) =>
+/** An absolute http(s) URL (also what import-mongo accepts from the original's registry). */
+export const httpUrl = (what: string) =>
   z
     .string()
     .trim()

@@ -27,14 +27,14 @@ export interface Mapped {
   notes: string[]
 }
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+export const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null)
 const num = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback)
 const numOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
-const obj = (value: unknown): Record<string, unknown> | null =>
+export const obj = (value: unknown): Record<string, unknown> | null =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) ? (value as Record<string, unknown>) : null
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
-const timeOrNull = (...values: unknown[]): number | null => {
+export const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+export const timeOrNull = (...values: unknown[]): number | null => {
   for (const value of values) {
     const ms = millisOf(value)
     if (ms !== undefined) return ms
@@ -49,7 +49,7 @@ function plain(value: unknown): unknown {
   const object = obj(value)
   return object ? Object.fromEntries(Object.entries(object).map(([k, v]) => [k, plain(v)])) : value
 }
-const json = (value: unknown) => toJson(plain(value))
+export const json = (value: unknown) => toJson(plain(value))
 const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : json(value))
 
 function requireId(value: unknown, what: string): string {

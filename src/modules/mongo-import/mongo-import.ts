@@ -8,6 +8,7 @@ import type { Database } from '../../platform/db/database.js'
 import { readExport, type Document } from './extended-json.js'
 import { MappingSkip, mapAgent, mapConversation, mapInstance, mapScreenplay, mapTask, type AgentPersona, type Mapped } from './mappers.js'
 import { type AnyDb, COLLECTIONS, type Collection, type CollectionReport, write } from './import-writer.js'
+import { type McpServerImport, mapMcpServer } from './mcp-server-mapper.js'
 import { importPersonas } from './persona-import.js'
 
 export { COLLECTIONS, type Collection, type CollectionReport }
@@ -15,8 +16,10 @@ export { COLLECTIONS, type Collection, type CollectionReport }
 /** Collections with no place in this version's schema: their documents are counted and skipped with this reason. */
 const NOT_IMPORTED: Partial<Record<Collection, string>> = {
   history: 'the gateway keeps no separate per-instance history: an instance’s history is its runs (imported from tasks)',
-  mcp_registry: 'this gateway version has no MCP registry table yet',
 }
+
+/** What the MCP registry's documents need from the gateway's configuration. */
+export type McpRegistrySettings = Omit<McpServerImport, 'now'>
 
 export interface MongoImportSummary {
   collections: CollectionReport[]
@@ -29,7 +32,12 @@ export interface MongoImportSummary {
 
 export class ImportMongoError extends Error {}
 
-export async function importMongoExport(dir: string, database: Database, print: (line: string) => void = () => {}): Promise<MongoImportSummary> {
+export async function importMongoExport(
+  dir: string,
+  database: Database,
+  mcp: McpRegistrySettings,
+  print: (line: string) => void = () => {},
+): Promise<MongoImportSummary> {
   if (!existsSync(dir)) throw new ImportMongoError(`no export directory at ${dir}`)
   const files = new Map(COLLECTIONS.map((collection) => [collection, exportFile(dir, collection)]))
   if ([...files.values()].every((file) => file === null)) {
@@ -55,7 +63,8 @@ export async function importMongoExport(dir: string, database: Database, print: 
   await importEach(db, report('agent_instances'), (doc) => mapInstance(doc, now))
   await importEach(db, report('conversations'), (doc) => mapConversation(doc, now))
   await importEach(db, report('tasks'), (doc) => mapTask(doc, now))
-  for (const collection of ['history', 'mcp_registry'] as const) await skipCollection(report(collection), NOT_IMPORTED[collection]!)
+  await skipCollection(report('history'), NOT_IMPORTED.history!)
+  await importEach(db, report('mcp_registry'), (doc) => mapMcpServer(doc, { ...mcp, now }))
 
   for (const entry of reports) for (const line of describe(entry)) print(line)
   const total = (pick: (r: CollectionReport) => number) => reports.reduce((sum, r) => sum + pick(r), 0)
