@@ -175,6 +175,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     gamification,
     clock,
     transact,
+    workspace,
     logger,
     random: options.random,
     observer: metrics,

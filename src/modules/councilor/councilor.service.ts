@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../../platform/db/errors.js'
 import type { Transactor, UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Frame } from '../../platform/events/frame.js'
 import { BadRequestError, NotFoundError } from '../../platform/http/errors.js'
+import type { WorkspacePolicy } from '../../platform/workspace.js'
 import { type CouncilorConfigInput, parseConfig, settingsOf } from './councilor-input.js'
 import { type Councilor, type CouncilorConfigDoc, displayNameOf, NO_COUNTERS, NO_STATS } from './councilor.model.js'
 import type { CouncilorsRepo } from './councilor.repo.js'
@@ -57,11 +58,14 @@ export class CouncilorService {
       clock: Clock
       random: () => number
       transact: Transactor
+      /** Working directories are checked against the allowed roots before they are stored. */
+      workspace: Pick<WorkspacePolicy, 'normalize'>
     },
   ) {}
 
   /** Promotes an agent to an instance councilor; promoting again answers the councilor it already has. */
-  async promoteInstance(input: PromoteInput): Promise<{ councilor: Councilor; created: boolean }> {
+  async promoteInstance(given: PromoteInput): Promise<{ councilor: Councilor; created: boolean }> {
+    const input = { ...given, cwd: given.cwd === null ? null : this.deps.workspace.normalize(given.cwd, 'cwd') }
     await this.assertAgent(input.agentId)
     const existing = await this.deps.repo.findByAgent(input.agentId)
     if (existing) return { councilor: existing, created: false }
@@ -172,6 +176,7 @@ export class CouncilorService {
       policy: mergeObject(current.policy, patch.policy),
     }
     const settings = settingsOf(parseConfig(merged, 'body'))
+    const cwd = extras.cwd ? this.deps.workspace.normalize(extras.cwd, 'cwd') : null
     const now = this.deps.clock.now()
     const scheduleChanged =
       JSON.stringify([settings.schedule, settings.enabled, settings.policy.jitterMs]) !==
@@ -183,7 +188,7 @@ export class CouncilorService {
         config: settings.doc,
         policy: settings.policy,
         ...(customization && { customization }),
-        ...(extras.cwd && { cwd: extras.cwd }),
+        ...(cwd && { cwd }),
         ...(scheduleChanged && this.rescheduled(settings.schedule, settings.enabled, settings.policy, now)),
       },
       now,

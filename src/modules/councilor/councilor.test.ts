@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, it } from 'node:test'
 import { createAgent } from '../../../test/helpers/agent-factories.js'
 import { allEnded, config, councilorRuns, feed, job, MIN, promote, setUp, UNREACHABLE } from '../../../test/helpers/councilor-kit.js'
@@ -53,6 +56,35 @@ describe('councilors over HTTP', () => {
     assert.equal(patch.statusCode, 422)
     assert.match(patch.json().detail, /schedule\.value/)
     assert.equal((await job(app, agentId)).schedule.value, '1m', 'a refused change leaves the schedule as it was')
+  })
+
+  it('a working directory outside the allowed roots is refused on promote and on a config change', async (t) => {
+    const root = mkdtempSync(path.join(tmpdir(), 'councilor-root-'))
+    const { app, agentId } = await setUp(t, { ALLOWED_ROOTS: root })
+    for (const cwd of ['/etc', `${root}/../etc`, 'relative/dir']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/councilors/promote',
+        payload: { agent_id: agentId, councilor_config: config(), cwd },
+      })
+      assert.equal(res.statusCode, 400, `${cwd}: ${res.body}`)
+      assert.match(res.json().detail, /cwd/)
+    }
+    assert.equal((await app.inject({ url: '/api/councilors/scheduler/jobs' })).json().count, 0, 'nothing was created')
+    assert.equal((await app.inject({ url: '/api/screenplays' })).json().total, 0)
+
+    const { instance_id: id } = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/councilors/promote',
+        payload: { agent_id: agentId, councilor_config: config(), cwd: `${root}/app/` },
+      })
+    ).json()
+    const [instance] = (await app.inject({ url: '/api/councilors/instances' })).json().instances
+    assert.equal(instance.cwd, `${root}/app`)
+    const patch = await app.inject({ method: 'PATCH', url: `/api/councilors/instances/${id}/config`, payload: { cwd: '/etc' } })
+    assert.equal(patch.statusCode, 400, patch.body)
+    assert.equal((await app.inject({ url: '/api/councilors/instances' })).json().instances[0].cwd, `${root}/app`)
   })
 
   it('fires interval ticks as councilor runs and counts them with the run end', async (t) => {

@@ -6,6 +6,7 @@ import type { Runs } from '../../engine/runs.js'
 import type { Clock } from '../../platform/clock.js'
 import type { Tables } from '../../platform/db/tables.js'
 import type { Transactor } from '../../platform/db/unit-of-work.js'
+import type { WorkspacePolicy } from '../../platform/workspace.js'
 import type { GamificationHub } from '../../realtime/gamification-hub.js'
 import type { AgentsService } from '../agents/agents.service.js'
 import type { ConversationsService } from '../conversations/conversations.service.js'
@@ -33,6 +34,7 @@ export function createCouncilors(deps: {
   gamification: GamificationHub
   clock: Clock
   transact: Transactor
+  workspace: WorkspacePolicy
   logger: Logger
   random?: (() => number) | undefined
   observer?: TickObserver
@@ -52,6 +54,7 @@ export function createCouncilors(deps: {
     clock: deps.clock,
     random,
     transact: deps.transact,
+    workspace: deps.workspace,
   })
   const { councilors: settings } = deps.config
   const scheduler = new CouncilorScheduler({
