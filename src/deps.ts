@@ -115,8 +115,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, records: personaRecords, agents, clock, transact })
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
-  // Instances are built after the engine; the MCP module reads them only when called.
-  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, instances: () => instances })
+  const instancesRepo = new KyselyInstancesRepo(db)
+  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, instances: { find: (id) => instancesRepo.findById(id) } })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -132,7 +132,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   })
   const { runs } = engine
   const instances = new InstancesService({
-    repo: new KyselyInstancesRepo(db),
+    repo: instancesRepo,
     agents,
     personas: personaRecords,
     screenplays,

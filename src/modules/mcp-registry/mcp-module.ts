@@ -7,11 +7,10 @@ import type { Clock } from '../../platform/clock.js'
 import type { Tables } from '../../platform/db/tables.js'
 import { transactorOf } from '../../platform/db/unit-of-work.js'
 import type { AgentsService } from '../agents/agents.service.js'
-import type { InstancesService } from '../instances/instances.service.js'
 import { KyselyBindingsRepo } from './binder.repo.js'
 import { McpBinder } from './binder.service.js'
 import { CredentialSealer } from './credentials.js'
-import { AgentMcpNames } from './mcp-names.js'
+import { AgentMcpNames, type InstanceMcpLists } from './mcp-names.js'
 import { type McpProber, SdkMcpProber } from './mcp-probe.js'
 import { McpMesh } from './mesh.js'
 import { McpRegistry } from './registry.service.js'
@@ -24,8 +23,7 @@ export interface McpModuleDeps {
   clock: Clock
   logger: Logger
   agents: AgentsService
-  /** Late-bound: instances are built after the engine, which needs the resolver. */
-  instances: () => InstancesService
+  instances: InstanceMcpLists
   prober?: McpProber
 }
 

@@ -205,6 +205,18 @@ describe('MCP registry: credentials', () => {
     clock.advance(60_000)
     const config = await http.call('GET', `/mcp/config?agent_id=${agentId}`)
     assert.deepEqual(config.body, { mcpServers: { crm: { type: 'sse', url: 'http://localhost:13001/sse' } } })
+    await http.call('POST', '/mcp/register', { name: 'wiki', url: 'http://wiki:9000/sse' })
+    const instance = await http.call('POST', '/api/agents/instances', {
+      instance_id: 'inst-crm',
+      agent_id: agentId,
+      position: { x: 1, y: 1 },
+      screenplay_id: 'play-1',
+      conversation_id: 'conv-1',
+      mcp_configs: ['wiki'],
+    })
+    assert.equal(instance.status, 200, JSON.stringify(instance.body))
+    const ofInstance = await http.call('GET', '/mcp/config?instance_id=inst-crm')
+    assert.deepEqual(Object.keys(ofInstance.body.mcpServers).sort(), ['crm', 'wiki'], "the instance's own servers and its agent's")
     const missing = await http.call('GET', '/mcp/config')
     assert.equal(missing.status, 400)
     assert.equal(missing.body.detail, 'Either instance_id or agent_id must be provided')
