@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { CallCancels } from './call-cancels.js'
-import { createConductorMcp } from './conductor-mcp.js'
+import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
 import type { McpServices } from './tools/context.js'
@@ -43,7 +43,7 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
 
     const requestGone = new AbortController()
     const releases: Array<() => void> = []
-    const server = createConductorMcp(services, (requestId) => {
+    const server = createConductorMcp(services, mcpCallerOf(req.principal), (requestId) => {
       if (!correlation) return requestGone.signal
       const tracked = cancels.track(correlation, requestId)
       releases.push(tracked.release)
