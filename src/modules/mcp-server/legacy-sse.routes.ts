@@ -4,11 +4,13 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { clientKeyOf, type WorkBudget } from '../../platform/http/limits.js'
 import type { Principal } from '../auth/principal.js'
 import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
 import type { LegacySseSessions } from './legacy-sse.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
+import { limitToolCalls } from './tool-call-limit.js'
 import type { McpServices } from './tools/context.js'
 
 export interface LegacySseOptions {
@@ -16,9 +18,11 @@ export interface LegacySseOptions {
   sessions: LegacySseSessions
   origin: OriginPolicy
   heartbeatMs: number
+  /** Tool calls spend it (limits.expensive_per_minute). */
+  work: WorkBudget
 }
 
-export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (app, { services, sessions, origin, heartbeatMs }) => {
+export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (app, { services, sessions, origin, heartbeatMs, work }) => {
   app.addHook('preClose', async () => {
     await Promise.all(sessions.all().map((t) => t.close().catch(() => {})))
   })
@@ -51,6 +55,9 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
       sessions.add(transport, ownerOf(req.principal))
       try {
         await server.connect(transport)
+        // The session's messages come only from its opener (see LegacySseSessions), whose budget they spend.
+        const client = clientKeyOf(req)
+        limitToolCalls(transport, () => work.spend(client))
       } catch (err) {
         req.log.error({ err }, 'MCP SSE session failed to start')
         sessions.remove(transport.sessionId)
