@@ -19,7 +19,7 @@ import { installHttpTracing } from './platform/http/http-tracing.js'
 import { tracingActive } from './platform/tracing.js'
 import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { installAccessCheck, withAccess } from './platform/http/access.js'
-import { installLimits } from './platform/http/limits.js'
+import { installLimits, WorkBudget } from './platform/http/limits.js'
 import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
 import { refuseRequestsWhileClosing } from './platform/http/refuse-while-closing.js'
 import { installAuthHook } from './modules/auth/auth-hook.js'
@@ -106,7 +106,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await app.register(websocket, { options: { maxPayload: limits.wsMaxMessageBytes } })
   // After CORS (so refusals carry its headers), before every route: who may call what, and how often.
   installAuthHook(app, { authenticator: deps.auth.authenticator, trustedOrigins: server.corsOrigins })
-  installLimits(app, { expensivePerMinute: limits.expensivePerMinute, streamsPerClient: limits.streamsPerClient, now: () => deps.clock.now() })
+  const work = new WorkBudget(limits.expensivePerMinute, () => deps.clock.now())
+  installLimits(app, { work, streamsPerClient: limits.streamsPerClient })
   await registerDocs(app, {
     title: 'Conductor Gateway API',
     version: GATEWAY_VERSION,
@@ -186,6 +187,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     origin: { bindHost: server.host, corsOrigins: server.corsOrigins, allowedHosts: deps.config.mcp_server.allowedHosts },
     port: server.port,
     heartbeatMs: deps.config.streams.heartbeatMs,
+    work,
   })
   // Last: the web client takes only the paths no route above answers.
   if (deps.config.web.root) await registerWebRoot(app, deps.config.web.root)

@@ -115,8 +115,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, records: personaRecords, agents, clock, transact })
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
+  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
+  const outbound = new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
   const instancesRepo = new KyselyInstancesRepo(db)
-  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, instances: { find: (id) => instancesRepo.findById(id) } })
+  const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, outbound, instances: { find: (id) => instancesRepo.findById(id) } })
   const gamification = new GamificationHub(cluster, config.streams)
   const watcher = new WatcherIngest(gamification)
   const engine: Engine = createEngine({
@@ -142,8 +144,6 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     transact,
   })
   const auth = createAuth(config, db, clock)
-  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
-  const outbound = new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
   const agentRuns = new AgentRuns({ runs, agents, screenplays })
   const chat = new ChatSend({ runs, agents, instances, screenplays, conversations, transact })
 

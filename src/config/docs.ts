@@ -51,7 +51,8 @@ export function renderConfigExample(): string {
       if (doc) lines.push(...comment(doc, indent(depth)))
       lines.push(`${indent(depth)}${parts[depth]}:`)
     }
-    const line = `${indent(parts.length - 1)}${parts.at(-1)}: ${stringify(s.default).trim()}`
+    // One line per key: lists and maps in flow style ([a, b]).
+    const line = `${indent(parts.length - 1)}${parts.at(-1)}: ${stringify(s.default, { collectionStyle: 'flow' }).trim()}`
     const note = [s.env && `[${s.env}]`, describe(s, false)].filter(Boolean).join(' ')
     const inline = `${line.padEnd(COMMENT_COLUMN - 1)}  # ${note}`
     lines.push(...(inline.length <= MAX_LINE ? [inline] : [...comment(note, indent(parts.length - 1)), line]))

@@ -279,10 +279,20 @@ const limits = section(
   'Limits per client: a client is its credential (key, token subject) or, without one, its address.',
 )
 
+/** `name`, `name:port`, `*.domain` or `[v6]:port`, without a scheme or path. */
+const OutboundHost = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?[a-z0-9_.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/, { message: 'must be a host, host:port or *.domain (no scheme or path)' })
+
 const security = section({
-  allowed_outbound_hosts: setting(z.array(z.string().min(1)).default([]), {
+  allowed_outbound_hosts: setting(z.array(OutboundHost).default(['localhost', '127.0.0.1', '[::1]']), {
     env: 'ALLOWED_OUTBOUND_HOSTS',
-    doc: 'hosts (`name`, `name:port` or `*.domain`) that URLs registered through the API (MCP servers, Conductor) may point to (none: only the configured ones)',
+    doc:
+      'hosts (`name`, `name:port` or `*.domain`) the gateway may send requests to at URLs registered through the API (MCP servers: ' +
+      'probes, health checks, runs’ tool calls), besides the hosts of configured URLs; a registration elsewhere is refused (422). ' +
+      'Replaces the default: keep the loopback names to keep local sidecars',
   }),
 })
 

@@ -1,7 +1,7 @@
-// Outbound requests to URLs that callers register (MCP servers, a Conductor) go only to hosts the
-// operator allowed (`security.allowed_outbound_hosts`): an anonymous or ordinary caller must not
+// Outbound requests to URLs that callers register (MCP servers) go only to hosts the operator
+// allowed (`security.allowed_outbound_hosts`, loopback by default) or configured: a caller must not
 // make the gateway reach an address of its choosing (cloud metadata, internal services).
-import { BadRequestError } from './http/errors.js'
+import { ValidationError } from './http/errors.js'
 
 export class OutboundPolicy {
   private readonly patterns: string[]
@@ -11,19 +11,20 @@ export class OutboundPolicy {
     this.patterns = [...allowed.map((h) => h.toLowerCase()), ...implicit.flatMap((url) => hostOf(url) ?? [])]
   }
 
-  /** The URL, checked: http(s), no credentials in it, and a host on the list; else a 400 naming the setting. */
+  /** The URL, checked: an http(s) URL to a host on the list; else a 422 naming `field` and the setting. */
   check(raw: string, field: string): URL {
-    let url: URL
-    try {
-      url = new URL(raw)
-    } catch {
-      throw new BadRequestError(`${field} is not a valid URL`)
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`${field} must be an http or https URL`)
-    if (!this.allows(url)) {
-      throw new BadRequestError(`${field} points to ${url.host}, which is not in security.allowed_outbound_hosts (ALLOWED_OUTBOUND_HOSTS)`)
-    }
-    return url
+    const refusal = this.refusal(raw, field)
+    if (refusal !== undefined) throw new ValidationError(refusal)
+    return new URL(raw)
+  }
+
+  /** Why no request may go to `raw`, in words naming `field` and the setting; undefined when one may. */
+  refusal(raw: string, field: string): string | undefined {
+    if (!URL.canParse(raw)) return `${field} is not a valid URL`
+    const url = new URL(raw)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${field} must be an http or https URL`
+    if (this.allows(url)) return undefined
+    return `${field} points to ${url.host}, which is not an allowed outbound host: add it to security.allowed_outbound_hosts (ALLOWED_OUTBOUND_HOSTS)`
   }
 
   allows(url: URL): boolean {

@@ -13,6 +13,8 @@ export interface McpTestServer {
   calls: Array<{ a: number; b: number }>
   /** The Authorization header of every HTTP request the server received (undefined when absent). */
   authorizations: Array<string | undefined>
+  /** TCP connections accepted so far: 0 means nobody even tried to reach the server. */
+  readonly connections: number
 }
 
 /** Tools: `add` (sums two numbers) and `explode` (always answers an isError result). */
@@ -38,10 +40,19 @@ export async function startMcpTestServer(t: Pick<TestContext, 'after'>): Promise
     })
     void server.connect(transport).then(() => transport.handleRequest(req, res))
   })
+  let connections = 0
+  http.on('connection', () => connections++)
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   t.after(() => {
     http.closeAllConnections()
     return new Promise<void>((resolve) => http.close(() => resolve()))
   })
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, calls, authorizations }
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    calls,
+    authorizations,
+    get connections() {
+      return connections
+    },
+  }
 }

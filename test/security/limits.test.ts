@@ -1,9 +1,15 @@
 // Per-client limits: expensive routes answer 429 with Retry-After past their budget (per client,
-// not globally), open streams are capped per client, WebSocket messages are bounded in size and rate.
+// not globally), MCP tool calls spend the same budget (a JSON-RPC error past it), open streams are
+// capped per client, WebSocket messages are bounded in size and rate.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { WebSocket } from 'ws'
+import { RATE_LIMITED } from '../../src/modules/mcp-server/tool-call-limit.js'
 import { bearer, createRoleKeys } from '../helpers/api-keys.js'
 import { buildTestApp, listen } from '../helpers/build-test-app.js'
 
@@ -59,3 +65,45 @@ describe('per-client limits', () => {
     assert.equal(chattyCode, 1008)
   })
 })
+
+async function mcpClient(t: TestContext, base: string, transport: 'streamable-http' | 'sse', key: string): Promise<Client> {
+  const requestInit = { headers: bearer(key) }
+  const client = new Client({ name: 'limits-test', version: '1.0.0' })
+  await client.connect(
+    transport === 'sse'
+      ? new SSEClientTransport(new URL(`${base}/sse`), { requestInit })
+      : new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit }),
+  )
+  t.after(() => client.close())
+  return client
+}
+
+for (const transport of ['streamable-http', 'sse'] as const) {
+  describe(`MCP tool calls over ${transport} spend the client's budget of expensive requests`, () => {
+    it('refuses the call past the budget with a JSON-RPC error; lists and pings go on; REST shares the budget', async (t) => {
+      const { app, deps } = await buildTestApp(t, { env: { AUTH_MODE: 'api_key', RATE_LIMIT_EXPENSIVE_PER_MINUTE: '3' } })
+      const keys = await createRoleKeys(deps)
+      const base = await listen(app)
+      const client = await mcpClient(t, base, transport, keys.user)
+      const run = () => app.inject({ method: 'POST', url: '/api/runs', headers: bearer(keys.user), payload: { input: 'hi', ai_provider: 'echo' } })
+      const listAgents = () => client.callTool({ name: 'list_available_agents', arguments: {} })
+
+      assert.equal((await run()).statusCode, 202, 'one REST run')
+      for (let i = 0; i < 2; i++) assert.notEqual((await listAgents()).isError, true, `tool call ${i + 1}`)
+      await assert.rejects(listAgents(), (err: unknown) => {
+        assert.ok(err instanceof McpError)
+        assert.equal(err.code, RATE_LIMITED)
+        assert.match(err.message, /Too many requests that start work: at most 3 a minute per client; retry in \d+ s/)
+        assert.equal(typeof (err.data as { retry_after_seconds?: unknown }).retry_after_seconds, 'number')
+        return true
+      })
+      for (let i = 0; i < 5; i++) {
+        assert.ok((await client.listTools()).tools.length > 0, 'tools/list is not limited')
+        await client.ping()
+      }
+      assert.equal((await run()).statusCode, 429, 'REST runs share the budget')
+      const other = await mcpClient(t, base, transport, keys.admin)
+      assert.notEqual((await other.callTool({ name: 'list_available_agents', arguments: {} })).isError, true, 'budgets are per client')
+    })
+  })
+}

@@ -50,7 +50,8 @@ async function connect(server: McpServer, signal: AbortSignal): Promise<MCPClien
   try {
     const { createMCPClient } = await import('@ai-sdk/mcp')
     return await createMCPClient({
-      transport: { type: server.transport, url: server.url, ...(server.headers && { headers: server.headers }) },
+      // No redirects: the server's URL was checked against the allowed outbound hosts, where it would lead was not.
+      transport: { type: server.transport, url: server.url, redirect: 'error', ...(server.headers && { headers: server.headers }) },
       clientName: 'conductor-gateway',
       initializationOptions: { signal },
     })

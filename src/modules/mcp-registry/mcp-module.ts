@@ -5,6 +5,7 @@ import type { Config } from '../../config.js'
 import { keyBytesOf } from '../../config/mcp-registry.js'
 import type { Clock } from '../../platform/clock.js'
 import type { Tables } from '../../platform/db/tables.js'
+import type { OutboundPolicy } from '../../platform/outbound.js'
 import { transactorOf } from '../../platform/db/unit-of-work.js'
 import type { AgentsService } from '../agents/agents.service.js'
 import { KyselyBindingsRepo } from './binder.repo.js'
@@ -23,6 +24,8 @@ export interface McpModuleDeps {
   clock: Clock
   logger: Logger
   agents: AgentsService
+  /** Where registered servers may be: checked at registration and before every request to one. */
+  outbound: OutboundPolicy
   instances: InstanceMcpLists
   prober?: McpProber
 }
@@ -36,6 +39,7 @@ export function createMcpModule(deps: McpModuleDeps) {
     clock,
     sealer: new CredentialSealer(settings.credentialsKey ? keyBytesOf(settings.credentialsKey)! : null),
     prober,
+    outbound: deps.outbound,
     staticServers: config.mcp.servers,
     heartbeatTtlMs: settings.heartbeatTtlMs,
     probeTimeoutMs: settings.probeTimeoutMs,

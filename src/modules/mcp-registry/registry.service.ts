@@ -1,9 +1,12 @@
 // The MCP registry: sidecars register, beat and leave; consumers list, probe and resolve them.
 // Servers configured in `mcp.servers` are shown as `internal` entries (read-only, never stored).
+// A server's URL must point to an allowed outbound host, when it is registered and before every
+// request the gateway sends it (the policy may have narrowed since).
 import type { McpTransport } from '../../config/executors.js'
 import type { McpServerAddress } from '../../engine/executors/mcp-servers.js'
 import type { Clock } from '../../platform/clock.js'
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/http/errors.js'
+import type { OutboundPolicy } from '../../platform/outbound.js'
 import { type CredentialSealer, type Credentials, CredentialsUnreadable, headersOf } from './credentials.js'
 import type { McpProber } from './mcp-probe.js'
 import { effectiveStatus, type McpMetadata, type McpServerEntry, type McpServerType, type McpStatus, RESERVED_NAMES } from './registry.model.js'
@@ -62,10 +65,16 @@ export interface McpRegistryDeps {
   clock: Clock
   sealer: CredentialSealer
   prober: McpProber
+  outbound: OutboundPolicy
   /** `mcp.servers`: shown as internal entries. */
   staticServers: Record<string, McpServerAddress>
   heartbeatTtlMs: number
   probeTimeoutMs: number
+}
+
+/** A server whose URL is not an allowed outbound host: no request may be sent to it. */
+export class OutboundRefused extends Error {
+  override readonly name = 'OutboundRefused'
 }
 
 export class McpRegistry {
@@ -74,6 +83,7 @@ export class McpRegistry {
   async register(input: RegisterInput): Promise<McpServerView> {
     if (RESERVED_NAMES.has(input.name)) throw new ValidationError(`'${input.name}' is a route of /mcp and cannot name a server`)
     if (this.isStatic(input.name)) throw new ConflictError(`Cannot register '${input.name}': name reserved for internal MCP`)
+    this.deps.outbound.check(input.url, 'url')
     const now = this.deps.clock.now()
     const hasCredentials = Boolean(input.credentials?.auth) || Object.keys(input.credentials?.headers ?? {}).length > 0
     const entry: McpServerEntry = {
@@ -143,6 +153,8 @@ export class McpRegistry {
     const entry = await this.entry(name)
     if (!entry) throw notFound(name)
     const now = this.deps.clock.now()
+    const refusal = this.outboundRefusal(entry)
+    if (refusal) return { name, status: 'unhealthy', latencyMs: 0, toolsCount: entry.toolsCount, lastHeartbeat: entry.lastHeartbeat, error: refusal }
     let address: McpServerAddress
     try {
       address = this.addressOf(entry)
@@ -189,14 +201,16 @@ export class McpRegistry {
   /** A server's address with its credentials, or undefined when no server has that name. Throws CredentialsUnreadable. */
   async find(name: string): Promise<ResolvedServer | undefined> {
     const entry = await this.entry(name)
+    return entry && this.resolvedOf(entry)
+  }
+
+  /** find(), for sending the server requests: throws OutboundRefused when its URL is not an allowed outbound host (and CredentialsUnreadable). */
+  async connectable(name: string): Promise<ResolvedServer | undefined> {
+    const entry = await this.entry(name)
     if (!entry) return undefined
-    return {
-      name,
-      type: entry.type,
-      ...this.addressOf(entry),
-      status: effectiveStatus(entry, this.deps.clock.now(), this.deps.heartbeatTtlMs),
-      hostUrl: entry.hostUrl,
-    }
+    const refusal = this.outboundRefusal(entry)
+    if (refusal) throw new OutboundRefused(refusal)
+    return this.resolvedOf(entry)
   }
 
   /** The `mcpServers` object of a Claude CLI `--mcp-config` (host-reachable URLs, credentials as headers); unknown and unhealthy names are left out. */
@@ -279,6 +293,20 @@ export class McpRegistry {
       registeredAt: 0,
       updatedAt: 0,
     }
+  }
+
+  private resolvedOf(entry: McpServerEntry): ResolvedServer {
+    return {
+      name: entry.name,
+      type: entry.type,
+      ...this.addressOf(entry),
+      status: effectiveStatus(entry, this.deps.clock.now(), this.deps.heartbeatTtlMs),
+      hostUrl: entry.hostUrl,
+    }
+  }
+
+  private outboundRefusal(entry: McpServerEntry): string | undefined {
+    return this.deps.outbound.refusal(entry.url, `the URL of MCP server '${entry.name}'`)
   }
 
   private addressOf(entry: McpServerEntry): McpServerAddress {

@@ -11,9 +11,21 @@ import { startMcpTestServer } from '../../../test/helpers/mcp-test-server.js'
 
 const KEY = randomBytes(32).toString('base64')
 const TOKEN = 'sidecar-secret-token-123'
+// The made-up hosts the sidecars below register, allowed explicitly (the default allows loopback only).
+const ALLOWED_OUTBOUND_HOSTS = [
+  'localhost',
+  '127.0.0.1',
+  'ok',
+  'elsewhere',
+  'docs',
+  ...['a', 'alpha', 'b', 'crm', 'new', 'old', 'zeta'].map((n) => `sidecar-${n}`),
+].join(',')
 
 async function gateway(t: TestContext, options: TestAppOptions = {}) {
-  const testApp = await buildTestApp(t, { ...options, env: { MCP_CREDENTIALS_KEY: KEY, MCP_PROBE_TIMEOUT_MS: '60000', ...options.env } })
+  const testApp = await buildTestApp(t, {
+    ...options,
+    env: { MCP_CREDENTIALS_KEY: KEY, MCP_PROBE_TIMEOUT_MS: '60000', ALLOWED_OUTBOUND_HOSTS, ...options.env },
+  })
   return { ...testApp, http: httpJson(await listen(testApp.app)) }
 }
 
@@ -264,7 +276,7 @@ describe('MCP registry: probes, resolve, cleanup', () => {
 
   it('keeps registrations (and their credentials) across a restart', async (t) => {
     const db = await restartableTestApp(t)
-    const env = { MCP_CREDENTIALS_KEY: KEY }
+    const env = { MCP_CREDENTIALS_KEY: KEY, ALLOWED_OUTBOUND_HOSTS }
     const first = await db.start({ env })
     const firstHttp = httpJson(await listen(first.app))
     await firstHttp.call('POST', '/mcp/register', sidecar('crm', { auth: TOKEN }))
@@ -278,7 +290,7 @@ describe('MCP registry: probes, resolve, cleanup', () => {
     assert.equal(server?.headers?.Authorization, `Bearer ${TOKEN}`)
     await second.app.close()
 
-    const rekeyed = await db.start({ env: { MCP_CREDENTIALS_KEY: randomBytes(32).toString('hex') } })
+    const rekeyed = await db.start({ env: { ...env, MCP_CREDENTIALS_KEY: randomBytes(32).toString('hex') } })
     const probe = await httpJson(await listen(rekeyed.app)).call('GET', '/mcp/crm/health')
     assert.equal(probe.status, 200)
     assert.equal(probe.body.status, 'unhealthy')

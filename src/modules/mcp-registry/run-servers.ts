@@ -13,7 +13,7 @@ import { applyPolicy, DEFAULT_POLICY } from './binder.model.js'
 import type { McpBinder } from './binder.service.js'
 import { CredentialsUnreadable } from './credentials.js'
 import type { McpNameSource } from './mcp-names.js'
-import type { McpRegistry, ResolvedServer } from './registry.service.js'
+import { type McpRegistry, OutboundRefused, type ResolvedServer } from './registry.service.js'
 
 export class RegistryMcpServers implements McpServerResolver {
   constructor(private readonly deps: { registry: McpRegistry; binder: McpBinder; names: McpNameSource }) {}
@@ -48,9 +48,9 @@ export class RegistryMcpServers implements McpServerResolver {
 
   private async find(name: string): Promise<ResolvedServer | undefined> {
     try {
-      return await this.deps.registry.find(name)
+      return await this.deps.registry.connectable(name)
     } catch (err) {
-      if (err instanceof CredentialsUnreadable) throw new McpServerError(err.message)
+      if (err instanceof CredentialsUnreadable || err instanceof OutboundRefused) throw new McpServerError(err.message)
       throw err
     }
   }

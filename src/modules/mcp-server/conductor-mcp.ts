@@ -1,10 +1,13 @@
 // The gateway's MCP server: one McpServer per request (Streamable HTTP) or per legacy SSE
-// session, each with every Conductor tool, the screenplays as resources and the personas as
-// prompts. Nothing lives in the server object between requests, so any instance can answer.
+// session, each with the Conductor tools its caller may use, the screenplays as resources and the
+// personas as prompts. Nothing lives in the server object between requests, so any instance can
+// answer.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { Principal } from '../auth/principal.js'
 import { GATEWAY_VERSION } from '../health/health.routes.js'
 import { registerPersonaPrompts, registerScreenplayResources } from './catalog.js'
 import type { CallControl } from './run-call.js'
+import { registerAdminTools } from './tools/admin-tools.js'
 import { registerAgentTools } from './tools/agent-tools.js'
 import type { McpServices } from './tools/context.js'
 import { registerDataTools } from './tools/data-tools.js'
@@ -16,7 +19,18 @@ export const MCP_SERVER_NAME = 'conductor'
 /** Cancels from outside the SDK's own request (another HTTP request, another instance) for a call's request id. */
 export type OutsideCancel = (requestId: string | number) => AbortSignal | undefined
 
-export function createConductorMcp(services: McpServices, outsideCancel: OutsideCancel = () => undefined): McpServer {
+/** Who the server is built for: it decides which tools exist for them. */
+export interface McpCaller {
+  /** Admins also get the data-transfer tools (files on the gateway's host, database URLs). */
+  isAdmin: boolean
+}
+
+/** The caller a request's principal makes (mode `none`: the anonymous principal, an admin like on the REST routes). */
+export function mcpCallerOf(principal: Principal | undefined): McpCaller {
+  return { isAdmin: principal?.roles.includes('admin') ?? false }
+}
+
+export function createConductorMcp(services: McpServices, caller: McpCaller, outsideCancel: OutsideCancel = () => undefined): McpServer {
   const server = new McpServer(
     { name: MCP_SERVER_NAME, title: 'Conductor Gateway', version: GATEWAY_VERSION },
     {
@@ -42,6 +56,7 @@ export function createConductorMcp(services: McpServices, outsideCancel: Outside
   registerExecutionTools(server, services, controlOf)
   registerSystemTools(server, services)
   registerDataTools(server, services)
+  if (caller.isAdmin) registerAdminTools(server, services)
   registerScreenplayResources(server, services)
   registerPersonaPrompts(server, services)
   return server

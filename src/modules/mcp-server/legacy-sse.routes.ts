@@ -4,10 +4,13 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { createConductorMcp } from './conductor-mcp.js'
+import { clientKeyOf, type WorkBudget } from '../../platform/http/limits.js'
+import type { Principal } from '../auth/principal.js'
+import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
 import type { LegacySseSessions } from './legacy-sse.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
+import { limitToolCalls } from './tool-call-limit.js'
 import type { McpServices } from './tools/context.js'
 
 export interface LegacySseOptions {
@@ -15,9 +18,11 @@ export interface LegacySseOptions {
   sessions: LegacySseSessions
   origin: OriginPolicy
   heartbeatMs: number
+  /** Tool calls spend it (limits.expensive_per_minute). */
+  work: WorkBudget
 }
 
-export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (app, { services, sessions, origin, heartbeatMs }) => {
+export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (app, { services, sessions, origin, heartbeatMs, work }) => {
   app.addHook('preClose', async () => {
     await Promise.all(sessions.all().map((t) => t.close().catch(() => {})))
   })
@@ -35,7 +40,7 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
       copyReplyHeaders(reply)
       reply.hijack()
       const transport = new SSEServerTransport('/messages', reply.raw)
-      const server = createConductorMcp(services)
+      const server = createConductorMcp(services, mcpCallerOf(req.principal))
       const heartbeat = setInterval(() => reply.raw.write(': ping\n\n'), heartbeatMs)
       heartbeat.unref()
       let closed = false
@@ -47,9 +52,12 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
         sessions.remove(transport.sessionId)
         void server.close().catch(() => {})
       }
-      sessions.add(transport)
+      sessions.add(transport, ownerOf(req.principal))
       try {
         await server.connect(transport)
+        // The session's messages come only from its opener (see LegacySseSessions), whose budget they spend.
+        const client = clientKeyOf(req)
+        limitToolCalls(transport, () => work.spend(client))
       } catch (err) {
         req.log.error({ err }, 'MCP SSE session failed to start')
         sessions.remove(transport.sessionId)
@@ -73,9 +81,14 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
     async (req, reply) => {
       const parsed = JSONRPCMessageSchema.safeParse(req.body)
       if (!parsed.success) return reply.code(400).send({ detail: 'The body is not a JSON-RPC 2.0 message' })
-      const delivered = await sessions.deliver(req.query.sessionId, parsed.data, req.headers)
+      const delivered = await sessions.deliver(req.query.sessionId, parsed.data, ownerOf(req.principal), req.headers)
       if (!delivered) return reply.code(404).send({ detail: `Session not found: ${req.query.sessionId} (open a new one with GET /sse)` })
       return reply.code(202).send('Accepted')
     },
   )
+}
+
+/** Whose session it is: the principal's subject (every anonymous caller of mode `none` is the same one). */
+function ownerOf(principal: Principal | undefined): string {
+  return principal?.subject ?? 'anonymous'
 }

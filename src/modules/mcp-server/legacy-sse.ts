@@ -1,7 +1,8 @@
 // The legacy HTTP+SSE transport's sessions (GET /sse + POST /messages?sessionId=). A session's
 // stream lives on the instance that opened it; a POST landing on another instance is relayed to it
 // over the cluster channel, and the holder acknowledges. No acknowledgement in time means no
-// instance holds the session (404).
+// instance holds the session (404). A session belongs to the caller who opened it: its tools were
+// chosen for that caller's roles, so messages from anyone else are treated as for no session.
 import { randomUUID } from 'node:crypto'
 import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
@@ -13,11 +14,18 @@ const ACK = 'mcp_sse_ack'
 interface Relayed {
   relayId: string
   sessionId: string
+  owner: string
   message: JSONRPCMessage
 }
 
+interface Session {
+  transport: SSEServerTransport
+  /** The opener's principal subject. */
+  owner: string
+}
+
 export class LegacySseSessions {
-  private readonly sessions = new Map<string, SSEServerTransport>()
+  private readonly sessions = new Map<string, Session>()
   private readonly waiting = new Map<string, () => void>()
 
   constructor(
@@ -30,8 +38,8 @@ export class LegacySseSessions {
     cluster.on(ACK, (relayId) => this.waiting.get(relayId)?.())
   }
 
-  add(transport: SSEServerTransport): void {
-    this.sessions.set(transport.sessionId, transport)
+  add(transport: SSEServerTransport, owner: string): void {
+    this.sessions.set(transport.sessionId, { transport, owner })
   }
 
   remove(sessionId: string): void {
@@ -40,14 +48,15 @@ export class LegacySseSessions {
 
   /** Every session's stream, for shutdown. */
   all(): SSEServerTransport[] {
-    return [...this.sessions.values()]
+    return [...this.sessions.values()].map((session) => session.transport)
   }
 
-  /** Hands the message to the session wherever its stream is; false when no instance holds it. */
-  async deliver(sessionId: string, message: JSONRPCMessage, headers: Record<string, string | string[] | undefined>): Promise<boolean> {
+  /** Hands the message to the session wherever its stream is; false when no instance holds it for `owner`. */
+  async deliver(sessionId: string, message: JSONRPCMessage, owner: string, headers: Record<string, string | string[] | undefined>): Promise<boolean> {
     const local = this.sessions.get(sessionId)
     if (local) {
-      await local.handleMessage(message, { requestInfo: { headers } })
+      if (local.owner !== owner) return false
+      await local.transport.handleMessage(message, { requestInfo: { headers } })
       return true
     }
     if (!this.clustered) return false
@@ -63,7 +72,7 @@ export class LegacySseSessions {
         resolve(true)
       })
     })
-    this.cluster.send(RELAY, JSON.stringify({ relayId, sessionId, message } satisfies Relayed))
+    this.cluster.send(RELAY, JSON.stringify({ relayId, sessionId, owner, message } satisfies Relayed))
     return acknowledged
   }
 
@@ -71,13 +80,18 @@ export class LegacySseSessions {
     let relayed: Relayed
     try {
       const raw = JSON.parse(payload) as Relayed
-      relayed = { relayId: String(raw.relayId), sessionId: String(raw.sessionId), message: JSONRPCMessageSchema.parse(raw.message) }
+      relayed = {
+        relayId: String(raw.relayId),
+        sessionId: String(raw.sessionId),
+        owner: String(raw.owner),
+        message: JSONRPCMessageSchema.parse(raw.message),
+      }
     } catch {
       return
     }
-    const transport = this.sessions.get(relayed.sessionId)
-    if (!transport) return
+    const session = this.sessions.get(relayed.sessionId)
+    if (!session || session.owner !== relayed.owner) return
     this.cluster.send(ACK, relayed.relayId)
-    await transport.handleMessage(relayed.message).catch(() => {})
+    await session.transport.handleMessage(relayed.message).catch(() => {})
   }
 }

@@ -2,6 +2,7 @@
 // the introspection routes.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ClusterChannel } from '../../platform/events/cluster-channel.js'
+import type { WorkBudget } from '../../platform/http/limits.js'
 import { CallCancels } from './call-cancels.js'
 import { legacySseRoutes } from './legacy-sse.routes.js'
 import { LegacySseSessions } from './legacy-sse.js'
@@ -18,11 +19,13 @@ export interface McpServerRoutesOptions {
   origin: OriginPolicy
   port: number
   heartbeatMs: number
+  /** The per-client budget of work-starting requests, shared with the expensive routes: tool calls spend it. */
+  work: WorkBudget
 }
 
 export const mcpServerRoutes: FastifyPluginAsync<McpServerRoutesOptions> = async (app, options) => {
-  const { services, cluster, clustered, origin, port, heartbeatMs } = options
-  await app.register(streamableHttpRoutes, { services, cancels: new CallCancels(cluster), origin })
-  await app.register(legacySseRoutes, { services, sessions: new LegacySseSessions(cluster, clustered), origin, heartbeatMs })
+  const { services, cluster, clustered, origin, port, heartbeatMs, work } = options
+  await app.register(streamableHttpRoutes, { services, cancels: new CallCancels(cluster), origin, work })
+  await app.register(legacySseRoutes, { services, sessions: new LegacySseSessions(cluster, clustered), origin, heartbeatMs, work })
   await app.register(mcpsStatusRoutes, { port })
 }

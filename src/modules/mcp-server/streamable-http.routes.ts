@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { clientKeyOf, type WorkBudget } from '../../platform/http/limits.js'
 import type { CallCancels } from './call-cancels.js'
-import { createConductorMcp } from './conductor-mcp.js'
+import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
+import { limitToolCalls } from './tool-call-limit.js'
 import type { McpServices } from './tools/context.js'
 
 const CORRELATION_ID = /^[\w.:-]{1,200}$/
@@ -18,9 +20,11 @@ export interface StreamableHttpOptions {
   services: McpServices
   cancels: CallCancels
   origin: OriginPolicy
+  /** Tool calls spend it (limits.expensive_per_minute). */
+  work: WorkBudget
 }
 
-export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = async (app, { services, cancels, origin }) => {
+export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = async (app, { services, cancels, origin, work }) => {
   const open = new Set<StreamableHTTPServerTransport>()
   app.addHook('preClose', async () => {
     await Promise.all([...open].map((t) => t.close().catch(() => {})))
@@ -43,7 +47,7 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
 
     const requestGone = new AbortController()
     const releases: Array<() => void> = []
-    const server = createConductorMcp(services, (requestId) => {
+    const server = createConductorMcp(services, mcpCallerOf(req.principal), (requestId) => {
       if (!correlation) return requestGone.signal
       const tracked = cancels.track(correlation, requestId)
       releases.push(tracked.release)
@@ -63,6 +67,8 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
     reply.hijack()
     try {
       await server.connect(transport)
+      const client = clientKeyOf(req)
+      limitToolCalls(transport, () => work.spend(client))
       await transport.handleRequest(req.raw, reply.raw, req.body)
     } catch (err) {
       req.log.error({ err }, 'MCP request failed')

@@ -1,14 +1,14 @@
 // Per-client limits declared by routes (`config.expensive`, `config.stream`), enforced after
 // authentication: a client is its credential's subject, or its address when it has none. Each
-// refusal is a 429 with Retry-After and a sentence saying which limit was hit.
+// refusal is a 429 with Retry-After and a sentence saying which limit was hit. MCP tool calls
+// spend the same work budget as expensive routes (src/modules/mcp-server/tool-call-limit.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { AppError } from './errors.js'
 
 export interface LimitsOptions {
-  expensivePerMinute: number
+  work: WorkBudget
   streamsPerClient: number
-  now?: () => number
 }
 
 const MINUTE = 60_000
@@ -42,6 +42,37 @@ export class WindowCounter {
   }
 }
 
+/** Work refused for being over budget: how long to wait, and why in words. */
+export interface Refusal {
+  retryAfterSeconds: number
+  message: string
+}
+
+/**
+ * Each client's budget of requests that start work (`limits.expensive_per_minute`), one for the
+ * whole process: routes declaring `expensive: true` and MCP tool calls spend the same one.
+ */
+export class WorkBudget {
+  private readonly counter: WindowCounter
+
+  constructor(
+    private readonly perMinute: number,
+    now: () => number = Date.now,
+  ) {
+    this.counter = new WindowCounter(perMinute, MINUTE, now)
+  }
+
+  /** Spends one unit of `client`'s budget; the refusal when it is used up (nothing is spent then). */
+  spend(client: string): Refusal | undefined {
+    const wait = this.counter.take(client)
+    if (wait === 0) return undefined
+    return {
+      retryAfterSeconds: wait,
+      message: `Too many requests that start work: at most ${this.perMinute} a minute per client; retry in ${wait} s`,
+    }
+  }
+}
+
 /** Who a request counts against. */
 export function clientKeyOf(req: FastifyRequest): string {
   const principal = req.principal
@@ -53,16 +84,15 @@ export function tooManyRequests(message: string): AppError {
 }
 
 export function installLimits(app: FastifyInstance, options: LimitsOptions): void {
-  const expensive = new WindowCounter(options.expensivePerMinute, MINUTE, options.now)
   const openStreams = new Map<string, number>()
 
   app.addHook('onRequest', async (req, reply) => {
     const config = req.routeOptions.config
     if (config.expensive) {
-      const wait = expensive.take(clientKeyOf(req))
-      if (wait > 0) {
-        void reply.header('retry-after', String(wait))
-        throw tooManyRequests(`Too many requests that start work: at most ${options.expensivePerMinute} a minute per client; retry in ${wait} s`)
+      const refusal = options.work.spend(clientKeyOf(req))
+      if (refusal) {
+        void reply.header('retry-after', String(refusal.retryAfterSeconds))
+        throw tooManyRequests(refusal.message)
       }
     }
     if (config.stream) {
