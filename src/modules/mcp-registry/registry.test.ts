@@ -217,7 +217,7 @@ describe('MCP registry: credentials', () => {
     clock.advance(60_000)
     const config = await http.call('GET', `/mcp/config?agent_id=${agentId}`)
     assert.deepEqual(config.body, { mcpServers: { crm: { type: 'sse', url: 'http://localhost:13001/sse' } } })
-    await http.call('POST', '/mcp/register', { name: 'wiki', url: 'http://wiki:9000/sse' })
+    await http.call('POST', '/mcp/register', { name: 'wiki', url: 'http://docs:9100/sse' })
     const instance = await http.call('POST', '/api/agents/instances', {
       instance_id: 'inst-crm',
       agent_id: agentId,
