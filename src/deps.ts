@@ -13,7 +13,7 @@ import { LocalClusterChannel, type ClusterChannel } from './platform/events/clus
 import { PgNotifyChannel } from './platform/events/pg-notify-channel.js'
 import { Metrics } from './platform/metrics.js'
 import { WorkspacePolicy } from './platform/workspace.js'
-import { OutboundPolicy } from './platform/outbound.js'
+import { type OutboundPolicy, outboundPolicyOf } from './platform/outbound.js'
 import { GamificationHub } from './realtime/gamification-hub.js'
 import { WatcherIngest } from './realtime/watcher-ingest.js'
 import { KyselyAgentsRepo } from './modules/agents/agents.repo.js'
@@ -115,8 +115,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const personaVersions = new PersonaVersionsService({ repo: personasRepo, records: personaRecords, agents, clock, transact })
   const conversations = new ConversationsService({ repo: new KyselyConversationsRepo(db), messages: new KyselyMessagesRepo(db), clock, transact })
 
-  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
-  const outbound = new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
+  const outbound = outboundPolicyOf(config)
   const instancesRepo = new KyselyInstancesRepo(db)
   const mcpRegistry = createMcpModule({ config, db, clock, logger, agents, outbound, instances: { find: (id) => instancesRepo.findById(id) } })
   const gamification = new GamificationHub(cluster, config.streams)

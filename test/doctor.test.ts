@@ -62,7 +62,7 @@ describe('conductor-gateway doctor', () => {
     assert.match(gemini.detail, /gemini-not-installed-here is not on PATH/)
     assert.match(gemini.fix!, /set GEMINI_COMMAND/)
     assert.equal(byName(checks, 'web root').status, 'skip')
-    assert.match(byName(checks, 'mcp registry').detail, /0 registered, 0 without a recent heartbeat/)
+    assert.match(byName(checks, 'mcp registry').detail, /0 registered or configured, 0 without a recent heartbeat/)
 
     const { text, failed } = formatChecks(checks)
     assert.equal(failed, false)

@@ -1,6 +1,7 @@
 // Outbound requests to URLs that callers register (MCP servers) go only to hosts the operator
 // allowed (`security.allowed_outbound_hosts`, loopback by default) or configured: a caller must not
 // make the gateway reach an address of its choosing (cloud metadata, internal services).
+import type { Config } from '../config.js'
 import { ValidationError } from './http/errors.js'
 
 export class OutboundPolicy {
@@ -56,4 +57,10 @@ function splitPort(pattern: string): [string, string | undefined] {
   }
   const colon = pattern.lastIndexOf(':')
   return colon > 0 && pattern.indexOf(':') === colon ? [pattern.slice(0, colon), pattern.slice(colon + 1)] : [pattern, undefined]
+}
+
+/** The policy the configuration asks for: its allowed hosts, and the hosts of the URLs it names itself. */
+export function outboundPolicyOf(config: Config): OutboundPolicy {
+  const configuredUrls = [config.conductor.apiUrl, ...Object.values(config.mcp.servers).map((server) => server.url)]
+  return new OutboundPolicy(config.security.allowedOutboundHosts, configuredUrls)
 }

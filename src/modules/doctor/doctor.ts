@@ -5,11 +5,14 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../../config.js'
+import { systemClock } from '../../platform/clock.js'
 import { openDatabase } from '../../platform/db/database.js'
 import { migrationContext } from '../../platform/db/migrations/context.js'
 import { allMigrations } from '../../platform/db/migrations/index.js'
+import { outboundPolicyOf } from '../../platform/outbound.js'
 import { redact } from '../backup/data-transfer.js'
 import { describeTables } from '../backup/table-catalog.js'
+import { registryOf } from '../mcp-registry/mcp-module.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
 
@@ -178,11 +181,9 @@ async function mcpRegistryCheck(config: Config): Promise<Check> {
   if (!database) return { status: 'skip', name: 'mcp registry', detail: `no database yet; ${servers}` }
   const db = openDatabase(database, { poolSize: 1 })
   try {
-    const stale = Date.now() - config.mcp_registry.heartbeatTtlMs
-    const rows = await db.db.selectFrom('mcp_servers').select(['name', 'last_heartbeat']).execute()
-    const silent = rows.filter((row) => row.last_heartbeat === null || row.last_heartbeat < stale).map((row) => row.name)
-    const detail = `${rows.length} registered, ${silent.length} without a recent heartbeat${silent.length ? ` (${silent.join(', ')})` : ''}; ${servers}`
-    if (silent.length === 0) return { status: 'ok', name: 'mcp registry', detail }
+    const { total, unhealthy } = await registryOf({ config, db: db.db, clock: systemClock, outbound: outboundPolicyOf(config) }).health()
+    const detail = `${total} registered or configured, ${unhealthy.length} without a recent heartbeat${unhealthy.length ? ` (${unhealthy.join(', ')})` : ''}; ${servers}`
+    if (unhealthy.length === 0) return { status: 'ok', name: 'mcp registry', detail }
     return {
       status: 'warn',
       name: 'mcp registry',

@@ -30,20 +30,25 @@ export interface McpModuleDeps {
   prober?: McpProber
 }
 
-export function createMcpModule(deps: McpModuleDeps) {
-  const { config, db, clock } = deps
+/** The registry alone (the doctor reads its health without the rest of the module). */
+export function registryOf(deps: Pick<McpModuleDeps, 'config' | 'db' | 'clock' | 'outbound' | 'prober'>): McpRegistry {
+  const { config } = deps
   const settings = config.mcp_registry
-  const prober = deps.prober ?? new SdkMcpProber()
-  const registry = new McpRegistry({
-    repo: new KyselyMcpServersRepo(db),
-    clock,
+  return new McpRegistry({
+    repo: new KyselyMcpServersRepo(deps.db),
+    clock: deps.clock,
     sealer: new CredentialSealer(settings.credentialsKey ? keyBytesOf(settings.credentialsKey)! : null),
-    prober,
+    prober: deps.prober ?? new SdkMcpProber(),
     outbound: deps.outbound,
     staticServers: config.mcp.servers,
     heartbeatTtlMs: settings.heartbeatTtlMs,
     probeTimeoutMs: settings.probeTimeoutMs,
   })
+}
+
+export function createMcpModule(deps: McpModuleDeps) {
+  const { config, db, clock } = deps
+  const registry = registryOf(deps)
   const names = new AgentMcpNames({ agents: deps.agents, instances: deps.instances })
   const binder = new McpBinder({ repo: new KyselyBindingsRepo(db), registry, names, clock, transact: transactorOf(db), logger: deps.logger })
   /** What runs use: the engine's McpServerResolver. */
