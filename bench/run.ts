@@ -5,7 +5,18 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus, totalmem } from 'node:os'
-import { councilorTicks, embeddedRuns, fanOut, firstEvent, memory, postgresRuns, rawFanOut, readPaths, resume } from './scenarios.js'
+import {
+  councilorTicks,
+  embeddedRuns,
+  fanOut,
+  firstEvent,
+  memory,
+  postgresDelivery,
+  postgresRuns,
+  rawFanOut,
+  readPaths,
+  resume,
+} from './scenarios.js'
 import { postgresReachable } from './lib/postgres.js'
 import { round } from './lib/stats.js'
 import type { CpuSplit } from './lib/cpu.js'
@@ -26,6 +37,7 @@ type Results = {
   reads: Awaited<ReturnType<typeof readPaths>>
   runs: Awaited<ReturnType<typeof embeddedRuns>>
   postgres: Awaited<ReturnType<typeof postgresRuns>>
+  postgresDelivery: Awaited<ReturnType<typeof postgresDelivery>>
   firstEvent: Awaited<ReturnType<typeof firstEvent>>
   fanOut: Awaited<ReturnType<typeof fanOut>>
   rawFanOut: Awaited<ReturnType<typeof rawFanOut>>
@@ -97,6 +109,16 @@ function tableOf(r: Partial<Results>): string {
       ok(scale >= 1.3),
     ])
   }
+  if (r.postgresDelivery) {
+    const d = r.postgresDelivery
+    rows.push([
+      'SSE delivery through the other instance, PostgreSQL, two instances',
+      `${n(d.events)} events of ${d.runs - 3} runs, ${d.missing} missing`,
+      `lag behind the executing instance's reader: p50 ${round(d.lagP50Ms, 1)} ms, p99 ${round(d.lagP99Ms, 1)} ms`,
+      'measured (no goal)',
+      '',
+    ])
+  }
   if (r.firstEvent)
     rows.push(['First SSE event after creating a run (`stream:true`), sequential', '', lat(r.firstEvent), '≤ 5 ms p50', ok(r.firstEvent.p50Ms <= 5)])
   if (r.fanOut && r.rawFanOut) {
@@ -165,8 +187,10 @@ async function main(): Promise<void> {
   if (wanted('reads')) log('reads', (r.reads = await readPaths()))
   if (wanted('runs')) log('runs', (r.runs = await embeddedRuns()))
   if (wanted('postgres')) {
-    if (await postgresReachable(PG_ADMIN_URL)) log('postgres', (r.postgres = await postgresRuns(PG_ADMIN_URL)))
-    else process.stdout.write(`postgres: skipped, nothing answers at ${PG_ADMIN_URL} (set BENCH_DATABASE_URL)\n`)
+    if (await postgresReachable(PG_ADMIN_URL)) {
+      log('postgres', (r.postgres = await postgresRuns(PG_ADMIN_URL)))
+      log('postgres-delivery', (r.postgresDelivery = await postgresDelivery(PG_ADMIN_URL)))
+    } else process.stdout.write(`postgres: skipped, nothing answers at ${PG_ADMIN_URL} (set BENCH_DATABASE_URL)\n`)
   }
   if (wanted('first-event')) log('first-event', (r.firstEvent = await firstEvent()))
   if (wanted('fan-out')) {

@@ -131,6 +131,64 @@ export async function postgresRuns(adminUrl: string) {
   }
 }
 
+/**
+ * SSE delivery through another instance: two gateways on one PostgreSQL, a reader on each of a run's
+ * event stream. Per event, the lag of the reader on the instance that does not execute the run behind
+ * the one that does (its events travel through the database and a notification).
+ */
+export async function postgresDelivery(adminUrl: string, runs = 30) {
+  const database = await createBenchDatabase(adminUrl)
+  try {
+    const env = { DATABASE_URL: database.url, ECHO_DELAY_MS: '20' }
+    const a = await startGateway(env)
+    const b = await startGateway(env)
+    try {
+      const client = new LoadClient(a.url)
+      const words = Array.from({ length: 50 }, (_, i) => `w${i}`).join(' ')
+      const lags: number[] = []
+      let missing = 0
+      for (let i = 0; i < runs; i++) {
+        const { run_id: runId } = JSON.parse((await client.request('POST', '/api/runs', { input: words, ai_provider: 'echo' })).body)
+        const [onA, onB] = await Promise.all([sseArrivals(a.url, runId), sseArrivals(b.url, runId)])
+        const diffs = [...onA].flatMap(([seq, at]) => (onB.has(seq) ? [onB.get(seq)! - at] : []))
+        missing += Math.abs(onA.size - onB.size)
+        // Whichever instance claimed the run hears each event first: the lag is the other one's.
+        const sign = percentile(diffs, 50) >= 0 ? 1 : -1
+        if (i >= 3) lags.push(...diffs.map((d) => d * sign))
+      }
+      client.close()
+      return { runs, events: lags.length, missing, lagP50Ms: percentile(lags, 50), lagP99Ms: percentile(lags, 99) }
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+  } finally {
+    await database.drop()
+  }
+}
+
+/** When each event (by its SSE id) of a run's stream arrived, in ms; resolves when the stream ends. */
+function sseArrivals(baseUrl: string, runId: string): Promise<Map<number, number>> {
+  return new Promise((resolve, reject) => {
+    const arrivals = new Map<number, number>()
+    http
+      .get(`${baseUrl}/api/runs/${runId}/events`, (res) => {
+        res.setEncoding('utf8')
+        let buffered = ''
+        res.on('data', (chunk: string) => {
+          const now = performance.now()
+          buffered += chunk
+          const lines = buffered.split('\n')
+          buffered = lines.pop() ?? ''
+          for (const line of lines) if (line.startsWith('id: ')) arrivals.set(Number(line.slice(4)), now)
+        })
+        res.on('end', () => resolve(arrivals))
+        res.on('error', reject)
+      })
+      .on('error', reject)
+  })
+}
+
 /** Time from sending a create request with stream=true to receiving its first SSE event. */
 export async function firstEvent() {
   return withServer(await startGateway(), async (gw) => {
