@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
+import { sql } from 'kysely'
+import { createTestDatabase, testDialect } from '../../../test/helpers/test-database.js'
 import { openDatabase } from './database.js'
 import { migrateToLatest } from './migrate.js'
 import { PreparedQuery, placeholdersOf, preparedVariants } from './prepared-query.js'
@@ -76,5 +78,32 @@ describe('PreparedQuery', () => {
     for (const n of [1, 2, 1, 2, 3, 3]) variant(n)
     assert.equal(built, 4)
     await close()
+  })
+})
+
+describe('PreparedQuery on PostgreSQL', { skip: testDialect() !== 'postgres' && 'PostgreSQL only' }, () => {
+  async function postgres(t: TestContext) {
+    const test = await createTestDatabase()
+    const database = openDatabase(test.url, { schema: test.schema!, poolSize: 1 })
+    await migrateToLatest(database)
+    t.after(async () => {
+      await database.close()
+      await test.drop()
+    })
+    return database
+  }
+
+  it('runs as a named prepared statement of the connection; other queries do not', async (t) => {
+    const { db } = await postgres(t)
+    const byUser = new PreparedQuery(db, (p: { user: string }) =>
+      db.selectFrom('navigation_screenplay_states').select('user_id').where('user_id', '=', p.user),
+    )
+    const statements = await db.transaction().execute(async (tx) => {
+      await byUser.execute({ user: 'u1' }, tx)
+      await byUser.execute({ user: 'u2' }, tx)
+      await tx.selectFrom('navigation_screenplay_states').select('updated_at').execute()
+      return (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(tx)).rows.map((row) => row.statement)
+    })
+    assert.deepEqual(statements, [byUser.sql])
   })
 })

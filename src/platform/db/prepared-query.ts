@@ -2,6 +2,7 @@
 // its placeholders and runs the compiled SQL (which both drivers then prepare). Building and
 // compiling a query with Kysely costs more than SQLite takes to run it.
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely'
+import { PREPARE_MARK } from './database.js'
 import type { Tables } from './tables.js'
 
 /** Where a value of the parameters object goes; Kysely sees it as an ordinary value. */
@@ -35,7 +36,8 @@ export class PreparedQuery<P extends object, R = unknown> {
         return new Placeholder(String(name))
       },
     })
-    this.compiled = build(params).compile(db)
+    const compiled = build(params).compile(db)
+    this.compiled = { ...compiled, sql: PREPARE_MARK + compiled.sql }
     this.names = this.compiled.parameters.map((value) => (value instanceof Placeholder ? value.name : undefined))
     for (const name of used) {
       if (!this.names.includes(name)) throw new Error(`prepared query: '${name}' is not a bound parameter of: ${this.compiled.sql}`)
