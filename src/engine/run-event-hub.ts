@@ -1,6 +1,6 @@
 // Live fan-out of run events inside this process. Events appended by this instance are
-// published directly; events appended by other instances arrive through the cluster channel
-// as (run, seq range) signals and are read back from the log.
+// published directly; events appended by other instances arrive through the cluster channel,
+// small ones inside the message, larger ones as a (run, seq range) signal read back from the log.
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { RunEvent } from './run-events.js'
 
@@ -11,6 +11,8 @@ import type { RunEvent } from './run-events.js'
 export type RunEventListener = (events: readonly RunEvent[]) => void
 
 const CHANNEL = 'run_events'
+/** Events whose JSON is longer than this (bytes) are signalled as a range rather than sent. */
+const INLINE_EVENTS_LIMIT = 4000
 /** A failed read of another instance's events is tried again: 100 ms, doubling up to 2 s, for about a minute. */
 const REMOTE_READ_RETRY_MS = 100
 const REMOTE_READ_RETRY_MAX_MS = 2000
@@ -34,6 +36,10 @@ export class RunEventHub {
   /** Starts delivering other instances' events; `reader` fetches them from the shared log. */
   listenToCluster(reader: RemoteEventReader, onError: (err: unknown) => void): void {
     this.cluster.on(CHANNEL, (payload) => {
+      if (payload.startsWith('[')) {
+        this.receiveRemote(JSON.parse(payload) as RunEvent[])
+        return
+      }
       const [runId, from, to] = payload.split(' ')
       if (!runId || !from || !to) return
       this.readRemote(reader, runId, Number(from), Number(to), onError)
@@ -42,6 +48,24 @@ export class RunEventHub {
     this.cluster.onReconnect?.(() => {
       for (const runId of this.byRun.keys()) this.readRemote(reader, runId, (this.delivered.get(runId) ?? 0) + 1, null, onError)
     })
+  }
+
+  /** Events another instance sent along: delivered after any read of the same run still under way, without those delivered already. */
+  private receiveRemote(events: readonly RunEvent[]): void {
+    const runId = events[0]?.runId
+    if (runId === undefined) return
+    const fresh = () => events.filter((event) => event.seq > (this.delivered.get(runId) ?? 0))
+    const previous = this.remoteReads.get(runId)
+    if (!previous) {
+      this.deliver(fresh())
+      return
+    }
+    const next = previous
+      .then(() => this.deliver(fresh()))
+      .finally(() => {
+        if (this.remoteReads.get(runId) === next) this.remoteReads.delete(runId)
+      })
+    this.remoteReads.set(runId, next)
   }
 
   private readRemote(reader: RemoteEventReader, runId: string, from: number, to: number | null, onError: (err: unknown) => void, attempt = 0): void {
@@ -66,12 +90,14 @@ export class RunEventHub {
     this.remoteReads.set(runId, next)
   }
 
-  /** Delivers committed events here and signals the other instances. */
+  /** Delivers committed events here and sends them to the other instances (or, when large, where to read them). */
   publish(events: readonly RunEvent[]): void {
     if (events.length === 0) return
     this.deliver(events)
+    if (!this.cluster.isClustered) return
+    const inline = JSON.stringify(events)
     const first = events[0]!
-    this.cluster.send(CHANNEL, `${first.runId} ${first.seq} ${events.at(-1)!.seq}`)
+    this.cluster.send(CHANNEL, Buffer.byteLength(inline) <= INLINE_EVENTS_LIMIT ? inline : `${first.runId} ${first.seq} ${events.at(-1)!.seq}`)
   }
 
   subscribe(runId: string, listener: RunEventListener): () => void {

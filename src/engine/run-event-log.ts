@@ -1,42 +1,53 @@
 // The ordered, durable log of each run's events: (run_id, seq, type, data, at).
 import type { Kysely, Selectable } from 'kysely'
 import { fromJson, toJson } from '../platform/db/json.js'
+import { PreparedQuery, preparedVariants } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
 import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { RunEvent, RunEventBody } from './run-events.js'
 
+/** Events stored by one statement at most; a longer batch takes several (in one transaction). */
+const ROWS_PER_INSERT = 16
+
+/** An insert of `count` events of one run: `seq0`, `type0`, `data0`, `seq1`… */
+interface EventRows {
+  runId: string
+  at: number
+  [column: `${'seq' | 'type' | 'data'}${number}`]: string | number
+}
+
 export class RunEventLog {
-  constructor(private readonly db: Kysely<Tables>) {}
+  private readonly queries: ReturnType<typeof eventQueries>
+
+  constructor(private readonly db: Kysely<Tables>) {
+    this.queries = eventQueries(db)
+  }
 
   /** Stores events whose seqs the caller reserved (in the same write that changed the run). */
   async insertAt(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number, uow: UnitOfWork): Promise<RunEvent[]> {
-    if (bodies.length === 0) return []
     const events = bodies.map((body, i) => ({ ...body, runId, seq: firstSeq + i, at }) as RunEvent)
-    await queriesOf(uow, this.db)
-      .insertInto('run_events')
-      .values(events.map((e) => ({ run_id: runId, seq: e.seq, type: e.type, data: toJson(e.data), at })))
-      .execute()
+    const queries = queriesOf(uow, this.db)
+    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
+      const rows: EventRows = { runId, at }
+      const chunk = events.slice(start, start + ROWS_PER_INSERT)
+      chunk.forEach((event, i) => {
+        rows[`seq${i}`] = event.seq
+        rows[`type${i}`] = event.type
+        rows[`data${i}`] = toJson(event.data)
+      })
+      await this.queries.insert(chunk.length).execute(rows, queries)
+    }
     return events
   }
 
   /** Events after `afterSeq`, in order, at most `limit`. */
   async readAfter(runId: string, afterSeq: number, limit = 1000): Promise<RunEvent[]> {
-    const rows = await this.db
-      .selectFrom('run_events')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('seq', '>', afterSeq)
-      .orderBy('seq')
-      .limit(limit)
-      .execute()
-    return rows.map(toEvent)
+    return (await this.queries.after.takeAll({ runId, afterSeq, limit })).map(toEvent)
   }
 
   /** Events `fromSeq`…`toSeq` of a run, in order; a null `toSeq` reads to the newest. */
   async readRange(runId: string, fromSeq: number, toSeq: number | null): Promise<RunEvent[]> {
-    let query = this.db.selectFrom('run_events').selectAll().where('run_id', '=', runId).where('seq', '>=', fromSeq)
-    if (toSeq !== null) query = query.where('seq', '<=', toSeq)
-    const rows = await query.orderBy('seq').execute()
+    const rows = toSeq === null ? await this.queries.from.takeAll({ runId, fromSeq }) : await this.queries.range.takeAll({ runId, fromSeq, toSeq })
     return rows.map(toEvent)
   }
 
@@ -48,6 +59,37 @@ export class RunEventLog {
       .executeTakeFirst()
     return Number(result.numDeletedRows)
   }
+}
+
+/** The queries of every run's events, compiled once (see PreparedQuery). */
+function eventQueries(db: Kysely<Tables>) {
+  return {
+    /** By how many rows it inserts. */
+    insert: preparedVariants((count: number) => insertQuery(db, count), ROWS_PER_INSERT),
+    after: new PreparedQuery(db, (p: { runId: string; afterSeq: number; limit: number }) =>
+      db.selectFrom('run_events').selectAll().where('run_id', '=', p.runId).where('seq', '>', p.afterSeq).orderBy('seq').limit(p.limit),
+    ),
+    range: new PreparedQuery(db, (p: { runId: string; fromSeq: number; toSeq: number }) =>
+      db.selectFrom('run_events').selectAll().where('run_id', '=', p.runId).where('seq', '>=', p.fromSeq).where('seq', '<=', p.toSeq).orderBy('seq'),
+    ),
+    from: new PreparedQuery(db, (p: { runId: string; fromSeq: number }) =>
+      db.selectFrom('run_events').selectAll().where('run_id', '=', p.runId).where('seq', '>=', p.fromSeq).orderBy('seq'),
+    ),
+  }
+}
+
+function insertQuery(db: Kysely<Tables>, count: number) {
+  return new PreparedQuery(db, (p: EventRows) =>
+    db.insertInto('run_events').values(
+      Array.from({ length: count }, (_, i) => ({
+        run_id: p.runId,
+        seq: p[`seq${i}`] as number,
+        type: p[`type${i}`] as string,
+        data: p[`data${i}`] as string,
+        at: p.at,
+      })),
+    ),
+  )
 }
 
 function toEvent(row: Selectable<Tables['run_events']>): RunEvent {

@@ -110,8 +110,8 @@ export class RunService implements Runs {
     return Promise.all(active.map((run) => this.cancel(run.id)))
   }
 
-  waitForEnd(id: string, timeoutMs: number): Promise<Run> {
-    return this.deps.streams.waitForEnd(id, timeoutMs)
+  waitForEnd(run: Run | string, timeoutMs: number): Promise<Run> {
+    return this.deps.streams.waitForEnd(run, timeoutMs)
   }
 
   follow(id: string, afterSeq: number, reader: RunReader): () => void {

@@ -38,13 +38,15 @@ export class RunStreams {
 
   /**
    * Resolves with the run once it has ended, or as it is after `timeoutMs` or when the gateway
-   * stops (see `release`); 404 for an unknown run.
+   * stops (see `release`); 404 for an unknown run. A run object given (as stored, at some point)
+   * saves reading whether it exists.
    */
-  waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+  waitForEnd(run: Run | string, timeoutMs: number): Promise<Run> {
+    const id = typeof run === 'string' ? run : run.id
     let release = () => {}
     const released = new Promise<void>((resolve) => (release = resolve))
     if (this.releasing) release()
-    const waiter = { runId: id, release, done: this.waitUntil(id, timeoutMs, released) }
+    const waiter = { runId: id, release, done: this.waitUntil(id, typeof run === 'string' ? undefined : run, timeoutMs, released) }
     this.waiters.add(waiter)
     void waiter.done.then(
       () => this.waiters.delete(waiter),
@@ -67,7 +69,7 @@ export class RunStreams {
     await Promise.allSettled([...this.waiters].map((waiter) => waiter.done))
   }
 
-  private async waitUntil(id: string, timeoutMs: number, released: Promise<void>): Promise<Run> {
+  private async waitUntil(id: string, known: Run | undefined, timeoutMs: number, released: Promise<void>): Promise<Run> {
     let unsubscribe = () => {}
     const ended = new Promise<void>((resolve) => {
       unsubscribe = this.deps.hub.subscribe(id, (events) => {
@@ -76,7 +78,8 @@ export class RunStreams {
     })
     let timer: NodeJS.Timeout | undefined
     try {
-      const status = await this.deps.repo.statusOf(id)
+      // Ended here while the caller was on its way (its end event went out before we subscribed)?
+      const status = this.deps.recorder.recentlyEnded(id)?.status ?? known?.status ?? (await this.deps.repo.statusOf(id))
       if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
       if (!isTerminal(status)) await Promise.race([ended, released, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
       const run = this.deps.recorder.recentlyEnded(id) ?? (await this.deps.repo.get(id))

@@ -1,14 +1,15 @@
 // Run storage. The runs table is also the queue: workers claim queued rows atomically
 // (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single writer).
 import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
-import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
-import { fromBool, fromJson, toJson } from '../platform/db/json.js'
-import type { RunsTable, Tables } from '../platform/db/tables.js'
-import type { ExecutorKind, Provider } from '../platform/providers.js'
-import type { Run, RunOptions, RunSource } from './run.js'
+import { fromBool, toJson } from '../platform/db/json.js'
+import type { Tables } from '../platform/db/tables.js'
+import type { Run } from './run.js'
 import type { RunEnding } from './run-ending.js'
-import type { RunStatus, Severity, Usage } from './run-events.js'
+import type { RunStatus } from './run-events.js'
+import { toRow, toRun } from './run-rows.js'
+import { QUEUED, RUNNING, runQueries, type Claim, type Renewal, type RunQueries } from './runs.queries.js'
 import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
 
 export interface RunsRepo {
@@ -59,36 +60,32 @@ export interface RunsRepo {
   census(): Promise<RunCensus>
 }
 
-type RunRow = Selectable<RunsTable>
-
-// Literals, not parameters: SQLite uses a partial index only when the query names its value.
-const QUEUED = sql.lit('queued') as unknown as RunStatus
-const RUNNING = sql.lit('running') as unknown as RunStatus
-
 export class KyselyRunsRepo implements RunsRepo {
+  private readonly queries: RunQueries
+
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.queries = runQueries(db, dialect)
+  }
 
   async insert(run: Run, uow?: UnitOfWork): Promise<void> {
-    const tx = queriesOf(uow, this.db)
-    await tx.insertInto('runs').values(toRow(run)).execute()
+    await this.queries.insert.execute(toRow(run), queriesOf(uow, this.db))
   }
 
   async get(id: string, uow?: UnitOfWork): Promise<Run | undefined> {
-    const tx = queriesOf(uow, this.db)
-    const row = await tx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst()
+    const row = await this.queries.get.takeFirst({ id }, queriesOf(uow, this.db))
     return row ? toRun(row) : undefined
   }
 
   async statusOf(id: string): Promise<RunStatus | undefined> {
-    const row = await this.db.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst()
+    const row = await this.queries.statusOf.takeFirst({ id })
     return row?.status as RunStatus | undefined
   }
 
   async findByIdempotencyKey(key: string): Promise<Run | undefined> {
-    const row = await this.db.selectFrom('runs').selectAll().where('idempotency_key', '=', key).executeTakeFirst()
+    const row = await this.queries.byIdempotencyKey.takeFirst({ key })
     return row ? toRun(row) : undefined
   }
 
@@ -130,62 +127,21 @@ export class KyselyRunsRepo implements RunsRepo {
 
   async isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean> {
     const tx = queriesOf(uow, this.db)
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${conversationId}))`.execute(tx)
-    const row = await tx
-      .selectFrom('runs')
-      .select('id')
-      .where('conversation_id', '=', conversationId)
-      .where('status', 'in', ['queued', 'running'])
-      .limit(1)
-      .executeTakeFirst()
-    return row !== undefined
+    if (this.dialect === 'postgres') await this.queries.lockConversation.execute({ id: conversationId }, tx)
+    return (await this.queries.busyRunOf.takeFirst({ conversationId }, tx)) !== undefined
   }
 
   async claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
-    return this.claimWhere(uow, workerId, leaseExpiresAt, now, id)
+    return this.claimWith(this.queries.claimById, { id, workerId, leaseExpiresAt, now }, uow)
   }
 
   async claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
-    return this.claimWhere(uow, workerId, leaseExpiresAt, now)
+    return this.claimWith(this.queries.claimOldest, { id: '', workerId, leaseExpiresAt, now }, uow)
   }
 
-  private async claimWhere(
-    uow: UnitOfWork | undefined,
-    workerId: string,
-    leaseExpiresAt: number,
-    now: number,
-    id?: string,
-  ): Promise<Run | undefined> {
-    const tx = queriesOf(uow, this.db)
+  private async claimWith(query: RunQueries['claimById'], claim: Claim, uow: UnitOfWork | undefined) {
     try {
-      const row = await tx
-        .updateTable('runs')
-        .set((eb) => ({
-          status: 'running',
-          worker_id: workerId,
-          lease_expires_at: leaseExpiresAt,
-          started_at: now,
-          updated_at: now,
-          last_seq: eb('last_seq', '+', 1),
-        }))
-        .where('id', '=', (eb) => {
-          if (id !== undefined) return eb.val(id)
-          const candidate = eb
-            .selectFrom('runs as q')
-            .select('q.id')
-            .where('q.status', '=', QUEUED)
-            .where(({ or, not, exists, selectFrom, eb: inner }) =>
-              or([inner('q.conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'q')))]),
-            )
-            .orderBy('q.created_at')
-            .orderBy('q.id')
-            .limit(1)
-          return this.dialect === 'postgres' ? candidate.forUpdate().skipLocked() : candidate
-        })
-        .where('status', '=', 'queued')
-        .where(({ or, not, exists, selectFrom, eb }) => or([eb('conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'runs')))]))
-        .returningAll()
-        .executeTakeFirst()
+      const row = await query.takeFirst(claim, queriesOf(uow, this.db))
       return row ? toRun(row) : undefined
     } catch (err) {
       // Another worker started a run of the same conversation between our check and our write.
@@ -196,37 +152,17 @@ export class KyselyRunsRepo implements RunsRepo {
 
   async renewLeases(workerId: string, ids: readonly string[], leaseExpiresAt: number, now: number): Promise<string[]> {
     if (ids.length === 0) return []
-    const rows = await this.db
-      .updateTable('runs')
-      .set({ lease_expires_at: leaseExpiresAt, updated_at: now })
-      .where('id', 'in', ids)
-      .where('status', '=', RUNNING)
-      .where('worker_id', '=', workerId)
-      .returning(['id', 'cancel_requested'])
-      .execute()
+    const renewal: Renewal = { workerId, leaseExpiresAt, now }
+    for (const [i, id] of ids.entries()) renewal[`id${i}`] = id
+    const rows = await this.queries.renewLeases(ids.length).takeAll(renewal)
     return rows.filter((row) => fromBool(row.cancel_requested)).map((row) => row.id)
   }
 
   async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, uow?: UnitOfWork): Promise<Run | undefined> {
-    const tx = queriesOf(uow, this.db)
-    const row = await tx
-      .updateTable('runs')
-      .set((eb) => ({
-        last_seq: eb('last_seq', '+', seqs),
-        status: ending.status,
-        output: ending.output,
-        error: ending.error,
-        exit_code: ending.exitCode,
-        severity: ending.severity,
-        usage: ending.usage ? toJson(ending.usage) : null,
-        ended_at: ending.endedAt,
-        updated_at: ending.endedAt,
-        lease_expires_at: null,
-      }))
-      .where('id', '=', id)
-      .where('status', 'in', from)
-      .returningAll()
-      .executeTakeFirst()
+    const { status, output, error, exitCode, severity, usage, endedAt } = ending
+    const row = await this.queries
+      .endFrom(from)
+      .takeFirst({ id, seqs, status, output, error, exitCode, severity, usage: usage ? toJson(usage) : null, endedAt }, queriesOf(uow, this.db))
     return row ? toRun(row) : undefined
   }
 
@@ -252,7 +188,7 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 
   async savePrompt(id: string, prompt: string): Promise<void> {
-    await this.db.updateTable('runs').set({ prompt }).where('id', '=', id).execute()
+    await this.queries.savePrompt.execute({ id, prompt })
   }
 
   async markDeleted(id: string, messageId: string | null, now: number, uow?: UnitOfWork): Promise<boolean> {
@@ -278,13 +214,7 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 
   async reserveSeqs(id: string, count: number, uow: UnitOfWork): Promise<number | undefined> {
-    const row = await queriesOf(uow, this.db)
-      .updateTable('runs')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
-      .where('id', '=', id)
-      .where('status', '=', RUNNING)
-      .returning('last_seq')
-      .executeTakeFirst()
+    const row = await this.queries.reserveSeqs.takeFirst({ id, count }, queriesOf(uow, this.db))
     return row && Number(row.last_seq) - count + 1
   }
 
@@ -303,91 +233,10 @@ export class KyselyRunsRepo implements RunsRepo {
   }
 }
 
-/** A running run in the same conversation as `outer` (one running run per conversation). */
-function runningIn(selectFrom: ExpressionBuilder<Tables, 'runs'>['selectFrom'], outer: 'q' | 'runs') {
-  return selectFrom('runs as busy')
-    .select('busy.id')
-    .whereRef('busy.conversation_id', '=', `${outer}.conversation_id` as 'runs.conversation_id')
-    .where('busy.status', '=', 'running')
-}
-
 function isUniqueViolationOnRunning(err: unknown): boolean {
   const e = err as { code?: string; message?: string; constraint?: string }
   return (
     (e.code === '23505' && e.constraint === 'runs_one_running_per_conversation') ||
     (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /runs\.conversation_id/.test(e.message ?? ''))
   )
-}
-
-function toRow(run: Run) {
-  return {
-    id: run.id,
-    status: run.status,
-    source: run.source,
-    agent_id: run.agentId,
-    persona_version: run.personaVersion,
-    instance_id: run.instanceId,
-    conversation_id: run.conversationId,
-    screenplay_id: run.screenplayId,
-    executor: run.executor,
-    provider: run.provider,
-    model: run.model,
-    input: run.input,
-    cwd: run.cwd,
-    prompt: run.prompt,
-    output: run.output,
-    error: run.error,
-    exit_code: run.exitCode,
-    severity: run.severity,
-    usage: run.usage ? toJson(run.usage) : null,
-    options: toJson(run.options),
-    idempotency_key: run.idempotencyKey,
-    timeout_ms: run.timeoutMs,
-    worker_id: run.workerId,
-    lease_expires_at: run.leaseExpiresAt,
-    cancel_requested: run.cancelRequested,
-    is_deleted: run.isDeleted,
-    deleted_message_id: null,
-    last_seq: run.lastSeq,
-    created_at: run.createdAt,
-    started_at: run.startedAt,
-    ended_at: run.endedAt,
-    updated_at: run.updatedAt,
-  }
-}
-
-function toRun(row: RunRow): Run {
-  return {
-    id: row.id,
-    status: row.status as RunStatus,
-    source: row.source as RunSource,
-    agentId: row.agent_id,
-    personaVersion: row.persona_version,
-    instanceId: row.instance_id,
-    conversationId: row.conversation_id,
-    screenplayId: row.screenplay_id,
-    executor: row.executor as ExecutorKind,
-    provider: row.provider as Provider,
-    model: row.model,
-    input: row.input,
-    cwd: row.cwd,
-    prompt: row.prompt,
-    output: row.output,
-    error: row.error,
-    exitCode: row.exit_code,
-    severity: row.severity as Severity | null,
-    usage: fromJson<Usage | null>(row.usage, null),
-    options: fromJson<RunOptions>(row.options, {}),
-    idempotencyKey: row.idempotency_key,
-    timeoutMs: Number(row.timeout_ms),
-    workerId: row.worker_id,
-    leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
-    cancelRequested: fromBool(row.cancel_requested),
-    isDeleted: fromBool(row.is_deleted),
-    lastSeq: Number(row.last_seq),
-    createdAt: Number(row.created_at),
-    startedAt: row.started_at === null ? null : Number(row.started_at),
-    endedAt: row.ended_at === null ? null : Number(row.ended_at),
-    updatedAt: Number(row.updated_at),
-  }
 }

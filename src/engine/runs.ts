@@ -102,8 +102,11 @@ export interface Runs {
   cancel(id: string): Promise<Run>
   /** Cancels every active run matching the filter. */
   cancelMany(filter: RunFilter): Promise<Run[]>
-  /** Resolves with the run once it has ended, or as it is after `timeoutMs`. */
-  waitForEnd(id: string, timeoutMs: number): Promise<Run>
+  /**
+   * Resolves with the run once it has ended, or as it is after `timeoutMs`. Given the run as
+   * `create` returned it (rather than its id), it needs no read to learn that the run exists.
+   */
+  waitForEnd(run: Run | string, timeoutMs: number): Promise<Run>
   /**
    * Delivers the run's events with seq > `afterSeq`: what is stored, then the live tail, in order,
    * with no gaps and no duplicates, ending after the final event. Returns a function that stops it.

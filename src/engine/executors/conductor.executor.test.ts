@@ -210,6 +210,7 @@ function pairedChannels(): [ClusterChannel, ClusterChannel] {
   const make = (peer: () => Map<string, (payload: string) => void>) => {
     const handlers = new Map<string, (payload: string) => void>()
     const channel: ClusterChannel & { handlers: typeof handlers } = {
+      isClustered: true,
       handlers,
       send: (name, payload) => peer().get(name)?.(payload),
       on: (name, handler) => void handlers.set(name, handler),

@@ -46,7 +46,7 @@ export class ChatSend {
   /** Starts the run and answers once it has ended (or its wait ran out). */
   async execute(request: ChatRequest): Promise<Run> {
     const run = await this.start(request)
-    return this.deps.runs.waitForEnd(run.id, run.timeoutMs + WAIT_GRACE_MS)
+    return this.deps.runs.waitForEnd(run, run.timeoutMs + WAIT_GRACE_MS)
   }
 
   /** Stores the run (with its exchange and a new instance when needed) and answers it without waiting. */

@@ -54,7 +54,7 @@ export const legacyExecuteRoutes: FastifyPluginAsyncZod<{ runs: Runs; agentRuns:
   /** Runs to the end; a run that did not complete is an upstream failure (502) or a timeout (504). */
   const runToEnd = async (request: AgentRunRequest): Promise<Run> => {
     const created = await agentRuns.start(request)
-    return runs.waitForEnd(created.id, created.timeoutMs + WAIT_GRACE_MS)
+    return runs.waitForEnd(created, created.timeoutMs + WAIT_GRACE_MS)
   }
 
   app.post(

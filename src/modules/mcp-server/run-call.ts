@@ -27,7 +27,7 @@ export async function followRun(runs: Runs, run: Run, waitMs: number, control: C
   if (control.signal.aborted) cancel()
   else control.signal.addEventListener('abort', cancel, { once: true })
   try {
-    const ended = await runs.waitForEnd(run.id, waitMs)
+    const ended = await runs.waitForEnd(run, waitMs)
     // The answer goes after the run's last progress notifications, which are sent asynchronously.
     if (isTerminal(ended.status)) await Promise.race([followed, new Promise((resolve) => setTimeout(resolve, PROGRESS_DRAIN_MS).unref())])
     return ended

@@ -75,7 +75,7 @@ export const runsRoutes: FastifyPluginAsyncZod<RunsRoutesOptions> = async (app, 
         return reply
       }
       if (body.wait) {
-        const ended = await runs.waitForEnd(run.id, body.wait_timeout_ms)
+        const ended = await runs.waitForEnd(run, body.wait_timeout_ms)
         return reply.code(isTerminal(ended.status) ? 200 : 202).send(toRunDto(ended))
       }
       return reply.code(202).send(toRunDto(run))

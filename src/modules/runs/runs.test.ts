@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buildTestApp, listen } from '../../../test/helpers/build-test-app.js'
 import { fakeCliDir } from '../../../test/helpers/fake-cli.js'
+import { QueryLog, touches } from '../../../test/helpers/query-log.js'
 import { eventFrames, openSse, type SseFrame } from '../../../test/helpers/sse-client.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 
@@ -100,6 +101,19 @@ describe('POST /api/runs', () => {
     assert.deepEqual(run.usage, { tokens_in: 2, tokens_out: 2 })
     assert.deepEqual(run.metadata, { ticket: 7 })
     assert.equal(run.duration_ms, Date.parse(run.ended_at) - Date.parse(run.started_at))
+  })
+
+  it('runs an echo run it waits for in four statements: its row and first events, its end and last events', async (t) => {
+    const log = new QueryLog()
+    // Nothing else reads the runs table meanwhile (no idle polling, no reaper).
+    const { app } = await buildTestApp(t, { plugins: [log], env: { RUN_POLL_INTERVAL_MS: '3600000', RUN_REAPER_INTERVAL_MS: '3600000' } })
+    await create(app, { input: 'warm up', wait: true })
+    const records = await log.during(async () => assert.equal((await create(app, { input: 'count my statements', wait: true })).status, 'completed'))
+    const onRuns = records.filter((r) => touches(r, 'runs') || touches(r, 'run_events'))
+    assert.deepEqual(
+      onRuns.map((r) => `${r.kind} ${touches(r, 'run_events') ? 'run_events' : 'runs'}`),
+      ['InsertQueryNode runs', 'InsertQueryNode run_events', 'UpdateQueryNode runs', 'InsertQueryNode run_events'],
+    )
   })
 
   it('streams the run’s events with stream=true', async (t) => {

@@ -30,6 +30,13 @@ export interface OpenDatabaseOptions {
 
 const INT8_OID = 20
 
+/**
+ * Starts the SQL of a query that runs often (see PreparedQuery): PostgreSQL then keeps it as a
+ * named prepared statement on each connection (parsed and planned once); better-sqlite3 prepares
+ * every statement anyway.
+ */
+export const PREPARE_MARK = '/* prepared */ '
+
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
   return url.startsWith('sqlite:') ? openSqliteDatabase(url.slice('sqlite:'.length), options) : openPostgresDatabase(url, options)
 }
@@ -50,6 +57,7 @@ export function loadPg(): typeof pg {
 function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Database {
   const pg = loadPg()
   const pool = new pg.Pool({
+    Client: preparingClient(pg),
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
@@ -72,6 +80,25 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
   watchConnects(pool, availability)
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), plugins: options.plugins })
   return databaseOf(db, 'postgres')
+}
+
+/** A pg client that runs marked queries as named prepared statements (one name per SQL text). */
+function preparingClient(pg: ReturnType<typeof loadPg>): typeof pg.Client {
+  const names = new Map<string, string>()
+  const nameOf = (text: string) => {
+    let name = names.get(text)
+    if (!name) names.set(text, (name = `prepared_${names.size + 1}`))
+    return name
+  }
+  return class PreparingClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this passes every call through.
+    override query(config: any, values?: any, callback?: any): any {
+      if (typeof config === 'string' && config.startsWith(PREPARE_MARK) && Array.isArray(values)) {
+        return super.query({ name: nameOf(config), text: config, values }, callback)
+      }
+      return super.query(config, values, callback)
+    }
+  } as typeof pg.Client
 }
 
 /** A connection that cannot be opened (refused, timed out) is the other sign of an outage. */

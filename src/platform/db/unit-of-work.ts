@@ -11,7 +11,11 @@ export interface UnitOfWork {
   afterCommit(callback: () => void): void
 }
 
-/** Runs `work` in one unit of work: everything it writes commits together or not at all. */
+/**
+ * Runs `work` in one unit of work: everything it writes commits together or not at all. `work`
+ * may be run again after a rollback (SQLite's group commit does so), so besides its writes it
+ * does nothing but register `afterCommit` callbacks, which are called for the run that commits.
+ */
 export type Transactor = <T>(work: (uow: UnitOfWork) => Promise<T>) => Promise<T>
 
 class Transaction {

@@ -1,14 +1,30 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
 import { openDatabase } from './database.js'
 import { migrateToLatest } from './migrate.js'
 import { queriesOf, type UnitOfWork } from './unit-of-work.js'
 import { batchedTransactor } from './write-batcher.js'
 
+/** The statements Kysely sends, by their SQL (begin and commit go around it). */
+class StatementLog implements KyselyPlugin {
+  readonly sql: string[] = []
+  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
+    if (node.kind === 'RawNode') this.sql.push(node.sqlFragments.join('?'))
+    else this.sql.push(node.kind)
+    return node
+  }
+  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return result
+  }
+}
+
 async function setup() {
-  const database = openDatabase('sqlite::memory:')
+  const statements = new StatementLog()
+  const database = openDatabase('sqlite::memory:', { plugins: [statements] })
   await migrateToLatest(database)
-  return { database, transact: batchedTransactor(database.db), q: (uow: UnitOfWork) => queriesOf(uow, database.db) }
+  statements.sql.length = 0
+  return { database, statements, transact: batchedTransactor(database.db), q: (uow: UnitOfWork) => queriesOf(uow, database.db) }
 }
 
 const navRow = (n: number) => ({ user_id: `u${n}`, screenplay_id: 's', conversation_id: null, instance_id: null, updated_at: n })
@@ -43,6 +59,51 @@ describe('batchedTransactor', () => {
       ['u1', 'u3'],
     )
     assert.deepEqual(committed, [1, 3], 'after-commit work runs for the writes that committed, and only for them')
+    await database.close()
+  })
+
+  it('writes a batch without savepoints while no write fails', async () => {
+    const { database, statements, transact, q } = await setup()
+    await Promise.all([1, 2, 3].map((n) => transact((uow) => q(uow).insertInto('navigation_screenplay_states').values(navRow(n)).execute())))
+    assert.deepEqual(statements.sql, ['InsertQueryNode', 'InsertQueryNode', 'InsertQueryNode'])
+    await database.close()
+  })
+
+  it('runs the other writes once more, each in a savepoint, after one fails; each commits once', async () => {
+    const { database, transact, q } = await setup()
+    const runs = [0, 0, 0]
+    const committed: number[] = []
+    const write = (n: number, fails = false) =>
+      transact(async (uow) => {
+        runs[n - 1]!++
+        uow.afterCommit(() => committed.push(n))
+        await q(uow).insertInto('navigation_screenplay_states').values(navRow(n)).execute()
+        if (fails) throw new Error(`write ${n} fails`)
+      })
+    const results = await Promise.allSettled([write(1), write(2), write(3, true)])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    )
+    assert.deepEqual(runs, [2, 2, 2], 'the batch ran together, then each write in its savepoint')
+    assert.deepEqual(committed, [1, 2])
+    const rows = await database.db.selectFrom('navigation_screenplay_states').select('user_id').orderBy('user_id').execute()
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      ['u1', 'u2'],
+    )
+    await database.close()
+  })
+
+  it('rolls back a write that fails alone', async () => {
+    const { database, statements, transact, q } = await setup()
+    const write = transact(async (uow) => {
+      await q(uow).insertInto('navigation_screenplay_states').values(navRow(1)).execute()
+      throw new Error('the only write fails')
+    })
+    await assert.rejects(write, /the only write fails/)
+    assert.deepEqual(statements.sql, ['InsertQueryNode'], 'no savepoint, and not run again')
+    assert.equal((await database.db.selectFrom('navigation_screenplay_states').selectAll().execute()).length, 0)
     await database.close()
   })
 

@@ -2,6 +2,8 @@
 // single instance, so its channel delivers nothing; the server profile uses LISTEN/NOTIFY.
 
 export interface ClusterChannel {
+  /** False when there can be no other instance to tell (senders may skip building messages). */
+  readonly isClustered: boolean
   /** Tells every other gateway instance; never delivered back to the sender. */
   send(channel: string, payload: string): void
   /** Registers the handler for messages other instances send on `channel`. */
@@ -13,6 +15,7 @@ export interface ClusterChannel {
 
 /** The embedded profile: there are no other instances to tell. */
 export class LocalClusterChannel implements ClusterChannel {
+  readonly isClustered = false
   send(): void {}
   on(): void {}
   async close(): Promise<void> {}

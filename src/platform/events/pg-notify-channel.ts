@@ -1,93 +1,159 @@
 // LISTEN/NOTIFY between gateway instances sharing one PostgreSQL. One dedicated connection
-// listens and sends (NOTIFY is cheap and ordered per sender). Payloads over NOTIFY's 8000-byte
-// limit are parked in `cluster_messages` and sent by reference.
+// listens and sends. Messages sent in one event-loop turn (and while the previous batch was on
+// its way) go out together, in order, in one statement: as few notifications as their size allows
+// (see notify-frames). A payload too large for a notification is parked in `cluster_messages`
+// and sent as its reference.
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import { loadPg } from '../db/database.js'
 import type { Logger } from 'pino'
+import { loadPg } from '../db/database.js'
 import type { ClusterChannel } from './cluster-channel.js'
+import { frameOf, packFrames, unpackFrames, type ClusterMessage } from './notify-frames.js'
 
 const RECONNECT_DELAY_MS = 1000
+/** A payload longer than this (in bytes, framed) is parked rather than sent in a notification. */
 const INLINE_LIMIT = 7000
 const PARKED_TTL_MS = 5 * 60_000
+const CHANNEL_NAME = /^[a-z0-9_]+$/i
 
 export class PgNotifyChannel implements ClusterChannel {
+  readonly isClustered = true
   private readonly origin = randomUUID().slice(0, 8)
   private readonly handlers = new Map<string, Array<(payload: string) => void>>()
   private readonly reconnectHandlers: Array<() => void> = []
   private client: pg.Client | null = null
   private connecting: Promise<void> | null = null
   private reconnectTimer: NodeJS.Timeout | null = null
-  private closed = false
+  private closing = false
   /** One query at a time on the shared connection (pg deprecates overlapping ones). */
   private queue: Promise<unknown> = Promise.resolve()
+  /** Messages waiting for the next batch, in the order they were sent. */
+  private outbox: ClusterMessage[] = []
+  private flushing: Promise<void> | null = null
+  /** Received messages are handed over one after another (a parked one is read first). */
+  private receiving: Promise<void> = Promise.resolve()
+  private lastPurge = 0
+
+  /** Every message travels on one channel, namespaced by schema so isolated deployments (and tests) do not hear each other. */
+  private readonly channel: string
 
   constructor(
     private readonly connectionString: string,
     private readonly options: { schema?: string; logger?: Logger } = {},
-  ) {}
+  ) {
+    this.channel = `${options.schema ?? 'public'}_cluster`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
+  }
 
   async start(): Promise<void> {
     await this.connect()
   }
 
+  /** Sent with the next batch; dropped while the connection is down (receivers catch up on reconnect). */
   send(channel: string, payload: string): void {
-    const client = this.client
-    if (!client) return
-    const name = this.qualified(channel)
-    const sent =
-      Buffer.byteLength(payload) <= INLINE_LIMIT
-        ? this.query(client, 'select pg_notify($1, $2)', [name, `${this.origin}|${payload}`])
-        : this.sendParked(client, name, payload)
-    sent.catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster notify failed'))
+    if (!CHANNEL_NAME.test(channel)) throw new Error(`cluster channel names are identifiers, not '${channel}'`)
+    if (!this.client || this.closing) return
+    this.outbox.push({ channel, payload })
+    this.flushSoon()
   }
 
   on(channel: string, handler: (payload: string) => void): void {
-    const name = this.qualified(channel)
-    const list = this.handlers.get(name) ?? []
+    const list = this.handlers.get(channel) ?? []
     list.push(handler)
-    this.handlers.set(name, list)
-    if (this.client && list.length === 1) {
-      this.query(this.client, `listen "${name}"`).catch((err: Error) => this.options.logger?.warn({ err, channel }, 'cluster listen failed'))
-    }
+    this.handlers.set(channel, list)
   }
 
   onReconnect(handler: () => void): void {
     this.reconnectHandlers.push(handler)
   }
 
+  /** Sends what is waiting, then closes the connection; later messages are dropped. */
   async close(): Promise<void> {
-    this.closed = true
+    this.closing = true
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    while (this.flushing) await this.flushing
     await this.connecting?.catch(() => {})
     const client = this.client
     this.client = null
     await client?.end().catch(() => {})
   }
 
-  /** Channels are namespaced by schema so isolated deployments (and tests) do not hear each other. */
-  private qualified(channel: string): string {
-    return `${this.options.schema ?? 'public'}_${channel}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
+  /** At the end of this event-loop turn, unless a flush is under way (it takes the new messages too). */
+  private flushSoon(): void {
+    if (this.flushing) return
+    this.flushing = new Promise((resolve) => setImmediate(resolve))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = null
+        if (this.outbox.length > 0) this.flushSoon()
+      })
   }
 
-  private async sendParked(client: pg.Client, name: string, payload: string): Promise<void> {
-    const id = randomUUID()
+  /** Sends batches until the outbox is empty; messages sent meanwhile join the next batch. */
+  private async flush(): Promise<void> {
+    while (this.outbox.length > 0) {
+      const messages = this.outbox
+      this.outbox = []
+      const client = this.client
+      if (!client) return
+      try {
+        await this.sendBatch(client, messages)
+      } catch (err) {
+        // One warning per lost batch; a connection lost while closing is expected.
+        if (!this.closing) this.options.logger?.warn({ err, messages: messages.length }, 'cluster notify failed')
+      }
+    }
+  }
+
+  private async sendBatch(client: pg.Client, messages: ClusterMessage[]): Promise<void> {
+    const parked: Array<{ id: string; payload: string }> = []
+    const frames = messages.map((message) => {
+      const frame = frameOf(message)
+      if (Buffer.byteLength(frame) <= INLINE_LIMIT) return frame
+      const id = randomUUID()
+      parked.push({ id, payload: message.payload })
+      return frameOf({ channel: message.channel, payload: id, parked: true })
+    })
+    if (parked.length > 0) await this.park(client, parked)
+    const payloads = packFrames(frames, `${this.origin}|`)
+    await this.query(client, 'select pg_notify($1, payload) from unnest($2::text[]) as payload', [this.channel, payloads])
+  }
+
+  private async park(client: pg.Client, parked: Array<{ id: string; payload: string }>): Promise<void> {
     const now = Date.now()
-    await this.query(client, 'insert into cluster_messages (id, payload, created_at) values ($1, $2, $3)', [id, payload, now])
-    await this.query(client, 'select pg_notify($1, $2)', [name, `${this.origin}|@${id}`])
+    await this.query(
+      client,
+      'insert into cluster_messages (id, payload, created_at) select id, payload, $3::bigint from unnest($1::text[], $2::text[]) as m(id, payload)',
+      [parked.map((m) => m.id), parked.map((m) => m.payload), now],
+    )
+    if (now - this.lastPurge < PARKED_TTL_MS / 5) return
+    this.lastPurge = now
     await this.query(client, 'delete from cluster_messages where created_at < $1', [now - PARKED_TTL_MS])
   }
 
-  private async receive(client: pg.Client, channel: string, body: string): Promise<void> {
+  private receive(client: pg.Client, body: string): void {
     const bar = body.indexOf('|')
     if (body.slice(0, bar) === this.origin) return
-    let payload = body.slice(bar + 1)
-    if (payload.startsWith('@')) {
-      const { rows } = await this.query<{ payload: string }>(client, 'select payload from cluster_messages where id = $1', [payload.slice(1)])
-      if (!rows[0]) return
-      payload = rows[0].payload
+    const messages = unpackFrames(body.slice(bar + 1))
+    if (!messages) {
+      this.options.logger?.warn('a cluster notification could not be read')
+      return
     }
-    for (const handler of this.handlers.get(channel) ?? []) handler(payload)
+    this.receiving = this.receiving.then(async () => {
+      for (const message of messages) {
+        try {
+          const payload = message.parked ? await this.readParked(client, message.payload) : message.payload
+          if (payload === undefined) continue
+          for (const handler of this.handlers.get(message.channel) ?? []) handler(payload)
+        } catch (err) {
+          this.options.logger?.warn({ err, channel: message.channel }, 'cluster message could not be read')
+        }
+      }
+    })
+  }
+
+  private async readParked(client: pg.Client, id: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ payload: string }>(client, 'select payload from cluster_messages where id = $1', [id])
+    return rows[0]?.payload
   }
 
   private connect(): Promise<void> {
@@ -103,20 +169,18 @@ export class PgNotifyChannel implements ClusterChannel {
       ...(this.options.schema && { options: `-c search_path=${this.options.schema}` }),
     })
     client.on('notification', (message) => {
-      this.receive(client, message.channel, message.payload ?? '').catch((err: Error) =>
-        this.options.logger?.warn({ err }, 'cluster message could not be read'),
-      )
+      if (message.channel === this.channel) this.receive(client, message.payload ?? '')
     })
     client.on('error', (err) => this.lost(client, err))
     client.on('end', () => this.lost(client))
     try {
       await client.connect()
-      for (const name of this.handlers.keys()) await this.query(client, `listen "${name}"`)
+      await this.query(client, `listen "${this.channel}"`)
     } catch (err) {
       client.end().catch(() => {})
       throw err
     }
-    if (this.closed) await client.end().catch(() => {})
+    if (this.closing) await client.end().catch(() => {})
     else this.client = client
   }
 
@@ -124,14 +188,14 @@ export class PgNotifyChannel implements ClusterChannel {
   private lost(client: pg.Client, err?: Error): void {
     if (this.client !== client) return
     this.client = null
-    if (this.closed) return
+    if (this.closing) return
     // Not under `err`: the logger files unreachable-database errors at debug level.
     this.options.logger?.warn({ reason: err?.message ?? 'connection ended' }, 'cluster channel lost; reconnecting')
     this.reconnectLater()
   }
 
   private reconnectLater(): void {
-    if (this.closed || this.reconnectTimer) return
+    if (this.closing || this.reconnectTimer) return
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null
       this.connect().then(

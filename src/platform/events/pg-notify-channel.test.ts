@@ -1,0 +1,115 @@
+// The cluster channel over a real PostgreSQL: two channels on one schema stand for two gateway
+// instances; a plain LISTEN connection counts the notifications that actually travel.
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { describe, it, type TestContext } from 'node:test'
+import pg from 'pg'
+import pino from 'pino'
+import { createTestDatabase, testDialect, type TestDatabase } from '../../../test/helpers/test-database.js'
+import { waitFor } from '../../../test/helpers/wait.js'
+import { openDatabase } from '../db/database.js'
+import { migrateToLatest } from '../db/migrate.js'
+import { PgNotifyChannel } from './pg-notify-channel.js'
+
+function warnings(lines: string[]) {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const line = JSON.parse(chunk.toString('utf8')) as { level: number; msg: string }
+      if (line.level >= 40) lines.push(line.msg)
+      done()
+    },
+  })
+  return pino({ level: 'warn' }, sink)
+}
+
+async function setup(t: TestContext) {
+  const database = await createTestDatabase()
+  const migrated = openDatabase(database.url, { schema: database.schema! })
+  await migrateToLatest(migrated)
+  await migrated.close()
+  const warned: string[] = []
+  const open = async () => {
+    const channel = new PgNotifyChannel(database.url, { schema: database.schema!, logger: warnings(warned) })
+    await channel.start()
+    return channel
+  }
+  const sender = await open()
+  const receiver = await open()
+  const notifications = await listenRaw(database)
+  t.after(async () => {
+    await sender.close()
+    await receiver.close()
+    await notifications.close()
+    await database.drop()
+  })
+  return { sender, receiver, notifications, warned }
+}
+
+/** The notifications on the deployment's channel, as any LISTEN connection sees them. */
+async function listenRaw(database: TestDatabase) {
+  const client = new pg.Client({ connectionString: database.url })
+  await client.connect()
+  const payloads: string[] = []
+  client.on('notification', (message) => payloads.push(message.payload ?? ''))
+  await client.query(`listen "${database.schema}_cluster"`)
+  return { payloads, close: () => client.end() }
+}
+
+function collect(channel: PgNotifyChannel, ...names: string[]) {
+  const received: string[] = []
+  for (const name of names) channel.on(name, (payload) => received.push(`${name}:${payload}`))
+  return received
+}
+
+describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL only' }, () => {
+  it('sends the messages of one event-loop turn in one notification, in order, to the other instances only', async (t) => {
+    const { sender, receiver, notifications } = await setup(t)
+    const received = collect(receiver, 'a', 'b')
+    const echoed = collect(sender, 'a', 'b')
+    const sent = Array.from({ length: 100 }, (_, i) => `${i % 3 === 0 ? 'b' : 'a'}:message ${i}`)
+    for (const message of sent) sender.send(message[0]!, message.slice(2))
+    await waitFor(() => received.length === sent.length, 5_000, 'every message')
+    assert.deepEqual(received, sent)
+    assert.equal(notifications.payloads.length, 1)
+    assert.deepEqual(echoed, [], 'an instance does not hear itself')
+  })
+
+  it('splits a batch at the notification size limit and keeps the order', async (t) => {
+    const { sender, receiver, notifications } = await setup(t)
+    const received = collect(receiver, 'a')
+    const sent = Array.from({ length: 40 }, (_, i) => `${i} ${'ü'.repeat(500)}`)
+    for (const payload of sent) sender.send('a', payload)
+    await waitFor(() => received.length === sent.length, 5_000, 'every message')
+    assert.deepEqual(
+      received,
+      sent.map((payload) => `a:${payload}`),
+    )
+    assert.ok(notifications.payloads.length >= 5, `${notifications.payloads.length} notifications`)
+    for (const payload of notifications.payloads) assert.ok(Buffer.byteLength(payload) < 8000)
+  })
+
+  it('parks a payload too large for a notification and delivers it in its place', async (t) => {
+    const { sender, receiver } = await setup(t)
+    const received = collect(receiver, 'a')
+    const large = 'x'.repeat(20_000)
+    sender.send('a', 'before')
+    sender.send('a', large)
+    sender.send('a', 'after')
+    await waitFor(() => received.length === 3, 5_000, 'every message')
+    assert.deepEqual(received, ['a:before', `a:${large}`, 'a:after'])
+  })
+
+  it('sends what is waiting when it closes, drops what comes later, and warns of nothing', async (t) => {
+    const { sender, receiver, warned } = await setup(t)
+    const received = collect(receiver, 'a')
+    for (let i = 0; i < 2000; i++) sender.send('a', `${i}`)
+    const closed = sender.close()
+    sender.send('a', 'too late')
+    await closed
+    sender.send('a', 'after close')
+    await waitFor(() => received.length === 2000, 5_000, 'the messages sent before close')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(received.length, 2000)
+    assert.deepEqual(warned, [])
+  })
+})
