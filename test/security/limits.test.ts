@@ -3,15 +3,13 @@
 // capped per client, WebSocket messages are bounded in size and rate.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { describe, it, type TestContext } from 'node:test'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { describe, it } from 'node:test'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { WebSocket } from 'ws'
 import { RATE_LIMITED } from '../../src/modules/mcp-server/tool-call-limit.js'
 import { bearer, createRoleKeys } from '../helpers/api-keys.js'
 import { buildTestApp, listen } from '../helpers/build-test-app.js'
+import { mcpClientWithKey } from '../helpers/mcp-client.js'
 
 describe('per-client limits', () => {
   it('an expensive route answers 429 with Retry-After once a client used its minute; another client is unaffected', async (t) => {
@@ -66,25 +64,13 @@ describe('per-client limits', () => {
   })
 })
 
-async function mcpClient(t: TestContext, base: string, transport: 'streamable-http' | 'sse', key: string): Promise<Client> {
-  const requestInit = { headers: bearer(key) }
-  const client = new Client({ name: 'limits-test', version: '1.0.0' })
-  await client.connect(
-    transport === 'sse'
-      ? new SSEClientTransport(new URL(`${base}/sse`), { requestInit })
-      : new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit }),
-  )
-  t.after(() => client.close())
-  return client
-}
-
 for (const transport of ['streamable-http', 'sse'] as const) {
   describe(`MCP tool calls over ${transport} spend the client's budget of expensive requests`, () => {
     it('refuses the call past the budget with a JSON-RPC error; lists and pings go on; REST shares the budget', async (t) => {
       const { app, deps } = await buildTestApp(t, { env: { AUTH_MODE: 'api_key', RATE_LIMIT_EXPENSIVE_PER_MINUTE: '3' } })
       const keys = await createRoleKeys(deps)
       const base = await listen(app)
-      const client = await mcpClient(t, base, transport, keys.user)
+      const client = await mcpClientWithKey(t, base, transport, keys.user)
       const run = () => app.inject({ method: 'POST', url: '/api/runs', headers: bearer(keys.user), payload: { input: 'hi', ai_provider: 'echo' } })
       const listAgents = () => client.callTool({ name: 'list_available_agents', arguments: {} })
 
@@ -102,7 +88,7 @@ for (const transport of ['streamable-http', 'sse'] as const) {
         await client.ping()
       }
       assert.equal((await run()).statusCode, 429, 'REST runs share the budget')
-      const other = await mcpClient(t, base, transport, keys.admin)
+      const other = await mcpClientWithKey(t, base, transport, keys.admin)
       assert.notEqual((await other.callTool({ name: 'list_available_agents', arguments: {} })).isError, true, 'budgets are per client')
     })
   })

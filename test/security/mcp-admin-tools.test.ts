@@ -6,33 +6,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { ADMIN_TOOLS } from '../../src/modules/mcp-server/tools/admin-tools.js'
 import { bearer, createRoleKeys, type RoleKeys } from '../helpers/api-keys.js'
 import { buildTestApp, listen } from '../helpers/build-test-app.js'
+import { mcpClientWithKey } from '../helpers/mcp-client.js'
 import { openSse } from '../helpers/sse-client.js'
-
-type Transport = 'streamable-http' | 'sse'
 
 async function gateway(t: TestContext): Promise<{ base: string; keys: RoleKeys }> {
   const { app, deps } = await buildTestApp(t, { env: { AUTH_MODE: 'api_key' } })
   const keys = await createRoleKeys(deps)
   return { base: await listen(app), keys }
-}
-
-async function connect(t: TestContext, base: string, transport: Transport, key: string): Promise<Client> {
-  const requestInit = { headers: bearer(key) }
-  const client = new Client({ name: 'role-test', version: '1.0.0' })
-  await client.connect(
-    transport === 'sse'
-      ? new SSEClientTransport(new URL(`${base}/sse`), { requestInit })
-      : new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit }),
-  )
-  t.after(() => client.close())
-  return client
 }
 
 function textOf(result: unknown): string {
@@ -43,7 +27,7 @@ for (const transport of ['streamable-http', 'sse'] as const) {
   describe(`MCP admin-only tools over ${transport}`, () => {
     it('a user key does not list them and cannot call them; nothing is written', async (t) => {
       const { base, keys } = await gateway(t)
-      const client = await connect(t, base, transport, keys.user)
+      const client = await mcpClientWithKey(t, base, transport, keys.user)
       const names = (await client.listTools()).tools.map((tool) => tool.name)
       assert.ok(names.includes('list_available_agents'), 'the user’s other tools are there')
       for (const name of ADMIN_TOOLS) assert.ok(!names.includes(name), `${name} is not listed for a user`)
@@ -65,7 +49,7 @@ for (const transport of ['streamable-http', 'sse'] as const) {
 
     it('an admin key lists and calls them', async (t) => {
       const { base, keys } = await gateway(t)
-      const client = await connect(t, base, transport, keys.admin)
+      const client = await mcpClientWithKey(t, base, transport, keys.admin)
       const names = (await client.listTools()).tools.map((tool) => tool.name)
       for (const name of ADMIN_TOOLS) assert.ok(names.includes(name), `${name} is listed for an admin`)
       const restore = (await client.callTool({ name: 'restore_agents', arguments: { backup_path: '/nonexistent-dir/b.jsonl' } })) as CallToolResult
