@@ -1,5 +1,5 @@
 // Runs as rows of the `runs` table and back.
-import { fromBool, fromJson, toJson } from '../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../platform/db/json.js'
 import type { RunsTable } from '../platform/db/tables.js'
 import type { ExecutorKind, Provider } from '../platform/providers.js'
 import type { Run, RunOptions, RunSource } from './run.js'
@@ -111,13 +111,13 @@ export function toRun(row: RunRow): Run {
     idempotencyKey: row.idempotency_key,
     timeoutMs: Number(row.timeout_ms),
     workerId: row.worker_id,
-    leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+    leaseExpiresAt: numberOrNull(row.lease_expires_at),
     cancelRequested: fromBool(row.cancel_requested),
     isDeleted: fromBool(row.is_deleted),
     lastSeq: Number(row.last_seq),
     createdAt: Number(row.created_at),
-    startedAt: row.started_at === null ? null : Number(row.started_at),
-    endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    startedAt: numberOrNull(row.started_at),
+    endedAt: numberOrNull(row.ended_at),
     updatedAt: Number(row.updated_at),
   }
 }

@@ -1,7 +1,7 @@
 // Agent catalog storage: the only place with queries on `agents`.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
-import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { AgentsTable, Tables } from '../../platform/db/tables.js'
 import type { AiProvider } from './ai-providers.js'
 
@@ -191,6 +191,6 @@ function toAgent(row: Row): Agent {
     isDeleted: fromBool(row.is_deleted),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
-    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
+    deletedAt: numberOrNull(row.deleted_at),
   }
 }

@@ -1,4 +1,5 @@
 // API key storage: the only place with queries on `api_keys`.
+import { numberOrNull } from '../../platform/db/json.js'
 import type { Kysely, Selectable } from 'kysely'
 import type { ApiKeysTable, Tables } from '../../platform/db/tables.js'
 import type { Role } from '../../platform/http/access.js'
@@ -73,7 +74,7 @@ function toRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     label: row.label,
     boundName: row.bound_name,
     createdAt: Number(row.created_at),
-    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    lastUsedAt: numberOrNull(row.last_used_at),
+    revokedAt: numberOrNull(row.revoked_at),
   }
 }

@@ -1,7 +1,7 @@
 // Conversation storage: the only place with queries on `conversations`.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Kysely, Selectable } from 'kysely'
-import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { ConversationsTable, Tables } from '../../platform/db/tables.js'
 import type { AgentInfo, Conversation, ConversationSummary } from './conversations.model.js'
 
@@ -207,8 +207,8 @@ function toConversation(row: Row): Conversation {
     activeAgent: fromJson<AgentInfo | null>(row.active_agent, null),
     participants: fromJson<AgentInfo[]>(row.participants, []),
     allowedAgents: fromJson<string[] | null>(row.allowed_agents, null),
-    maxChainDepth: row.max_chain_depth === null ? null : Number(row.max_chain_depth),
+    maxChainDepth: numberOrNull(row.max_chain_depth),
     autoDelegate: fromBool(row.auto_delegate),
-    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
+    deletedAt: numberOrNull(row.deleted_at),
   }
 }

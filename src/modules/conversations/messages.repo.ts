@@ -2,7 +2,7 @@
 // (newest N by seq, or a page after a seq); nothing here loads a whole conversation.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Kysely, type Selectable } from 'kysely'
-import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { ConversationMessagesTable, Tables } from '../../platform/db/tables.js'
 import type { AgentInfo, Message, MessagePatch, MessageStatus, MessageType } from './conversations.model.js'
 
@@ -174,8 +174,8 @@ function toMessage(row: Row): Message {
     taskId: row.task_id,
     isDeleted: fromBool(row.is_deleted),
     isHidden: fromBool(row.is_hidden),
-    hiddenAt: row.hidden_at === null ? null : Number(row.hidden_at),
-    completedAt: row.completed_at === null ? null : Number(row.completed_at),
+    hiddenAt: numberOrNull(row.hidden_at),
+    completedAt: numberOrNull(row.completed_at),
     createdAt: Number(row.created_at),
   }
 }

@@ -1,6 +1,6 @@
 // Councilor storage: the only place with queries on `councilors` and `councilor_fires`.
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely'
-import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { CouncilorsTable, Tables } from '../../platform/db/tables.js'
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import type { Councilor, CouncilorConfigDoc, MissedPolicy, OverlapPolicy } from './councilor.model.js'
@@ -309,8 +309,8 @@ function toCouncilor(r: Row): Councilor {
       type: r.schedule_type as ScheduleType,
       value: r.schedule_value,
       timezone: r.timezone,
-      startsAt: r.starts_at === null ? null : Number(r.starts_at),
-      endsAt: r.ends_at === null ? null : Number(r.ends_at),
+      startsAt: numberOrNull(r.starts_at),
+      endsAt: numberOrNull(r.ends_at),
     },
     anchorAt: Number(r.anchor_at),
     enabled: fromBool(r.enabled),
@@ -323,10 +323,10 @@ function toCouncilor(r: Row): Councilor {
       jitterMs: Number(r.jitter_ms),
       failureLimit: r.failure_limit,
     },
-    nextTickAt: nullableNumber(r.next_tick_at),
-    nextFireAt: nullableNumber(r.next_fire_at),
-    lastFireAt: nullableNumber(r.last_fire_at),
-    bufferedAt: nullableNumber(r.buffered_at),
+    nextTickAt: numberOrNull(r.next_tick_at),
+    nextFireAt: numberOrNull(r.next_fire_at),
+    lastFireAt: numberOrNull(r.last_fire_at),
+    bufferedAt: numberOrNull(r.buffered_at),
     activeRuns: Number(r.active_runs),
     lastRunId: r.last_run_id,
     stats: {
@@ -335,8 +335,8 @@ function toCouncilor(r: Row): Councilor {
       errorCount: Number(r.error_count),
       cancelledCount: Number(r.cancelled_count),
       totalDurationMs: Number(r.total_duration_ms),
-      lastDurationMs: nullableNumber(r.last_duration_ms),
-      lastRunAt: nullableNumber(r.last_run_at),
+      lastDurationMs: numberOrNull(r.last_duration_ms),
+      lastRunAt: numberOrNull(r.last_run_at),
       lastSeverity: r.last_severity,
       consecutiveFailures: Number(r.consecutive_failures),
     },
@@ -351,8 +351,4 @@ function toCouncilor(r: Row): Councilor {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   }
-}
-
-function nullableNumber(value: number | null): number | null {
-  return value === null ? null : Number(value)
 }

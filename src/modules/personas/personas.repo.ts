@@ -2,7 +2,7 @@
 // and `persona_versions` (immutable content of every version). The only place with their queries.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Kysely } from 'kysely'
-import { fromJson, toJson } from '../../platform/db/json.js'
+import { fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { PersonaVersionsTable, PersonasTable, Tables } from '../../platform/db/tables.js'
 
 export interface Persona {
@@ -326,7 +326,7 @@ function toPersona(row: PersonaRow): Persona {
   return {
     id: row.id,
     agentId: row.agent_id,
-    currentVersion: row.current_version === null ? null : Number(row.current_version),
+    currentVersion: numberOrNull(row.current_version),
     metadata: fromJson<Record<string, unknown>>(row.metadata, {}),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

@@ -1,7 +1,7 @@
 // Screenplay storage: the only place with screenplay queries.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely'
-import { fromBool, fromJson, toJson } from '../../platform/db/json.js'
+import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { ScreenplaysTable, Tables } from '../../platform/db/tables.js'
 
 export interface ScreenplaySummary {
@@ -202,7 +202,7 @@ function toSummary(row: Row): ScreenplaySummary {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     lastUsedAt: Number(row.last_used_at),
-    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
+    deletedAt: numberOrNull(row.deleted_at),
   }
 }
 

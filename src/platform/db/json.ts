@@ -20,3 +20,8 @@ export function fromJson<T>(value: unknown, fallback: T): T {
 export function fromBool(value: unknown): boolean {
   return value === true || value === 1 || value === '1'
 }
+
+/** Reads a nullable number column: PostgreSQL hands back bigint columns as text. */
+export function numberOrNull(value: number | string | null): number | null {
+  return value === null ? null : Number(value)
+}
