@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, it } from 'node:test'
 import { createAgent } from '../../../test/helpers/agent-factories.js'
 import { ManualClock, restartableTestApp } from '../../../test/helpers/build-test-app.js'
@@ -64,5 +67,41 @@ describe('councilor schedules live in the database', () => {
       if (j.agent_id === ids.Paused_Agent) assert.equal(j.next_run_time, null)
       else assert.equal(j.next_run_time, new Date(start + 11 * MIN).toISOString())
     }
+  })
+
+  it('a tick whose run cannot be created fails alone: the other ticks of its batch still fire', async (t) => {
+    const gateways = await restartableTestApp(t)
+    const clock = new ManualClock()
+    const root = mkdtempSync(path.join(tmpdir(), 'councilor-root-'))
+    const { app } = await gateways.start({ clock, env: { ...ENV, ALLOWED_ROOTS: root } })
+    const inRoot = await createAgent(app, { name: 'Rooted_Agent', ai_provider: 'echo' })
+    const free = await createAgent(app, { name: 'Free_Agent', ai_provider: 'echo' })
+    for (const [agentId, cwd] of [
+      [inRoot, `${root}/app`],
+      [free, undefined],
+    ] as const) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/councilors/promote',
+        payload: { agent_id: agentId, councilor_config: config('1m'), ...(cwd && { cwd }) },
+      })
+      assert.equal(res.statusCode, 201, res.body)
+    }
+
+    // The allowed roots narrow while the gateway is down: the first councilor's directory is now outside them.
+    clock.advance(MIN)
+    const { app: app2, deps } = await gateways.start({ clock, env: { ...ENV, ALLOWED_ROOTS: mkdtempSync(path.join(tmpdir(), 'other-root-')) } })
+    assert.deepEqual(await deps.councilors.scheduler.runDue(), { claimed: 2, started: 1 })
+    const runsOf = async (agentId: string) => (await deps.runs.list({ agentId, source: 'councilor', limit: 10, offset: 0 })).runs
+    assert.equal((await runsOf(free)).length, 1)
+    assert.equal((await runsOf(inRoot)).length, 0)
+    const jobs = (await app2.inject({ url: '/api/councilors/scheduler/jobs' })).json().jobs
+    const failures = Object.fromEntries(jobs.map((j: { agent_id: string; consecutive_failures: number }) => [j.agent_id, j.consecutive_failures]))
+    assert.deepEqual(failures, { [inRoot]: 1, [free]: 0 }, 'the refused tick counts as a failed run')
+    await waitFor(
+      async () => (await deps.runs.list({ source: 'councilor', statuses: ['queued', 'running'], limit: 1, offset: 0 })).total === 0,
+      10_000,
+      'runs ended',
+    )
   })
 })

@@ -92,7 +92,8 @@ export class CouncilorScheduler {
       const fresh = due.filter((councilor) => !seen.has(councilor.id))
       for (const councilor of fresh) seen.add(councilor.id)
       await this.claimBatch(fresh, now, report)
-      if (due.length < this.deps.settings.batchSize) break
+      // A full batch may have more behind it, unless none of it was new (rows this pass left due).
+      if (due.length < this.deps.settings.batchSize || fresh.length === 0) break
     }
     if (now - this.lastPrune > 60 * 60_000) {
       this.lastPrune = now
@@ -132,11 +133,7 @@ export class CouncilorScheduler {
     let claimed: PlannedTick[]
     try {
       claimed = await this.claim(ticks, now)
-    } catch (err) {
-      if (ticks.length === 1) {
-        if (await this.failStart(ticks[0]!, now, err)) report.claimed++
-        return
-      }
+    } catch {
       claimed = []
       for (const tick of ticks) {
         try {
