@@ -2,8 +2,9 @@
 // and answers 401 (with a WWW-Authenticate pointing at the protected-resource metadata, as MCP
 // 2025-06-18 asks) or 403 before any body is read. Cookie sessions must come from the same
 // origin for anything but reads (CSRF), WebSocket upgrades included.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { rolesFor } from '../../platform/http/access.js'
+import { addRouteHook } from '../../platform/http/route-hooks.js'
 import { ForbiddenError, isAppError, UnauthorizedError } from '../../platform/http/errors.js'
 import type { Authenticator } from './authenticator.js'
 import type { Principal } from './principal.js'
@@ -18,8 +19,8 @@ export interface AuthHookOptions {
 }
 
 export function installAuthHook(app: FastifyInstance, { authenticator, trustedOrigins }: AuthHookOptions): void {
-  app.addHook('onRequest', async (req, reply) => {
-    const { access, bearerOnly } = req.routeOptions.config
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply, route: RouteOptions) => {
+    const { access, bearerOnly } = route.config ?? {}
     if (access === undefined || access === 'public') return
     let principal: Principal | undefined
     try {
@@ -44,6 +45,14 @@ export function installAuthHook(app: FastifyInstance, { authenticator, trustedOr
     }
     if (principal.via === 'session' && (!SAFE_METHODS.has(req.method) || isUpgrade(req))) assertSameOrigin(req, trustedOrigins)
     req.principal = principal
+  }
+  app.addHook('onRoute', (route) => {
+    // The route's access may still be set by a later onRoute hook (withAccess): read it per request.
+    addRouteHook(route, 'onRequest', (req, reply, done) => {
+      const access = route.config?.access
+      if (access === undefined || access === 'public') return done()
+      authenticate(req, reply, route).then(() => done(), done)
+    })
   })
 }
 

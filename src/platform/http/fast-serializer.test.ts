@@ -78,6 +78,14 @@ describe('compiled response serializers', () => {
     }
   })
 
+  it('write literals as their plain type, as zod does for the values it accepts', () => {
+    const Health = z.object({ status: z.literal('healthy'), ok: z.literal(true), code: z.literal(7), endpoints: z.object({ api: z.string() }) })
+    assert.ok(jsonSchemaOf(Health), 'compiled, not left to zod')
+    const [fast, zod] = both(Health)
+    const body = { code: 7, status: 'healthy', ok: true, endpoints: { api: 'http://x/"y"' }, extra: 1 }
+    assert.equal(fast(body), zod(body))
+  })
+
   it('keep zod for what a JSON Schema cannot mirror (unions, transforms, defaults)', () => {
     assert.equal(jsonSchemaOf(z.union([z.object({ a: z.string() }), z.object({ b: z.number() })])), undefined)
     assert.equal(jsonSchemaOf(z.object({ a: z.string().transform((s) => s.length) })), undefined)

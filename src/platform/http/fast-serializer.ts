@@ -2,7 +2,9 @@
 // JSON Schema once, and fast-json-stringify compiles it into a function that writes exactly the
 // schema's keys, in the schema's order — the same bytes as zod's encode followed by JSON.stringify,
 // without building a parsed copy of every response. Schemas whose output JSON Schema cannot say
-// the same thing (transforms, unions, defaults, references…) keep zod's serializer.
+// the same thing (transforms, unions, defaults, references…) keep zod's serializer. A literal
+// (`const`) is written as its plain type: the handler's value is the literal whenever zod would
+// have accepted it.
 import fastJson from 'fast-json-stringify'
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js'
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod'
@@ -42,8 +44,21 @@ export function jsonSchemaOf(schema: unknown): JsonSchema | undefined {
     return undefined
   }
   delete json.$schema
-  const simplified = withNullableTypes(json) as JsonSchema
+  const simplified = withNullableTypes(withLiteralsAsTypes(json)) as JsonSchema
   return plain(simplified) ? simplified : undefined
+}
+
+/** `{type: 'string', const: 'x'}` (zod's literal) as `{type: 'string'}`; other constants are kept (and refused). */
+function withLiteralsAsTypes(node: unknown): unknown {
+  if (typeof node !== 'object' || node === null) return node
+  if (Array.isArray(node)) return node.map(withLiteralsAsTypes)
+  const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withLiteralsAsTypes(value)])) as JsonSchema
+  if ('const' in copy && isPlainLiteral(copy.const) && copy.type === typeof copy.const) delete copy.const
+  return copy
+}
+
+function isPlainLiteral(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
 }
 
 /** `anyOf: [X, {type: 'null'}]` (zod's `.nullable()` of an object or array) as `X` with `type: [X's type, 'null']`. */

@@ -2,6 +2,7 @@
 // label set) and status, with its latency; and keeps a gauge of open WebSocket connections.
 import type { FastifyInstance } from 'fastify'
 import type { Metrics } from '../metrics.js'
+import { addRouteHook } from './route-hooks.js'
 
 interface WebSocketLike {
   once(event: 'close', listener: () => void): unknown
@@ -22,7 +23,15 @@ export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void
       return handler.call(this, socket, ...rest)
     } as unknown as typeof route.handler
   })
-  app.addHook('onResponse', async (req, reply) => {
-    metrics.httpRequest(req.method, req.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000)
+  app.addHook('onRoute', (route) => {
+    const url = route.url
+    addRouteHook(route, 'onResponse', (req, reply, done) => {
+      metrics.httpRequest(req.method, url, reply.statusCode, reply.elapsedTime / 1000)
+      done()
+    })
+  })
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.is404) metrics.httpRequest(req.method, UNMATCHED, reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
 }

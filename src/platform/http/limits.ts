@@ -2,9 +2,10 @@
 // authentication: a client is its credential's subject, or its address when it has none. Each
 // refusal is a 429 with Retry-After and a sentence saying which limit was hit. MCP tool calls
 // spend the same work budget as expensive routes (src/modules/mcp-server/tool-call-limit.ts).
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { AppError } from './errors.js'
+import { addRouteHook } from './route-hooks.js'
 
 export interface LimitsOptions {
   work: WorkBudget
@@ -86,36 +87,47 @@ export function tooManyRequests(message: string): AppError {
 export function installLimits(app: FastifyInstance, options: LimitsOptions): void {
   const openStreams = new Map<string, number>()
 
-  app.addHook('onRequest', async (req, reply) => {
-    const config = req.routeOptions.config
-    if (config.expensive) {
-      const refusal = options.work.spend(clientKeyOf(req))
-      if (refusal) {
-        void reply.header('retry-after', String(refusal.retryAfterSeconds))
-        throw tooManyRequests(refusal.message)
-      }
+  const spendWork = (req: FastifyRequest, reply: FastifyReply) => {
+    const refusal = options.work.spend(clientKeyOf(req))
+    if (refusal) {
+      void reply.header('retry-after', String(refusal.retryAfterSeconds))
+      throw tooManyRequests(refusal.message)
     }
-    if (config.stream) {
-      const key = clientKeyOf(req)
-      const open = openStreams.get(key) ?? 0
-      if (open >= options.streamsPerClient) {
-        void reply.header('retry-after', '5')
-        throw tooManyRequests(`Too many open streams: at most ${options.streamsPerClient} per client; close one first`)
-      }
-      openStreams.set(key, open + 1)
-      let released = false
-      const release = () => {
-        if (released) return
-        released = true
-        const left = (openStreams.get(key) ?? 1) - 1
-        if (left > 0) openStreams.set(key, left)
-        else openStreams.delete(key)
-      }
-      // A WebSocket lives as long as its socket; an SSE stream as long as its response.
-      // (An injected test request has no socket.)
-      const upgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket'
-      ;(upgrade && req.raw.socket ? req.raw.socket : reply.raw).once('close', release)
+  }
+  const openStream = (req: FastifyRequest, reply: FastifyReply) => {
+    const key = clientKeyOf(req)
+    const open = openStreams.get(key) ?? 0
+    if (open >= options.streamsPerClient) {
+      void reply.header('retry-after', '5')
+      throw tooManyRequests(`Too many open streams: at most ${options.streamsPerClient} per client; close one first`)
     }
+    openStreams.set(key, open + 1)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      const left = (openStreams.get(key) ?? 1) - 1
+      if (left > 0) openStreams.set(key, left)
+      else openStreams.delete(key)
+    }
+    // A WebSocket lives as long as its socket; an SSE stream as long as its response.
+    // (An injected test request has no socket.)
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket'
+    ;(upgrade && req.raw.socket ? req.raw.socket : reply.raw).once('close', release)
+  }
+  // Both are declared in the route's own options, so only the routes that declare them pay.
+  app.addHook('onRoute', (route) => {
+    const { expensive, stream } = route.config ?? {}
+    if (!expensive && !stream) return
+    addRouteHook(route, 'onRequest', (req, reply, done) => {
+      try {
+        if (expensive) spendWork(req, reply)
+        if (stream) openStream(req, reply)
+      } catch (err) {
+        return done(err as Error)
+      }
+      done()
+    })
   })
 }
 

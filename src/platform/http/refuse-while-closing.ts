@@ -13,9 +13,9 @@ export function refuseRequestsWhileClosing(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onRequest', async (_req, reply) => {
-    if (!closing) return
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (!closing) return done()
     void reply.header('connection', 'close')
-    throw new UnavailableError(SHUTTING_DOWN)
+    done(new UnavailableError(SHUTTING_DOWN))
   })
 }

@@ -50,10 +50,11 @@ export function assertStorableJson(rawText: string, value: unknown): void {
 
 /** A NUL in the path is an id nothing can have (404); in the query string it is a 422. */
 export function installUrlTextGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => {
-    const at = req.url.indexOf('?')
-    const path = at === -1 ? req.url : req.url.slice(0, at)
-    if (/%00/.test(path)) throw new NotFoundError('Not Found')
-    if (at !== -1 && /%00/.test(req.url.slice(at))) throw new ValidationError('Invalid request: the query string contains a NUL character (%00)')
+  app.addHook('onRequest', (req, _reply, done) => {
+    const nul = req.url.indexOf('%00')
+    if (nul === -1) return done()
+    const query = req.url.indexOf('?')
+    if (query === -1 || nul < query) return done(new NotFoundError('Not Found'))
+    done(new ValidationError('Invalid request: the query string contains a NUL character (%00)'))
   })
 }

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify'
 
 export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (!req.raw.complete && !reply.raw.headersSent) void reply.header('connection', 'close')
+    done(null, payload)
   })
 }
