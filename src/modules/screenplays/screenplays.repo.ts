@@ -1,6 +1,7 @@
 // Screenplay storage: the only place with screenplay queries.
 import { queriesOf, type UnitOfWork } from '../../platform/db/unit-of-work.js'
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import { PreparedQuery, preparedVariants } from '../../platform/db/prepared-query.js'
 import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { ScreenplaysTable, Tables } from '../../platform/db/tables.js'
 
@@ -80,7 +81,31 @@ const SUMMARY_COLUMNS = [
 
 type Row = Omit<ScreenplaysTable, 'tags' | 'is_deleted' | 'content'> & { tags: unknown; is_deleted: unknown; content?: string }
 
+/** A page of the list: its search words are bound as `word0`, `word1`, … */
+type PageParams = { offset: number; limit: number } & Record<`word${number}`, string>
+
 export class KyselyScreenplaysRepo implements ScreenplaysRepo {
+  // The reads behind GET /api/screenplays and /{id}, built and compiled once per shape (see PreparedQuery).
+  private readonly byId = preparedVariants(
+    (includeDeleted: boolean) =>
+      new PreparedQuery(this.db, (p: { id: string }) => {
+        const query = this.db.selectFrom('screenplays').selectAll().where('id', '=', p.id)
+        return includeDeleted ? query : query.where('is_deleted', '=', false)
+      }),
+  )
+  private readonly pages = preparedVariants((shape: string) => {
+    const filter = JSON.parse(shape) as ListShape
+    return new PreparedQuery(this.db, (p: PageParams) => {
+      const column = SORT_COLUMNS[filter.sortBy]
+      const direction = filter.descending ? 'desc' : 'asc'
+      return this.filtered(filter, p).select(SUMMARY_COLUMNS).orderBy(column, direction).orderBy('id', direction).offset(p.offset).limit(p.limit)
+    })
+  })
+  private readonly counts = preparedVariants((shape: string) => {
+    const filter = JSON.parse(shape) as ListShape
+    return new PreparedQuery(this.db, (p: PageParams) => this.filtered(filter, p).select((eb) => eb.fn.countAll<number>().as('total')))
+  })
+
   constructor(private readonly db: Kysely<Tables>) {}
 
   async insert(s: Screenplay, uow?: UnitOfWork): Promise<void> {
@@ -110,22 +135,24 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
   }
 
   async findById(id: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
-    const tx = queriesOf(uow, this.db)
-    let query = tx.selectFrom('screenplays').selectAll().where('id', '=', id)
-    if (!options.includeDeleted) query = query.where('is_deleted', '=', false)
-    const row = await query.executeTakeFirst()
+    const row = await this.byId(options.includeDeleted === true).takeFirst({ id }, queriesOf(uow, this.db))
     return row ? toScreenplay(row) : undefined
   }
 
   async list(filter: ListScreenplaysFilter) {
-    const filtered = this.applyFilter(this.db.selectFrom('screenplays'), filter)
-    const column = SORT_COLUMNS[filter.sortBy]
-    const direction = filter.descending ? 'desc' : 'asc'
-    const [rows, count] = await Promise.all([
-      filtered.select(SUMMARY_COLUMNS).orderBy(column, direction).orderBy('id', direction).offset(filter.offset).limit(filter.limit).execute(),
-      filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-    ])
-    return { items: rows.map(toSummary), total: Number(count.total) }
+    const shape: ListShape = {
+      includeDeleted: filter.includeDeleted,
+      sortBy: filter.sortBy,
+      descending: filter.descending,
+      words: filter.words.length,
+    }
+    const key = JSON.stringify(shape)
+    const params = { offset: filter.offset, limit: filter.limit } as PageParams
+    filter.words.forEach((word, i) => {
+      params[`word${i}`] = `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    })
+    const [rows, count] = await Promise.all([this.pages(key).takeAll(params), this.counts(key).takeFirst(params)])
+    return { items: rows.map(toSummary), total: Number((count as { total: number | string }).total) }
   }
 
   async findLiveByFileKey(fileKey: string, excludeId?: string) {
@@ -149,17 +176,26 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
     return row ? toScreenplay(row) : undefined
   }
 
-  private applyFilter<O>(query: SelectQueryBuilder<Tables, 'screenplays', O>, filter: ListScreenplaysFilter) {
-    let q = query
+  /** The rows a list shape selects; each search word's LIKE pattern is the parameter `word<i>`. */
+  private filtered(filter: ListShape, p: PageParams): SelectQueryBuilder<Tables, 'screenplays', object> {
+    let q = this.db.selectFrom('screenplays')
     if (!filter.includeDeleted) q = q.where('is_deleted', '=', false)
-    for (const word of filter.words) {
-      const pattern = `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    for (let i = 0; i < filter.words; i++) {
+      const pattern = p[`word${i}`] as string
       q = q.where(({ or }) =>
         or([likeLower(sql.ref('name'), pattern), likeLower(sql.ref('description'), pattern), likeLower(sql`cast(tags as text)`, pattern)]),
       )
     }
     return q
   }
+}
+
+/** What the SQL of a list depends on (the words themselves are parameters). */
+interface ListShape {
+  includeDeleted: boolean
+  sortBy: ScreenplaySortKey
+  descending: boolean
+  words: number
 }
 
 function likeLower(column: Expression<unknown>, pattern: string): Expression<SqlBool> {

@@ -186,6 +186,8 @@ describe('GET /api/screenplays', () => {
     assert.deepEqual(await names('LAUNCH'), ['Marketing'])
     assert.deepEqual(await names('growth'), ['Marketing'])
     assert.deepEqual(await names('deploy ops'), ['Deploy pipeline'])
+    // The same number of words again: the compiled query takes the new words as parameters.
+    assert.deepEqual(await names('launch plan'), ['Marketing'])
     assert.deepEqual(await names('100%'), [])
   })
 
