@@ -10,6 +10,7 @@ import { LoadClient } from './lib/http-client.js'
 import { load, medianOf, type LoadResult } from './lib/load.js'
 import { createBenchDatabase } from './lib/postgres.js'
 import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
+import { sqliteFloor } from './lib/sqlite-floor.js'
 import { percentile } from './lib/stats.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
@@ -54,6 +55,7 @@ export async function readPaths() {
       health: medianOf(runs.health),
       one: medianOf(runs.one),
       list: medianOf(runs.list),
+      floor: sqliteFloor(path.join(gw.dir, 'data/gateway.db'), one),
       helloRssMiB: hello.rssMiB(),
     }
   } finally {

@@ -13,6 +13,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface Server {
   url: string
   pid: number
+  /** The working directory (a gateway keeps its SQLite file under it, in data/). */
+  dir: string
   rssMiB(): number
   stop(): Promise<void>
 }
@@ -44,7 +46,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Se
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', RATE_LIMIT_EXPENSIVE_PER_MINUTE: '100000000', STREAMS_PER_CLIENT: '100000', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  return waitReady(child, `http://127.0.0.1:${port}`, '/ready')
+  return waitReady(child, `http://127.0.0.1:${port}`, '/ready', cwd)
 }
 
 /** A bare Fastify hello-world: the yardstick every figure is divided by. */
@@ -54,7 +56,7 @@ export async function startHello(): Promise<Server> {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  return waitReady(child, `http://127.0.0.1:${port}`, '/')
+  return waitReady(child, `http://127.0.0.1:${port}`, '/', ROOT)
 }
 
 /** Node flags of the package's start script, so the bench measures what users run. */
@@ -63,7 +65,7 @@ function startFlags(): string[] {
   return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'))
 }
 
-async function waitReady(child: ChildProcess, url: string, probe: string): Promise<Server> {
+async function waitReady(child: ChildProcess, url: string, probe: string, dir: string): Promise<Server> {
   const deadline = Date.now() + 20_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
@@ -78,6 +80,7 @@ async function waitReady(child: ChildProcess, url: string, probe: string): Promi
   return {
     url,
     pid: child.pid!,
+    dir,
     rssMiB: () => rssOf(child.pid!),
     async stop() {
       if (child.exitCode !== null) return
