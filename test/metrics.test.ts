@@ -106,12 +106,15 @@ describe('GET /metrics', () => {
       'every run with output is timed',
     )
 
+    assert.equal((await fetch(`${base}/no/such/path`)).status, 404)
     const after = await scrape()
     const http = (method: string, route: string, status: number) => ({ method, route, status_code: String(status) })
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('POST', '/api/runs', 200)), 3)
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('POST', '/api/runs', 202)), 2)
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('GET', '/api/runs/:run_id', 404)), 2)
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('POST', '/api/runs/:run_id/cancel', 200)), 2)
+    // A path no route matches shares one label value, and is counted once.
+    assert.equal(sampleOf(after, 'conductor_http_requests_total', http('GET', 'unmatched', 404)), 1)
     assert.equal(sampleOf(after, 'conductor_http_request_duration_seconds_count', http('POST', '/api/runs', 200)), 3)
     assert.equal(sampleOf(after, 'conductor_http_request_duration_seconds_bucket', { ...http('POST', '/api/runs', 200), le: '+Inf' }), 3)
 

@@ -2,8 +2,8 @@
 // and answers 401 (with a WWW-Authenticate pointing at the protected-resource metadata, as MCP
 // 2025-06-18 asks) or 403 before any body is read. Cookie sessions must come from the same
 // origin for anything but reads (CSRF), WebSocket upgrades included.
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import { rolesFor } from '../../platform/http/access.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { type Access, rolesFor } from '../../platform/http/access.js'
 import { addRouteHook } from '../../platform/http/route-hooks.js'
 import { ForbiddenError, isAppError, UnauthorizedError } from '../../platform/http/errors.js'
 import type { Authenticator } from './authenticator.js'
@@ -19,9 +19,7 @@ export interface AuthHookOptions {
 }
 
 export function installAuthHook(app: FastifyInstance, { authenticator, trustedOrigins }: AuthHookOptions): void {
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply, route: RouteOptions) => {
-    const { access, bearerOnly } = route.config ?? {}
-    if (access === undefined || access === 'public') return
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply, access: Exclude<Access, 'public'>, bearerOnly?: boolean) => {
     let principal: Principal | undefined
     try {
       principal = await authenticator.authenticate(req, bearerOnly)
@@ -49,9 +47,9 @@ export function installAuthHook(app: FastifyInstance, { authenticator, trustedOr
   app.addHook('onRoute', (route) => {
     // The route's access may still be set by a later onRoute hook (withAccess): read it per request.
     addRouteHook(route, 'onRequest', (req, reply, done) => {
-      const access = route.config?.access
+      const { access, bearerOnly } = route.config ?? {}
       if (access === undefined || access === 'public') return done()
-      authenticate(req, reply, route).then(() => done(), done)
+      authenticate(req, reply, access, bearerOnly).then(() => done(), done)
     })
   })
 }
