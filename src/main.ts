@@ -196,7 +196,7 @@ async function serve(config: Config): Promise<number> {
     }
   }
   // Before the app is built: its request hooks are installed only when tracing is on.
-  const tracing = startTracing(otelEnvironment(), GATEWAY_VERSION)
+  const tracing = await startTracing(otelEnvironment(), GATEWAY_VERSION)
   if (tracing) logger.info('tracing: spans are exported over OTLP/HTTP (OTEL_* environment)')
   const deps = await createDeps(config, { logger })
   const app = await buildApp(deps, { logger })

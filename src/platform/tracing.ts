@@ -3,9 +3,6 @@
 // itself (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER,
 // OTEL_BSP_*). Code that makes spans only uses @opentelemetry/api, which costs nothing while off.
 import { trace, type Tracer } from '@opentelemetry/api'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 
 const TRACER_NAME = 'conductor-gateway'
 const DEFAULT_SERVICE_NAME = 'conductor-gateway'
@@ -43,8 +40,18 @@ export function tracingWanted(env: OtelEnvironment): boolean {
 }
 
 /** Starts tracing for the whole process when the environment wants it; null when it stays off. */
-export function startTracing(env: OtelEnvironment, version: string): Tracing | null {
+export async function startTracing(env: OtelEnvironment, version: string): Promise<Tracing | null> {
   if (!tracingWanted(env)) return null
+  // The SDK is loaded only when tracing is on: it weighs megabytes of memory a process without it never uses.
+  const [
+    { OTLPTraceExporter },
+    { defaultResource, detectResources, envDetector, resourceFromAttributes },
+    { BatchSpanProcessor, NodeTracerProvider },
+  ] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-node'),
+  ])
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME, 'service.version': version }))
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults.

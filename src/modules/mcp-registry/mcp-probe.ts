@@ -1,8 +1,5 @@
 // The health probe: connect to the server as an MCP client and list its tools. Unlike the
 // original's `GET /health` (which only sidecars answered), any MCP server passes or fails it.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { McpServerAddress } from '../../engine/executors/mcp-servers.js'
 
 export type ProbeResult = { ok: true; toolsCount: number; latencyMs: number } | { ok: false; error: string; latencyMs: number }
@@ -21,6 +18,12 @@ export class SdkMcpProber implements McpProber {
     const signal = AbortSignal.timeout(timeoutMs)
     const url = new URL(address.url)
     const requestInit = { headers: address.headers ?? {}, signal }
+    // Loaded on the first probe: the MCP client and its transports weigh megabytes most instances never use.
+    const [{ Client }, { SSEClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/sse.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ])
     const transport =
       address.transport === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit })
     const client = new Client({ name: 'conductor-gateway-probe', version: '1.0.0' })
