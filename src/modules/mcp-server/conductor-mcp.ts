@@ -3,10 +3,10 @@
 // personas as prompts. Nothing lives in the server object between requests, so any instance can
 // answer.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { Principal } from '../auth/principal.js'
 import { GATEWAY_VERSION } from '../health/health.routes.js'
 import { registerPersonaPrompts, registerScreenplayResources } from './catalog.js'
 import type { CallControl } from './run-call.js'
+import { type McpCaller, MCP_SERVER_NAME } from './mcp-identity.js'
 import { registerAdminTools } from './tools/admin-tools.js'
 import { registerAgentTools } from './tools/agent-tools.js'
 import type { McpServices } from './tools/context.js'
@@ -14,21 +14,8 @@ import { registerDataTools } from './tools/data-tools.js'
 import { type ToolExtra, registerExecutionTools } from './tools/execution-tools.js'
 import { registerSystemTools } from './tools/system-tools.js'
 
-export const MCP_SERVER_NAME = 'conductor'
-
 /** Cancels from outside the SDK's own request (another HTTP request, another instance) for a call's request id. */
 export type OutsideCancel = (requestId: string | number) => AbortSignal | undefined
-
-/** Who the server is built for: it decides which tools exist for them. */
-export interface McpCaller {
-  /** Admins also get the data-transfer tools (files on the gateway's host, database URLs). */
-  isAdmin: boolean
-}
-
-/** The caller a request's principal makes (mode `none`: the anonymous principal, an admin like on the REST routes). */
-export function mcpCallerOf(principal: Principal | undefined): McpCaller {
-  return { isAdmin: principal?.roles.includes('admin') ?? false }
-}
 
 export function createConductorMcp(services: McpServices, caller: McpCaller, outsideCancel: OutsideCancel = () => undefined): McpServer {
   const server = new McpServer(

@@ -1,12 +1,11 @@
 // GET /sse and POST /messages?sessionId= — the HTTP+SSE transport of protocol 2024-11-05, for
 // older clients (Python mcp-use, Claude CLI configs written for the original gateway).
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { clientKeyOf, type WorkBudget } from '../../platform/http/limits.js'
 import type { Principal } from '../auth/principal.js'
-import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
+import { loadMcpRuntime } from './load-mcp-runtime.js'
+import { mcpCallerOf } from './mcp-identity.js'
 import type { LegacySseSessions } from './legacy-sse.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
@@ -37,6 +36,7 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
       schema: { tags, summary: 'Legacy MCP transport: the event stream (first event: the POST endpoint)' },
     },
     async (req, reply) => {
+      const { createConductorMcp, SSEServerTransport } = await loadMcpRuntime()
       copyReplyHeaders(reply)
       reply.hijack()
       const transport = new SSEServerTransport('/messages', reply.raw)
@@ -79,6 +79,7 @@ export const legacySseRoutes: FastifyPluginAsyncZod<LegacySseOptions> = async (a
       },
     },
     async (req, reply) => {
+      const { JSONRPCMessageSchema } = await loadMcpRuntime()
       const parsed = JSONRPCMessageSchema.safeParse(req.body)
       if (!parsed.success) return reply.code(400).send({ detail: 'The body is not a JSON-RPC 2.0 message' })
       const delivered = await sessions.deliver(req.query.sessionId, parsed.data, ownerOf(req.principal), req.headers)

@@ -5,7 +5,8 @@
 // chosen for that caller's roles, so messages from anyone else are treated as for no session.
 import { randomUUID } from 'node:crypto'
 import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { loadMcpRuntime } from './load-mcp-runtime.js'
 import type { ClusterChannel } from '../../platform/events/cluster-channel.js'
 
 const RELAY = 'mcp_sse_relay'
@@ -79,6 +80,7 @@ export class LegacySseSessions {
   private async receive(payload: string): Promise<void> {
     let relayed: Relayed
     try {
+      const { JSONRPCMessageSchema } = await loadMcpRuntime()
       const raw = JSON.parse(payload) as Relayed
       relayed = {
         relayId: String(raw.relayId),

@@ -2,7 +2,7 @@
 // endpoint this gateway serves: /mcp (Streamable HTTP) and its legacy SSE twin.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { MCP_SERVER_NAME } from './conductor-mcp.js'
+import { MCP_SERVER_NAME } from './mcp-identity.js'
 
 const DESCRIPTION = 'Conductor Gateway tools: agents, runs, screenplays, conversations, system'
 

@@ -4,11 +4,12 @@
 // instance stores it. GET and DELETE answer 405: there is no server-initiated stream to open
 // and no session to end.
 import { randomUUID } from 'node:crypto'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { clientKeyOf, type WorkBudget } from '../../platform/http/limits.js'
 import type { CallCancels } from './call-cancels.js'
-import { createConductorMcp, mcpCallerOf } from './conductor-mcp.js'
+import { loadMcpRuntime } from './load-mcp-runtime.js'
+import { mcpCallerOf } from './mcp-identity.js'
 import { type OriginPolicy, originGuard } from './origin-guard.js'
 import { copyReplyHeaders } from './raw-reply.js'
 import { limitToolCalls } from './tool-call-limit.js'
@@ -45,6 +46,7 @@ export const streamableHttpRoutes: FastifyPluginAsync<StreamableHttpOptions> = a
       }
     }
 
+    const { createConductorMcp, StreamableHTTPServerTransport } = await loadMcpRuntime()
     const requestGone = new AbortController()
     const releases: Array<() => void> = []
     const server = createConductorMcp(services, mcpCallerOf(req.principal), (requestId) => {
