@@ -14,6 +14,7 @@ import {
   postgresDelivery,
   postgresRuns,
   rawFanOut,
+  HELLO_WORK_US,
   readPaths,
   resume,
 } from './scenarios.js'
@@ -57,10 +58,17 @@ const cpu = (c: CpuSplit) =>
 function tableOf(r: Partial<Results>): string {
   const rows: string[][] = []
   if (r.reads) {
-    const { hello, health, one, list } = r.reads
+    const { hello, helloWork, health, one, list } = r.reads
     const ratio = (l: Load) => round(l.rps / hello.rps, 2)
     const cpuRatio = (l: Load) => `; by server CPU per request ${round(hello.cpuUsPerRequest / l.cpuUsPerRequest, 2)} ×`
     rows.push(['bare Fastify 5 hello `GET /`, c=50 (the yardstick)', rate(hello), lat(hello), '', ''])
+    rows.push([
+      `the same hello spending ${HELLO_WORK_US} µs of CPU per answer first, c=50`,
+      rate(helloWork),
+      lat(helloWork),
+      `${ratio(helloWork)} × hello${cpuRatio(helloWork)}: how far any work per request moves a ratio here`,
+      'yardstick',
+    ])
     rows.push([
       '`GET /health`, c=50',
       rate(health),

@@ -28,9 +28,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const REPS = Number(process.env.BENCH_REPS ?? 3)
 const completed = (body: string) => body.includes('"status":"completed"')
 
-/** Each gateway read path and the bare Fastify hello, interleaved `REPS` times (medians). */
+/** CPU a hello answer spends first in the "hello + work" yardstick: how steep the ratio falls with any work. */
+export const HELLO_WORK_US = 10
+
+/** Each gateway read path, the bare Fastify hello and hello + work, interleaved `REPS` times (medians). */
 export async function readPaths() {
   const hello = await startHello()
+  const helloWork = await startHello(HELLO_WORK_US)
   const gw = await startGateway()
   try {
     const client = new LoadClient(gw.url)
@@ -41,17 +45,19 @@ export async function readPaths() {
     }
     client.close()
     const paths = { health: '/health', one: `/api/screenplays/${one}`, list: '/api/screenplays?limit=20' }
-    const runs: Record<'hello' | keyof typeof paths, LoadResult[]> = { hello: [], health: [], one: [], list: [] }
+    const runs: Record<'hello' | 'helloWork' | keyof typeof paths, LoadResult[]> = { hello: [], helloWork: [], health: [], one: [], list: [] }
     await load({ url: `${hello.url}/`, connections: 50, seconds: 1 })
     for (const [name, p] of Object.entries(paths)) check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: 1 }))
     for (let rep = 0; rep < REPS; rep++) {
       runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS, pid: hello.pid })))
+      runs.helloWork.push(check('hello + work')(await load({ url: `${helloWork.url}/`, connections: 50, seconds: SECONDS, pid: helloWork.pid })))
       for (const [name, p] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
         runs[name].push(check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: SECONDS, pid: gw.pid })))
       }
     }
     return {
       hello: medianOf(runs.hello),
+      helloWork: medianOf(runs.helloWork),
       health: medianOf(runs.health),
       one: medianOf(runs.one),
       list: medianOf(runs.list),
@@ -60,6 +66,7 @@ export async function readPaths() {
     }
   } finally {
     await gw.stop()
+    await helloWork.stop()
     await hello.stop()
   }
 }
