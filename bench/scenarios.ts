@@ -10,7 +10,7 @@ import { LoadClient } from './lib/http-client.js'
 import { load, medianOf, type LoadResult } from './lib/load.js'
 import { createBenchDatabase } from './lib/postgres.js'
 import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
-import { sqliteFloor } from './lib/sqlite-floor.js'
+import { sqliteFloor, sqliteRunFloor } from './lib/sqlite-floor.js'
 import { percentile } from './lib/stats.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
@@ -85,7 +85,8 @@ function runLoad(gw: Server, connections: number, seconds = SECONDS) {
 
 /** Embedded profile (SQLite): c=50 and c=200 with default settings, and c=1 for the unloaded latency. */
 export async function embeddedRuns() {
-  return withServer(await startGateway(), async (gw) => {
+  const gw = await startGateway()
+  const measured = await withServer(gw, async () => {
     await runLoad(gw, 50, 2)
     const c50: LoadResult[] = []
     const c200: LoadResult[] = []
@@ -96,6 +97,8 @@ export async function embeddedRuns() {
     const single = await runLoad(gw, 1, 3)
     return { c50: medianOf(c50), c200: medianOf(c200), single }
   })
+  // After the gateway stopped: the floor writes (to a copy of its file).
+  return { ...measured, floorUs: sqliteRunFloor(path.join(gw.dir, 'data/gateway.db')) }
 }
 
 /**

@@ -1,7 +1,9 @@
-// What SQLite alone costs for a read path's statements: the same SQL on the gateway's own
+// What SQLite alone costs for a read path's statements, and for a run's writes: the same SQL on the gateway's own
 // database file, run in this process with better-sqlite3 (rows as objects, as the gateway gets
 // them), without HTTP, routing or serialization. No gateway can answer for less.
+import { copyFileSync, rmSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
+import { RUN_COLUMNS } from '../../src/engine/run-rows.js'
 
 const SUMMARY =
   '"id", "name", "description", "tags", "working_directory", "file_path", "import_path", "export_path", "file_key", "content_hash", "is_deleted", "version", "created_at", "updated_at", "last_used_at", "deleted_at"'
@@ -36,4 +38,122 @@ function microsEach(iterations: number, work: () => void): number {
   const start = process.hrtime.bigint()
   for (let i = 0; i < iterations; i++) work()
   return Number(process.hrtime.bigint() - start) / 1000 / iterations
+}
+
+/**
+ * What SQLite alone costs for the writes of one echo run created running (the cheapest path: no
+ * claim): insert the run and its `run.queued` + `run.started` events; later end it (returning the
+ * row) and insert its output, usage and final events. `perCommit` runs share each commit, as the
+ * gateway's group commit gathers them. Runs on a copy of `file` (a gateway's database after its
+ * bench, so tables and indexes are as full as there); microseconds per run.
+ */
+export function sqliteRunFloor(file: string, runs = 20_000, perCommit = 15): number {
+  const copy = `${file}.floor`
+  const source = new BetterSqlite3(file)
+  source.pragma('wal_checkpoint(TRUNCATE)')
+  source.close()
+  copyFileSync(file, copy)
+  const db = new BetterSqlite3(copy)
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    const columns = RUN_COLUMNS.map((c) => `"${c}"`).join(', ')
+    const insertRun = db.prepare(`insert into "runs" (${columns}) values (${RUN_COLUMNS.map(() => '?').join(', ')})`)
+    const events = (n: number) =>
+      db.prepare(`insert into "run_events" ("run_id", "seq", "type", "data", "at") values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`)
+    const insertTwo = events(2)
+    const insertThree = events(3)
+    const end = db.prepare(
+      `update "runs" set "last_seq" = "last_seq" + ?, "status" = ?, "output" = ?, "error" = ?, "exit_code" = ?, "severity" = ?, "usage" = ?, "ended_at" = ?, "updated_at" = ?, "lease_expires_at" = ? where "id" = ? and "status" in ('running') returning *`,
+    )
+    const begin = db.prepare('begin')
+    const commit = db.prepare('commit')
+    const context = JSON.stringify({
+      agentId: null,
+      agentName: null,
+      agentEmoji: null,
+      instanceId: null,
+      conversationId: null,
+      screenplayId: null,
+      source: 'api',
+      provider: 'echo',
+      model: null,
+      isCouncilor: false,
+    })
+    const output = 'hello benchmark world'
+    let next = 0
+    const batch = (count: number) => {
+      const ids = Array.from({ length: count }, () => `floor${(next++).toString().padStart(19, '0')}`)
+      const now = Date.now()
+      begin.run()
+      for (const id of ids) {
+        insertRun.run(
+          id,
+          'running',
+          'api',
+          null,
+          null,
+          null,
+          null,
+          null,
+          'echo',
+          'echo',
+          null,
+          output,
+          null,
+          null,
+          '',
+          null,
+          null,
+          null,
+          null,
+          '{}',
+          null,
+          600_000,
+          'floor-worker',
+          now + 30_000,
+          0,
+          0,
+          null,
+          2,
+          now,
+          now,
+          null,
+          now,
+        )
+        insertTwo.run(id, 1, 'run.queued', context, now, id, 2, 'run.started', '{"workerId":"floor-worker"}', now)
+      }
+      commit.run()
+      begin.run()
+      for (const id of ids) {
+        end.all(3, 'completed', output, null, 0, 'success', '{"tokensIn":3,"tokensOut":3}', now, now, null, id)
+        insertThree.run(
+          id,
+          3,
+          'text.delta',
+          JSON.stringify({ text: output }),
+          now,
+          id,
+          4,
+          'usage',
+          '{"usage":{"tokensIn":3,"tokensOut":3}}',
+          now,
+          id,
+          5,
+          'run.completed',
+          JSON.stringify({ output, exitCode: 0, durationMs: 1, severity: 'success' }),
+          now,
+        )
+      }
+      commit.run()
+    }
+    for (let i = 0; i < 1000 / perCommit; i++) batch(perCommit)
+    const start = process.hrtime.bigint()
+    const batches = Math.ceil(runs / perCommit)
+    for (let i = 0; i < batches; i++) batch(perCommit)
+    return Number(process.hrtime.bigint() - start) / 1000 / (batches * perCommit)
+  } finally {
+    db.close()
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true })
+  }
 }
