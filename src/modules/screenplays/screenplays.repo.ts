@@ -243,5 +243,5 @@ function toSummary(row: Row): ScreenplaySummary {
 }
 
 function toScreenplay(row: Row & { content: string }): Screenplay {
-  return { ...toSummary(row), content: row.content }
+  return Object.assign(toSummary(row), { content: row.content })
 }

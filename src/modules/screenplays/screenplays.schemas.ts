@@ -161,12 +161,13 @@ export function toScreenplayListItemDto(s: ScreenplaySummary): z.output<typeof S
 }
 
 export function toScreenplayDto(s: Screenplay): z.output<typeof ScreenplayDto> {
-  return { ...toScreenplayListItemDto(s), content: s.content }
+  // Object.assign rather than a spread that adds a key: much faster on Node 20's V8 (see toRunEventData).
+  return Object.assign(toScreenplayListItemDto(s), { content: s.content })
 }
 
 export function toScreenplayReadDto(s: Screenplay): z.output<typeof ScreenplayReadDto> {
   const dto = toScreenplayDto(s)
-  return { ...dto, screenplay: dto }
+  return Object.assign({}, dto, { screenplay: dto })
 }
 
 /** Request body → service input, taking each path from whichever key spelling was sent. */
