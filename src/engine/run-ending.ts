@@ -26,18 +26,27 @@ export interface RunEnding {
 }
 
 export function endingOf(run: Pick<Run, 'timeoutMs'>, outcome: RunOutcome, output: string, usage: Usage | null, endedAt: number): RunEnding {
-  const base = { output, usage, endedAt }
+  // Plain literals: one that spreads a base and adds keys costs microseconds on Node 20's V8, once per run here.
+  const ending = (status: RunStatus, error: string | null, exitCode: number | null, severity: Severity | null): RunEnding => ({
+    status,
+    output,
+    error,
+    exitCode,
+    severity,
+    usage,
+    endedAt,
+  })
   switch (outcome.kind) {
     case 'cancelled':
-      return { ...base, status: 'cancelled', error: null, exitCode: null, severity: null }
+      return ending('cancelled', null, null, null)
     case 'timed_out':
-      return { ...base, status: 'timed_out', error: `timed out after ${run.timeoutMs} ms`, exitCode: 124, severity: 'error' }
+      return ending('timed_out', `timed out after ${run.timeoutMs} ms`, 124, 'error')
     case 'abandoned':
-      return { ...base, status: 'failed', error: outcome.error, exitCode: 1, severity: 'error' }
+      return ending('failed', outcome.error, 1, 'error')
     case 'finished': {
       const { exitCode } = outcome.result
-      if (exitCode === 0) return { ...base, status: 'completed', error: null, exitCode, severity: severityOf(output, 0) }
-      return { ...base, status: 'failed', error: outcome.result.error ?? `exited with code ${exitCode}`, exitCode, severity: 'error' }
+      if (exitCode === 0) return ending('completed', null, exitCode, severityOf(output, 0))
+      return ending('failed', outcome.result.error ?? `exited with code ${exitCode}`, exitCode, 'error')
     }
   }
 }
