@@ -1,9 +1,10 @@
 // What SQLite alone costs for a read path's statements, and for a run's writes: the same SQL on the gateway's own
-// database file, run in this process with better-sqlite3 (rows as objects, as the gateway gets
+// database file, run in this process with better-sqlite3 (rows made objects as the gateway makes
 // them), without HTTP, routing or serialization. No gateway can answer for less.
 import { copyFileSync, rmSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
 import { RUN_COLUMNS } from '../../src/engine/run-rows.js'
+import { rowFactoryOf } from '../../src/platform/db/sqlite.js'
 
 const SUMMARY =
   '"id", "name", "description", "tags", "working_directory", "file_path", "import_path", "export_path", "file_key", "content_hash", "is_deleted", "version", "created_at", "updated_at", "last_used_at", "deleted_at"'
@@ -18,19 +19,26 @@ export interface SqliteFloor {
 export function sqliteFloor(file: string, id: string, iterations = 20_000): SqliteFloor {
   const db = new BetterSqlite3(file, { readonly: true })
   try {
-    const one = db.prepare('select * from "screenplays" where "id" = ? and "is_deleted" = ?')
-    const page = db.prepare(`select ${SUMMARY} from "screenplays" where "is_deleted" = ? order by "last_used_at" desc, "id" desc limit ? offset ?`)
-    const count = db.prepare('select count(*) as "total" from "screenplays" where "is_deleted" = ?')
+    const one = rowsOf(db, 'select * from "screenplays" where "id" = ? and "is_deleted" = ?')
+    const page = rowsOf(db, `select ${SUMMARY} from "screenplays" where "is_deleted" = ? order by "last_used_at" desc, "id" desc limit ? offset ?`)
+    const count = rowsOf(db, 'select count(*) as "total" from "screenplays" where "is_deleted" = ?')
     return {
-      oneUs: microsEach(iterations, () => one.all(id, 0)),
+      oneUs: microsEach(iterations, () => one(id, 0)),
       listUs: microsEach(iterations, () => {
-        page.all(0, 20, 0)
-        count.all(0)
+        page(0, 20, 0)
+        count(0)
       }),
     }
   } finally {
     db.close()
   }
+}
+
+/** A query answering row objects the way the gateway makes them (see rowFactoryOf). */
+function rowsOf(db: BetterSqlite3.Database, sql: string): (...values: unknown[]) => unknown[] {
+  const statement = db.prepare(sql).raw(true)
+  const toRow = rowFactoryOf(statement.columns())
+  return (...values) => (statement.all(...values) as unknown[][]).map(toRow)
 }
 
 function microsEach(iterations: number, work: () => void): number {
@@ -63,7 +71,8 @@ export function sqliteRunFloor(file: string, runs = 20_000, perCommit = 15): num
       db.prepare(`insert into "run_events" ("run_id", "seq", "type", "data", "at") values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`)
     const insertTwo = events(2)
     const insertThree = events(3)
-    const end = db.prepare(
+    const end = rowsOf(
+      db,
       `update "runs" set "last_seq" = "last_seq" + ?, "status" = ?, "output" = ?, "error" = ?, "exit_code" = ?, "severity" = ?, "usage" = ?, "ended_at" = ?, "updated_at" = ?, "lease_expires_at" = ? where "id" = ? and "status" in ('running') returning *`,
     )
     const begin = db.prepare('begin')
@@ -126,7 +135,7 @@ export function sqliteRunFloor(file: string, runs = 20_000, perCommit = 15): num
       commit.run()
       begin.run()
       for (const id of ids) {
-        end.all(3, 'completed', output, null, 0, 'success', '{"tokensIn":3,"tokensOut":3}', now, now, null, id)
+        end(3, 'completed', output, null, 0, 'success', '{"tokensIn":3,"tokensOut":3}', now, now, null, id)
         insertThree.run(
           id,
           3,

@@ -70,7 +70,7 @@ type RowFactory = (values: unknown[]) => unknown
  * the fastest V8 builds. Names are JSON-quoted; as with better-sqlite3, a repeated name keeps its
  * last column.
  */
-function rowFactoryOf(columns: BetterSqlite3.ColumnDefinition[]): RowFactory {
+export function rowFactoryOf(columns: BetterSqlite3.ColumnDefinition[]): RowFactory {
   const properties = columns.map((column, i) => `${JSON.stringify(column.name)}: values[${i}]`)
   return new Function('values', `return { ${properties.join(', ')} }`) as RowFactory
 }
