@@ -9,11 +9,14 @@ import type { RunEvent, RunEventBody } from './run-events.js'
 /** Events stored by one statement at most; a longer batch takes several (in one transaction). */
 const ROWS_PER_INSERT = 16
 
-/** An insert of `count` events of one run: `seq0`, `type0`, `data0`, `seq1`… */
+/** An insert of `count` events: `run0`, `seq0`, `type0`, `data0`, `at0`, `run1`… */
 interface EventRows {
-  runId: string
-  at: number
-  [column: `${'seq' | 'type' | 'data'}${number}`]: string | number
+  [column: `${'run' | 'seq' | 'type' | 'data' | 'at'}${number}`]: string | number
+}
+
+/** The events `bodies` of a run, numbered from `firstSeq`. */
+export function eventsOf(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number): RunEvent[] {
+  return bodies.map((body, i) => ({ ...body, runId, seq: firstSeq + i, at }) as RunEvent)
 }
 
 export class RunEventLog {
@@ -25,19 +28,26 @@ export class RunEventLog {
 
   /** Stores events whose seqs the caller reserved (in the same write that changed the run). */
   async insertAt(runId: string, firstSeq: number, bodies: readonly RunEventBody[], at: number, uow: UnitOfWork): Promise<RunEvent[]> {
-    const events = bodies.map((body, i) => ({ ...body, runId, seq: firstSeq + i, at }) as RunEvent)
+    const events = eventsOf(runId, firstSeq, bodies, at)
+    await this.insert(events, uow)
+    return events
+  }
+
+  /** Stores events (of one run or several) whose seqs were reserved in the writes that changed their runs. */
+  async insert(events: readonly RunEvent[], uow: UnitOfWork): Promise<void> {
     const queries = queriesOf(uow, this.db)
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
-      const rows: EventRows = { runId, at }
+      const rows: EventRows = {}
       const chunk = events.slice(start, start + ROWS_PER_INSERT)
       chunk.forEach((event, i) => {
+        rows[`run${i}`] = event.runId
         rows[`seq${i}`] = event.seq
         rows[`type${i}`] = event.type
         rows[`data${i}`] = toJson(event.data)
+        rows[`at${i}`] = event.at
       })
       await this.queries.insert(chunk.length).execute(rows, queries)
     }
-    return events
   }
 
   /** Events after `afterSeq`, in order, at most `limit`. */
@@ -82,11 +92,11 @@ function insertQuery(db: Kysely<Tables>, count: number) {
   return new PreparedQuery(db, (p: EventRows) =>
     db.insertInto('run_events').values(
       Array.from({ length: count }, (_, i) => ({
-        run_id: p.runId,
+        run_id: p[`run${i}`] as string,
         seq: p[`seq${i}`] as number,
         type: p[`type${i}`] as string,
         data: p[`data${i}`] as string,
-        at: p.at,
+        at: p[`at${i}`] as number,
       })),
     ),
   )

@@ -3,7 +3,7 @@
 // slot a finishing run just freed before the pool claims the oldest queued run.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { buildTestApp } from '../../test/helpers/build-test-app.js'
+import { buildTestApp, restartableTestApp } from '../../test/helpers/build-test-app.js'
 
 describe('queued runs', () => {
   it('start in the order they were created, also when new runs arrive as slots free up', async (t) => {
@@ -38,5 +38,34 @@ describe('queued runs', () => {
       }
     }
     assert.deepEqual(overtaken.slice(0, 5), [], `${overtaken.length} runs started before an older queued run`)
+  })
+
+  it('start a conversation’s queued runs one after another, the older first, also when one claim could take both', async (t) => {
+    const gateway = await restartableTestApp(t)
+    const policy = { RUN_CONVERSATION_POLICY: 'enqueue', RUN_COALESCE_MS: '0' }
+    // A gateway with one slot, held by a long run: the runs created next wait, queued.
+    const busy = await gateway.start({ env: { ...policy, RUN_CONCURRENCY: '1', ECHO_DELAY_MS: '60000', SHUTDOWN_TIMEOUT_MS: '50' } })
+    const create = (input: string, conversationId?: string) =>
+      busy.deps.runs.create({ source: 'api', input, provider: 'echo', ...(conversationId && { conversationId }) })
+    await create('blocker')
+    const c1First = await create('one two', 'c1')
+    const c1Second = await create('three four', 'c1')
+    const c2 = await create('five six', 'c2')
+    const alone = await create('seven eight')
+    // A second gateway with room for all of them claims what it may in its first claim.
+    const { deps } = await gateway.start({ env: { ...policy, RUN_CONCURRENCY: '4', ECHO_DELAY_MS: '5', RUN_POLL_INTERVAL_MS: '50' } })
+    const order: string[] = []
+    deps.runs.followAll((events) => {
+      for (const event of events) if (event.type === 'run.started' || event.type === 'run.completed') order.push(`${event.type} ${event.runId}`)
+    })
+    const queued = [c1First, c1Second, c2, alone]
+    for (const run of queued) assert.equal((await deps.runs.waitForEnd(run.id, 10_000)).status, 'completed', order.join('\n'))
+    const at = (event: string, run: { id: string }) => order.indexOf(`${event} ${run.id}`)
+    assert.deepEqual(
+      order.filter((e) => e.startsWith('run.started')).slice(0, 3),
+      [c1First, c2, alone].map((run) => `run.started ${run.id}`),
+      'the first claim takes the older run of c1 and the others, in age order',
+    )
+    assert.ok(at('run.completed', c1First) < at('run.started', c1Second), 'the newer run of c1 waits for the older to end')
   })
 })

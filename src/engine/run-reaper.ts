@@ -64,7 +64,7 @@ export class RunReaper {
   private async reap(run: Run, now: number): Promise<boolean> {
     const outcome = run.cancelRequested ? ({ kind: 'cancelled' } as const) : ({ kind: 'abandoned', error: LOST_WORKER } as const)
     const ending = endingOf(run, outcome, await this.partialOutput(run.id), run.usage, now)
-    const ended = await this.deps.recorder.end(run.id, ['running'], ending)
+    const ended = await this.deps.recorder.end(run, ['running'], ending)
     if (ended) this.deps.logger.warn({ runId: run.id, workerId: run.workerId }, 'ended a run whose worker stopped renewing its lease')
     return ended
   }

@@ -1,17 +1,23 @@
 // Every change to a run goes through here: the row and its events are written in one
 // transaction, and the events are published to live readers only after it commits. Event
 // numbers are reserved in the same statement that changes the run, so a run costs three writes
-// (created, started, ended) plus one per batch of streamed output.
+// (created, started, ended) plus one per batch of streamed output. On PostgreSQL that statement
+// also stores the events (see runs-with-events.queries.ts): creating or claiming runs is then one
+// statement with no transaction around it, and an end one statement inside its transaction.
 import type { Clock } from '../platform/clock.js'
 import { isDatabaseUnavailable } from '../platform/db/errors.js'
 import type { Transactor, UnitOfWork } from '../platform/db/unit-of-work.js'
 import { contextOf, type Run } from './run.js'
 import { finalEventOf, type RunEnding } from './run-ending.js'
 import type { RunEventHub } from './run-event-hub.js'
-import type { RunEventLog } from './run-event-log.js'
+import { eventsOf, type RunEventLog } from './run-event-log.js'
 import type { RunEvent, RunEventBody, RunStatus } from './run-events.js'
-import type { RunsRepo } from './runs.repo.js'
+import type { ClaimBy, RunsRepo, WithEvents } from './runs.repo.js'
+import { INLINE_EVENTS_MAX } from './runs-with-events.queries.js'
 import type { RunEndedHook } from './runs.js'
+
+/** What ending a run needs to know of it besides the ending: its final event tells its duration and timeout. */
+export type EndingRun = Pick<Run, 'id' | 'startedAt' | 'timeoutMs'>
 
 const RECENTLY_ENDED = 1000
 
@@ -42,28 +48,63 @@ export class RunRecorder {
 
   /**
    * Stores a new run with its `run.queued` event (and `run.started` when it is created already
-   * running, claimed by the creating process), inside `uow`; published once `uow` commits.
+   * running, claimed by the creating process), inside `uow` or else in a write of its own (one
+   * statement on PostgreSQL); published once it commits.
    */
-  async create(run: Run, uow: UnitOfWork): Promise<void> {
+  async create(run: Run, uow?: UnitOfWork): Promise<void> {
     const bodies: RunEventBody[] = [{ type: 'run.queued', data: contextOf(run) }]
     if (run.status === 'running') bodies.push({ type: 'run.started', data: { workerId: run.workerId ?? '' } })
     run.lastSeq = bodies.length
-    await this.deps.repo.insert(run, uow)
-    const events = await this.deps.log.insertAt(run.id, 1, bodies, run.createdAt, uow)
-    uow.afterCommit(() => this.deps.hub.publish(events))
+    const events = eventsOf(run.id, 1, bodies, run.createdAt)
+    const { repo, log, hub } = this.deps
+    if (!uow && repo.writesEvents) {
+      await repo.insert(run, undefined, bodies)
+      hub.publish(events)
+    } else if (!uow) {
+      await this.deps.transact((own) => this.create(run, own))
+    } else {
+      await repo.insert(run, uow)
+      await log.insert(events, uow)
+      uow.afterCommit(() => hub.publish(events))
+    }
   }
 
-  /** Claims a queued run (`runId`, or the oldest claimable) for `workerId` and records its start. */
-  async start(runId: string | null, workerId: string, leaseExpiresAt: number): Promise<Run | undefined> {
-    const now = this.deps.clock.now()
+  /** Claims the queued run `runId` for `workerId` and records its start. */
+  async start(runId: string, workerId: string, leaseExpiresAt: number): Promise<Run | undefined> {
+    const claimed = await this.claim(workerId, leaseExpiresAt, (claim, uow, started) =>
+      this.deps.repo.claim(runId, claim, uow, started).then((run) => (run ? [run] : [])),
+    )
+    return claimed[0]
+  }
+
+  /** Claims up to `count` of the oldest claimable queued runs for `workerId` (oldest first) and records their starts. */
+  async startOldest(count: number, workerId: string, leaseExpiresAt: number): Promise<Run[]> {
+    return this.claim(workerId, leaseExpiresAt, (claim, uow, started) => this.deps.repo.claimOldest(count, claim, uow, started))
+  }
+
+  /** One claim and the `run.started` events of what it claimed: one statement on PostgreSQL. */
+  private async claim(
+    workerId: string,
+    leaseExpiresAt: number,
+    take: (claim: ClaimBy, uow: UnitOfWork | undefined, started?: WithEvents) => Promise<Run[]>,
+  ): Promise<Run[]> {
+    const { repo, log, hub, clock } = this.deps
+    const claim = { workerId, leaseExpiresAt, now: clock.now() }
+    const started: RunEventBody[] = [{ type: 'run.started', data: { workerId } }]
+    const eventsOfRuns = (runs: Run[]) => runs.map((run) => eventsOf(run.id, run.lastSeq, started, claim.now))
+    if (repo.writesEvents) {
+      const runs = await take(claim, undefined, started)
+      for (const events of eventsOfRuns(runs)) hub.publish(events)
+      return runs
+    }
     return this.deps.transact(async (uow) => {
-      const run =
-        runId === null
-          ? await this.deps.repo.claimNext(workerId, leaseExpiresAt, now, uow)
-          : await this.deps.repo.claim(runId, workerId, leaseExpiresAt, now, uow)
-      if (!run) return undefined
-      await this.store(run.id, run.lastSeq, [{ type: 'run.started', data: { workerId } }], now, uow)
-      return run
+      const runs = await take(claim, uow)
+      const events = eventsOfRuns(runs)
+      await log.insert(events.flat(), uow)
+      uow.afterCommit(() => {
+        for (const ofRun of events) hub.publish(ofRun)
+      })
+      return runs
     })
   }
 
@@ -78,18 +119,27 @@ export class RunRecorder {
   }
 
   /**
-   * Ends the run if it is still in one of `from`, with its final event (built from the ending,
-   * after any `pending` events) written atomically. Returns false when someone else ended it first.
+   * Ends `run` if it is still in one of `from`, with its final event (built from the ending and
+   * the run's start and timeout, which never change, after any `pending` events) written
+   * atomically: on PostgreSQL in the statement that ends it. Returns false when someone else
+   * ended it first.
    */
-  async end(runId: string, from: RunStatus[], ending: RunEnding, pending: readonly RunEventBody[] = []): Promise<boolean> {
+  async end(run: EndingRun, from: RunStatus[], ending: RunEnding, pending: readonly RunEventBody[] = []): Promise<boolean> {
+    const { repo, log, hub } = this.deps
+    const bodies = [...pending, finalEventOf({ ...ending, startedAt: run.startedAt, timeoutMs: run.timeoutMs })]
+    const inline = repo.writesEvents && bodies.length <= INLINE_EVENTS_MAX
     const endWith = (hooks: readonly RunEndedHook[]) =>
       this.deps.transact(async (uow) => {
-        const ended = await this.deps.repo.end(runId, from, ending, pending.length + 1, uow)
+        const ended = await repo.end(run.id, from, ending, inline ? bodies : bodies.length, uow)
         if (!ended) return undefined
         for (const hook of hooks) await hook(ended, uow)
-        // Remembered before the final event is published, so woken waiters find it here.
-        uow.afterCommit(() => this.remember(ended))
-        await this.store(runId, ended.lastSeq - pending.length, [...pending, finalEventOf(ended)], ending.endedAt, uow)
+        const events = eventsOf(run.id, ended.lastSeq - bodies.length + 1, bodies, ending.endedAt)
+        if (!inline) await log.insert(events, uow)
+        uow.afterCommit(() => {
+          // Remembered before the final event is published, so woken waiters find it here.
+          this.remember(ended)
+          hub.publish(events)
+        })
         return ended
       })
     let ended: Run | undefined
@@ -99,7 +149,7 @@ export class RunRecorder {
       // Without a database nothing can end the run; the caller tries again with the hooks.
       if (isDatabaseUnavailable(err)) throw err
       // A side effect must never keep a run from ending: end it alone, and say why.
-      this.deps.onHookError(err, runId)
+      this.deps.onHookError(err, run.id)
       ended = await endWith([])
     }
     return ended !== undefined

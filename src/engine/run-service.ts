@@ -54,15 +54,24 @@ export class RunService implements Runs {
     // runs that may have to wait behind another run of their conversation are queued.
     const slot = !within && (!run.conversationId || rejectsBusy) ? this.deps.pool.reserveSlot() : null
     if (slot) Object.assign(run, { status: 'running', workerId: slot.workerId, leaseExpiresAt: slot.leaseExpiresAt, startedAt: run.createdAt })
+    const stored = () => (slot ? this.deps.pool.launchReserved(run) : this.deps.pool.queued(run.id))
+    const checksBusy = run.conversationId !== null && rejectsBusy
     const store = async (uow: UnitOfWork) => {
-      if (run.conversationId && rejectsBusy && (await this.deps.repo.isConversationBusy(run.conversationId, uow))) {
+      if (checksBusy && (await this.deps.repo.isConversationBusy(run.conversationId!, uow))) {
         throw new ConflictError(`A run is already in progress in conversation '${run.conversationId}'; wait for it or cancel it`)
       }
       await this.deps.recorder.create(run, uow)
-      uow.afterCommit(() => (slot ? this.deps.pool.launchReserved(run) : this.deps.pool.queued(run.id)))
+      uow.afterCommit(stored)
     }
+    let storedAlone = false
     try {
-      await (within ? store(within) : this.deps.transact(store))
+      if (within) await store(within)
+      else if (checksBusy) await this.deps.transact(store)
+      else {
+        // Nothing to read first: the recorder writes it alone (on PostgreSQL in one statement, no transaction).
+        await this.deps.recorder.create(run)
+        storedAlone = true
+      }
     } catch (err) {
       if (slot) this.deps.pool.releaseSlot()
       if (idempotencyKey && isUniqueViolation(err)) {
@@ -71,6 +80,7 @@ export class RunService implements Runs {
       }
       throw err
     }
+    if (storedAlone) stored()
     return run
   }
 
@@ -98,7 +108,7 @@ export class RunService implements Runs {
     if (isTerminal(run.status)) return run
     if (run.status === 'queued') {
       const ending = endingOf(run, { kind: 'cancelled' }, '', null, this.deps.clock.now())
-      if (await this.deps.recorder.end(id, ['queued'], ending)) return this.get(id)
+      if (await this.deps.recorder.end(run, ['queued'], ending)) return this.get(id)
     }
     await this.deps.repo.requestCancel(id, this.deps.clock.now())
     this.deps.pool.cancel(id)

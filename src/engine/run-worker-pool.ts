@@ -200,9 +200,9 @@ export class RunWorkerPool {
   }
 
   /**
-   * Claims the oldest queued runs into every free slot, all at once (on SQLite they share one
-   * commit), and again while slots stay free and runs were found. Each claim holds its slot while
-   * under way, so claims and new runs never overfill the pool.
+   * Claims the oldest queued runs into every free slot in one statement, and again while slots
+   * stay free and runs were found. The claim holds its slots while under way, so claims and new
+   * runs never overfill the pool.
    */
   private async claimWhileRoom(): Promise<void> {
     while (this.accepting && this.mayHaveQueued) {
@@ -210,17 +210,14 @@ export class RunWorkerPool {
       if (free <= 0) return
       const hints = this.hints
       this.reserved += free
-      const claims = await Promise.allSettled(Array.from({ length: free }, () => this.deps.recorder.start(null, this.workerId, this.leaseExpiry())))
-      this.reserved -= free
-      let exhausted = false
-      for (const claim of claims) {
-        if (claim.status === 'rejected') {
-          this.deps.logger.error({ err: claim.reason }, 'claiming queued runs failed')
-          exhausted = true
-        } else if (claim.value) this.launch(claim.value)
-        else exhausted = true
+      let claimed: Run[]
+      try {
+        claimed = await this.deps.recorder.startOldest(free, this.workerId, this.leaseExpiry())
+      } finally {
+        this.reserved -= free
       }
-      if (!exhausted) continue
+      for (const run of claimed) this.launch(run)
+      if (claimed.length === free) continue
       // Nothing more to claim, unless a run was queued while we looked (no missed wake-up).
       if (this.hints === hints) this.mayHaveQueued = false
       return
@@ -263,7 +260,7 @@ export class RunWorkerPool {
     const outcome = outcomeOf(result, controller.signal.reason as StopReason | undefined)
     const ending = endingOf(run, outcome, result.output || coalescer.text, result.usage ?? null, clock.now())
     traced.end(result, ending.status)
-    const ended = await this.end(run.id, ending, pending)
+    const ended = await this.end(run, ending, pending)
     if (!ended) this.deps.logger.warn({ runId: run.id }, 'run was ended elsewhere before its worker finished')
   }
 
@@ -272,10 +269,10 @@ export class RunWorkerPool {
    * active here, so its lease is renewed once the database answers) until the pool stops; a run
    * left unended then is ended by a reaper when its lease lapses.
    */
-  private async end(runId: string, ending: RunEnding, pending: readonly RunEventBody[]): Promise<boolean> {
+  private async end(run: Run, ending: RunEnding, pending: readonly RunEventBody[]): Promise<boolean> {
     for (let pause = 50; ; pause = Math.min(pause * 2, END_RETRY_MAX_MS)) {
       try {
-        return await this.deps.recorder.end(runId, ['running'], ending, pending)
+        return await this.deps.recorder.end(run, ['running'], ending, pending)
       } catch (err) {
         if (!isDatabaseUnavailable(err) || this.givenUp) throw err
         await new Promise((resolve) => setTimeout(resolve, pause))

@@ -1,5 +1,5 @@
 // The queries each run makes on the runs table, built and compiled once (see PreparedQuery).
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
 import { PreparedQuery, placeholdersOf, preparedVariants } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
@@ -11,8 +11,10 @@ export const QUEUED = sql.lit('queued') as unknown as RunStatus
 export const RUNNING = sql.lit('running') as unknown as RunStatus
 
 export interface Claim {
-  /** The run to claim; ignored when claiming the oldest claimable one. */
+  /** The run to claim; ignored when claiming the oldest claimable ones. */
   id: string
+  /** How many of the oldest claimable runs to claim at most; ignored when claiming `id`. */
+  count: number
   workerId: string
   leaseExpiresAt: number
   now: number
@@ -63,60 +65,71 @@ export function runQueries(db: Kysely<Tables>, dialect: Dialect) {
   }
 }
 
-/** queued → running, reserving the `run.started` event's number: the run `id` (`byId`), or else the oldest claimable one. */
 function claimQuery(db: Kysely<Tables>, dialect: Dialect, byId: boolean) {
-  return new PreparedQuery(db, (p: Claim) =>
-    db
-      .updateTable('runs')
-      .set((eb) => ({
-        status: RUNNING,
-        worker_id: p.workerId,
-        lease_expires_at: p.leaseExpiresAt,
-        started_at: p.now,
-        updated_at: p.now,
-        last_seq: eb('last_seq', '+', 1),
-      }))
-      .where('id', '=', (eb) => {
-        if (byId) return eb.val(p.id)
-        const candidate = eb
-          .selectFrom('runs as q')
-          .select('q.id')
-          .where('q.status', '=', QUEUED)
-          .where(({ or, not, exists, selectFrom, eb: inner }) =>
-            or([inner('q.conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'q')))]),
-          )
-          .orderBy('q.created_at')
-          .orderBy('q.id')
-          .limit(1)
-        return dialect === 'postgres' ? candidate.forUpdate().skipLocked() : candidate
-      })
-      .where('status', '=', QUEUED)
-      .where(({ or, not, exists, selectFrom, eb }) => or([eb('conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'runs')))]))
-      .returningAll(),
-  )
+  return new PreparedQuery(db, (p: Claim) => claimOf(db, dialect, byId, p))
+}
+
+/**
+ * queued → running, reserving each run's `run.started` event number: the run `id` (`byId`), or
+ * else the `count` oldest claimable ones (first come, first served). A run is claimable while no
+ * run of its conversation is running, and only after every older queued run of its conversation:
+ * one batch never claims two runs of a conversation, and the older goes first.
+ */
+export function claimOf(db: Kysely<Tables>, dialect: Dialect, byId: boolean, p: Claim) {
+  const claim = db
+    .updateTable('runs')
+    .set((eb) => ({
+      status: RUNNING,
+      worker_id: p.workerId,
+      lease_expires_at: p.leaseExpiresAt,
+      started_at: p.now,
+      updated_at: p.now,
+      last_seq: eb('last_seq', '+', 1),
+    }))
+    .where('status', '=', QUEUED)
+    .where(({ or, not, exists, selectFrom, eb }) => or([eb('conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'runs')))]))
+    .returningAll()
+  if (byId) return claim.where('id', '=', p.id)
+  const oldest = db
+    .selectFrom('runs as q')
+    .select('q.id')
+    .where('q.status', '=', QUEUED)
+    .where(({ or, and, not, exists, selectFrom, eb }) =>
+      or([eb('q.conversation_id', 'is', null), and([not(exists(runningIn(selectFrom, 'q'))), not(exists(olderQueuedOf(selectFrom)))])]),
+    )
+    .orderBy('q.created_at')
+    .orderBy('q.id')
+    .limit(p.count)
+  // PostgreSQL: concurrent claimers skip each other's rows instead of waiting for them; `= any(array(…))`
+  // runs the subquery once, so its limit holds (a semi-join may lock and claim more rows).
+  if (dialect === 'postgres') return claim.where(sql<SqlBool>`id = any(array(${oldest.forUpdate().skipLocked()}))`)
+  return claim.where('id', 'in', oldest)
 }
 
 function endQuery(db: Kysely<Tables>, from: readonly RunStatus[]) {
+  return new PreparedQuery(db, (p: Ending) => endOf(db, from, p))
+}
+
+/** Ends run `id` if it is still in one of `from`, reserving `seqs` event numbers. */
+export function endOf(db: Kysely<Tables>, from: readonly RunStatus[], p: Ending) {
   const statuses = from.map((status) => sql.lit(status) as unknown as RunStatus)
-  return new PreparedQuery(db, (p: Ending) =>
-    db
-      .updateTable('runs')
-      .set((eb) => ({
-        last_seq: eb('last_seq', '+', p.seqs),
-        status: p.status,
-        output: p.output,
-        error: p.error,
-        exit_code: p.exitCode,
-        severity: p.severity,
-        usage: p.usage,
-        ended_at: p.endedAt,
-        updated_at: p.endedAt,
-        lease_expires_at: null,
-      }))
-      .where('id', '=', p.id)
-      .where('status', 'in', statuses)
-      .returningAll(),
-  )
+  return db
+    .updateTable('runs')
+    .set((eb) => ({
+      last_seq: eb('last_seq', '+', p.seqs),
+      status: p.status,
+      output: p.output,
+      error: p.error,
+      exit_code: p.exitCode,
+      severity: p.severity,
+      usage: p.usage,
+      ended_at: p.endedAt,
+      updated_at: p.endedAt,
+      lease_expires_at: null,
+    }))
+    .where('id', '=', p.id)
+    .where('status', 'in', statuses)
+    .returningAll()
 }
 
 export interface Renewal {
@@ -141,6 +154,20 @@ function renewQuery(db: Kysely<Tables>, count: number) {
       .where('worker_id', '=', p.workerId)
       .returning(['id', 'cancel_requested']),
   )
+}
+
+/** A queued run of `q`'s conversation created before it (ties broken by id, as the queue is ordered). */
+function olderQueuedOf(selectFrom: ExpressionBuilder<Tables, 'runs'>['selectFrom']) {
+  return selectFrom('runs as older')
+    .select('older.id')
+    .whereRef('older.conversation_id', '=', 'q.conversation_id' as 'runs.conversation_id')
+    .where('older.status', '=', QUEUED)
+    .where(({ or, and, eb }) =>
+      or([
+        eb('older.created_at', '<', eb.ref('q.created_at' as 'runs.created_at')),
+        and([eb('older.created_at', '=', eb.ref('q.created_at' as 'runs.created_at')), eb('older.id', '<', eb.ref('q.id' as 'runs.id'))]),
+      ]),
+    )
 }
 
 /** A running run in the same conversation as `outer` (one running run per conversation). */

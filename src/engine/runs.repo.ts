@@ -4,16 +4,28 @@ import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
 import { fromBool, toJson } from '../platform/db/json.js'
+import type { PreparedQuery } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
 import type { Run } from './run.js'
 import type { RunEnding } from './run-ending.js'
-import type { RunStatus } from './run-events.js'
-import { toRow, toRun } from './run-rows.js'
+import type { RunEventBody, RunStatus } from './run-events.js'
+import { toRow, toRun, type RunRow } from './run-rows.js'
 import { QUEUED, RUNNING, runQueries, type Claim, type Renewal, type RunQueries } from './runs.queries.js'
+import { INLINE_EVENTS_MAX, runsWithEvents, type RunsWithEvents } from './runs-with-events.queries.js'
 import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
 
+/** Events a write of the runs table stores in the same statement (only where `writesEvents`). */
+export type WithEvents = readonly RunEventBody[]
+
 export interface RunsRepo {
-  insert(run: Run, uow?: UnitOfWork): Promise<void>
+  /**
+   * Whether a write of a run can store the events it numbers in the same statement (PostgreSQL:
+   * a data-modifying CTE), at most INLINE_EVENTS_MAX of them: `insert`, `claim`, `claimOldest`
+   * and `end` then take the events, and one statement needs no transaction around it.
+   */
+  readonly writesEvents: boolean
+  /** Stores a new run; with `events` (numbered from 1, at its creation) in the same statement. */
+  insert(run: Run, uow?: UnitOfWork, events?: WithEvents): Promise<void>
   get(id: string, uow?: UnitOfWork): Promise<Run | undefined>
   findByIdempotencyKey(key: string): Promise<Run | undefined>
   statusOf(id: string): Promise<RunStatus | undefined>
@@ -26,11 +38,16 @@ export interface RunsRepo {
   isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean>
   /**
    * queued → running for this worker, reserving one event number (for `run.started`) in the same
-   * write; undefined when it is not claimable (gone, taken, conversation busy).
+   * write; undefined when it is not claimable (gone, taken, conversation busy). With `started`
+   * (one event), it is stored in the same statement with that number, at `now`.
    */
-  claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
-  /** Claims the oldest claimable queued run (same contract as `claim`). */
-  claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork): Promise<Run | undefined>
+  claim(id: string, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run | undefined>
+  /**
+   * Claims up to `count` of the oldest claimable queued runs at once, oldest first (same contract
+   * as `claim`, each run's `started` event too). A run is claimable only after every older queued
+   * run of its conversation, so one batch holds at most one run per conversation.
+   */
+  claimOldest(count: number, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run[]>
   /**
    * Extends the leases of `ids`, runs this worker is executing; returns those whose cancellation
    * was requested. A run stored with this worker's id but not executed by it (its creation failed
@@ -40,8 +57,9 @@ export interface RunsRepo {
   /**
    * Ends a run that is still in one of `from` and returns it, reserving `seqs` event numbers in
    * the same write (the run's lastSeq is the last of them); undefined when it already moved on.
+   * `seqs` may be the events themselves: they are stored in the same statement, at `endedAt`.
    */
-  end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, uow?: UnitOfWork): Promise<Run | undefined>
+  end(id: string, from: RunStatus[], ending: RunEnding, seqs: number | WithEvents, uow?: UnitOfWork): Promise<Run | undefined>
   /** Flags a queued or running run for its worker to stop; a finished run is left as it is. */
   requestCancel(id: string, now: number): Promise<void>
   /** Running runs whose lease lapsed before `now`. */
@@ -60,18 +78,34 @@ export interface RunsRepo {
   census(): Promise<RunCensus>
 }
 
+/** Who claims, until when, and when. */
+export interface ClaimBy {
+  workerId: string
+  leaseExpiresAt: number
+  now: number
+}
+
 export class KyselyRunsRepo implements RunsRepo {
+  readonly writesEvents: boolean
   private readonly queries: RunQueries
+  private readonly withEvents: RunsWithEvents | undefined
 
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly dialect: Dialect,
   ) {
     this.queries = runQueries(db, dialect)
+    this.writesEvents = dialect === 'postgres'
+    this.withEvents = this.writesEvents ? runsWithEvents(db) : undefined
   }
 
-  async insert(run: Run, uow?: UnitOfWork): Promise<void> {
-    await this.queries.insert.execute(toRow(run), queriesOf(uow, this.db))
+  async insert(run: Run, uow?: UnitOfWork, events?: WithEvents): Promise<void> {
+    const row = toRow(run)
+    if (!events) await this.queries.insert.execute(row, queriesOf(uow, this.db))
+    else
+      await this.inline()
+        .insert(events.length)
+        .execute({ ...row, ...columnsOf(events) }, queriesOf(uow, this.db))
   }
 
   async get(id: string, uow?: UnitOfWork): Promise<Run | undefined> {
@@ -131,21 +165,23 @@ export class KyselyRunsRepo implements RunsRepo {
     return (await this.queries.busyRunOf.takeFirst({ conversationId }, tx)) !== undefined
   }
 
-  async claim(id: string, workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
-    return this.claimWith(this.queries.claimById, { id, workerId, leaseExpiresAt, now }, uow)
+  async claim(id: string, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run | undefined> {
+    const query = started ? this.inline().claimById : this.queries.claimById
+    return (await this.claimWith(query, { ...claim, id, count: 1, ...columnsOf(started ?? []) }, uow))[0]
   }
 
-  async claimNext(workerId: string, leaseExpiresAt: number, now: number, uow?: UnitOfWork) {
-    return this.claimWith(this.queries.claimOldest, { id: '', workerId, leaseExpiresAt, now }, uow)
+  async claimOldest(count: number, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run[]> {
+    const query = started ? this.inline().claimOldest : this.queries.claimOldest
+    const runs = await this.claimWith(query, { ...claim, id: '', count, ...columnsOf(started ?? []) }, uow)
+    return runs.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
   }
 
-  private async claimWith(query: RunQueries['claimById'], claim: Claim, uow: UnitOfWork | undefined) {
+  private async claimWith(query: PreparedQuery<Claim, RunRow>, claim: Claim, uow: UnitOfWork | undefined): Promise<Run[]> {
     try {
-      const row = await query.takeFirst(claim, queriesOf(uow, this.db))
-      return row ? toRun(row) : undefined
+      return (await query.takeAll(claim, queriesOf(uow, this.db))).map(toRun)
     } catch (err) {
       // Another worker started a run of the same conversation between our check and our write.
-      if (isUniqueViolationOnRunning(err)) return undefined
+      if (isUniqueViolationOnRunning(err)) return []
       throw err
     }
   }
@@ -158,11 +194,17 @@ export class KyselyRunsRepo implements RunsRepo {
     return rows.filter((row) => fromBool(row.cancel_requested)).map((row) => row.id)
   }
 
-  async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number, uow?: UnitOfWork): Promise<Run | undefined> {
+  async end(id: string, from: RunStatus[], ending: RunEnding, seqs: number | WithEvents, uow?: UnitOfWork): Promise<Run | undefined> {
     const { status, output, error, exitCode, severity, usage, endedAt } = ending
-    const row = await this.queries
-      .endFrom(from)
-      .takeFirst({ id, seqs, status, output, error, exitCode, severity, usage: usage ? toJson(usage) : null, endedAt }, queriesOf(uow, this.db))
+    const count = typeof seqs === 'number' ? seqs : seqs.length
+    const values = { id, seqs: count, status, output, error, exitCode, severity, usage: usage ? toJson(usage) : null, endedAt }
+    const tx = queriesOf(uow, this.db)
+    const row =
+      typeof seqs === 'number'
+        ? await this.queries.endFrom(from).takeFirst(values, tx)
+        : await this.inline()
+            .end(`${count} ${from.join(' ')}`)
+            .takeFirst({ ...values, ...columnsOf(seqs) }, tx)
     return row ? toRun(row) : undefined
   }
 
@@ -231,6 +273,22 @@ export class KyselyRunsRepo implements RunsRepo {
     if (!filter.includeDeleted) query = query.where('is_deleted', '=', false)
     return query
   }
+
+  private inline(): RunsWithEvents {
+    if (!this.withEvents) throw new Error('this database cannot write events with their run (writesEvents is false)')
+    return this.withEvents
+  }
+}
+
+/** The events' columns of a statement that stores them with their run. */
+function columnsOf(events: WithEvents): Record<`${'type' | 'data'}${number}`, string> {
+  if (events.length > INLINE_EVENTS_MAX) throw new Error(`at most ${INLINE_EVENTS_MAX} events are stored with their run, not ${events.length}`)
+  const columns: Record<`${'type' | 'data'}${number}`, string> = {}
+  events.forEach((event, i) => {
+    columns[`type${i}`] = event.type
+    columns[`data${i}`] = toJson(event.data)
+  })
+  return columns
 }
 
 function isUniqueViolationOnRunning(err: unknown): boolean {

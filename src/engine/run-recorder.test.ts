@@ -1,0 +1,216 @@
+// The recorder over the real runs table, on SQLite and on PostgreSQL (TEST_DIALECT): claims take
+// the oldest queued runs in one statement, at most one per conversation, and every write stores
+// its events once, numbered without gaps, and publishes them once it has committed.
+import assert from 'node:assert/strict'
+import { describe, it, type TestContext } from 'node:test'
+import { ManualClock } from '../../test/helpers/build-test-app.js'
+import { QueryLog, touches } from '../../test/helpers/query-log.js'
+import { createTestDatabase } from '../../test/helpers/test-database.js'
+import { openDatabase } from '../platform/db/database.js'
+import { migrateToLatest } from '../platform/db/migrate.js'
+import { queriesOf, transactorOf } from '../platform/db/unit-of-work.js'
+import { batchedTransactor } from '../platform/db/write-batcher.js'
+import { LocalClusterChannel } from '../platform/events/cluster-channel.js'
+import type { Run } from './run.js'
+import { endingOf, finalEventOf } from './run-ending.js'
+import { RunEventHub } from './run-event-hub.js'
+import { RunEventLog } from './run-event-log.js'
+import type { RunEvent, RunEventBody } from './run-events.js'
+import { RunRecorder } from './run-recorder.js'
+import { KyselyRunsRepo } from './runs.repo.js'
+
+const WORKER = 'worker-1'
+const LEASE = 60_000
+
+async function setup(t: TestContext) {
+  const testDatabase = await createTestDatabase()
+  const queries = new QueryLog()
+  const database = openDatabase(testDatabase.url, { ...(testDatabase.schema && { schema: testDatabase.schema }), plugins: [queries] })
+  t.after(async () => {
+    await database.close()
+    await testDatabase.drop()
+  })
+  await migrateToLatest(database)
+  const clock = new ManualClock()
+  const repo = new KyselyRunsRepo(database.db, database.dialect)
+  const log = new RunEventLog(database.db)
+  const hub = new RunEventHub(new LocalClusterChannel())
+  const published: RunEvent[] = []
+  hub.subscribeAll((events) => published.push(...events))
+  const transact = database.dialect === 'sqlite' ? batchedTransactor(database.db) : transactorOf(database.db)
+  const hookErrors: unknown[] = []
+  const recorder = new RunRecorder({ repo, log, hub, transact, clock, onHookError: (err) => hookErrors.push(err) })
+  let made = 0
+  /** A run stored `queued` (or `running` for this worker, as when created with a free slot) at the clock's time. */
+  const create = async (fields: Partial<Run> = {}) => {
+    const run = newRun(`${String(++made).padStart(2, '0')}${'0'.repeat(22)}`, clock.now(), fields)
+    await recorder.create(run)
+    return run
+  }
+  const stored = async (runId: string) => log.readAfter(runId, 0)
+  return { database, queries, clock, repo, recorder, published, hookErrors, create, stored }
+}
+
+function newRun(id: string, now: number, fields: Partial<Run>): Run {
+  const running = fields.status === 'running'
+  return {
+    id,
+    status: 'queued',
+    source: 'api',
+    agentId: null,
+    personaVersion: null,
+    instanceId: null,
+    conversationId: null,
+    screenplayId: null,
+    executor: 'echo',
+    provider: 'echo',
+    model: null,
+    input: 'hello',
+    cwd: null,
+    prompt: null,
+    output: '',
+    error: null,
+    exitCode: null,
+    severity: null,
+    usage: null,
+    options: {},
+    idempotencyKey: null,
+    timeoutMs: 30_000,
+    workerId: running ? WORKER : null,
+    leaseExpiresAt: running ? now + LEASE : null,
+    cancelRequested: false,
+    isDeleted: false,
+    lastSeq: 0,
+    createdAt: now,
+    startedAt: running ? now : null,
+    endedAt: null,
+    updatedAt: now,
+    ...fields,
+  }
+}
+
+const ids = (runs: readonly Pick<Run, 'id'>[]) => runs.map((run) => run.id)
+const seqsOf = (events: readonly RunEvent[], runId: string) => events.filter((e) => e.runId === runId).map((e) => `${e.seq} ${e.type}`)
+
+describe('RunRecorder.startOldest', () => {
+  it('claims the oldest queued runs first, at most as many as asked, in one statement', async (t) => {
+    const { clock, recorder, queries, create, stored, published, database } = await setup(t)
+    // Stored out of age order: `d` is created first but is the youngest; `b` and `c` tie on time (then id decides).
+    const d = await create({ createdAt: clock.now() + 40 })
+    const a = await create({ createdAt: clock.now() + 10 })
+    const c = await create({ id: `cc${'0'.repeat(22)}`, createdAt: clock.now() + 20 })
+    const b = await create({ id: `bb${'0'.repeat(22)}`, createdAt: clock.now() + 20 })
+    clock.advance(100)
+    let first: Run[] = []
+    const records = await queries.during(async () => (first = await recorder.startOldest(2, WORKER, clock.now() + LEASE)))
+    assert.deepEqual(ids(first), ids([a, b]))
+    for (const run of first) assert.deepEqual([run.status, run.workerId, run.lastSeq, run.startedAt], ['running', WORKER, 2, clock.now()])
+    const writes = records.filter((r) => touches(r, 'runs'))
+    assert.equal(writes.length, 1, 'one statement claims the batch')
+    if (database.dialect === 'sqlite')
+      assert.equal(records.filter((r) => r.kind === 'InsertQueryNode').length, 1, 'one insert stores the batch’s events')
+    assert.deepEqual(ids(await recorder.startOldest(3, WORKER, clock.now() + LEASE)), ids([c, d]))
+    assert.deepEqual(await recorder.startOldest(3, WORKER, clock.now() + LEASE), [])
+    for (const run of [a, b, c, d]) {
+      assert.deepEqual(seqsOf(await stored(run.id), run.id), ['1 run.queued', '2 run.started'])
+      assert.deepEqual(seqsOf(published, run.id), ['1 run.queued', '2 run.started'], 'published once each')
+    }
+  })
+
+  it('claims at most one run of a conversation per batch, the older first, and none while one runs', async (t) => {
+    const { clock, recorder, create } = await setup(t)
+    const older = await create({ conversationId: 'c1' })
+    clock.advance(1)
+    const newer = await create({ conversationId: 'c1' })
+    clock.advance(1)
+    const alone = await create()
+    clock.advance(1)
+    const other = await create({ conversationId: 'c2' })
+    clock.advance(1)
+    assert.deepEqual(ids(await recorder.startOldest(10, WORKER, clock.now() + LEASE)), ids([older, alone, other]))
+    assert.deepEqual(await recorder.startOldest(10, WORKER, clock.now() + LEASE), [], 'c1 has a running run')
+    clock.advance(1)
+    assert.equal(await recorder.end(older, ['running'], endingOf(older, { kind: 'cancelled' }, '', null, clock.now())), true)
+    assert.deepEqual(ids(await recorder.startOldest(10, WORKER, clock.now() + LEASE)), ids([newer]))
+  })
+
+  it('start claims one queued run by id and records its start', async (t) => {
+    const { clock, recorder, create, stored, published } = await setup(t)
+    const queued = await create({ conversationId: 'c1' })
+    const run = await recorder.start(queued.id, WORKER, clock.now() + LEASE)
+    assert.deepEqual([run?.id, run?.status, run?.lastSeq], [queued.id, 'running', 2])
+    assert.equal(await recorder.start(queued.id, WORKER, clock.now() + LEASE), undefined, 'taken already')
+    assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued', '2 run.started'])
+    assert.deepEqual(seqsOf(published, queued.id), ['1 run.queued', '2 run.started'])
+  })
+})
+
+describe('RunRecorder.create and end', () => {
+  it('store and publish every event once, numbered without gaps, the final one built from the ending', async (t) => {
+    const { clock, recorder, repo, create, stored, published } = await setup(t)
+    const run = await create({ status: 'running' })
+    clock.advance(1_234)
+    await recorder.emit(run.id, [{ type: 'text.delta', data: { text: 'a' } }])
+    const pending: RunEventBody[] = [
+      { type: 'text.delta', data: { text: 'b' } },
+      { type: 'usage', data: { tokensIn: 1, tokensOut: 2 } },
+    ]
+    const ending = endingOf(run, { kind: 'finished', result: { output: 'ab', exitCode: 0 } }, 'ab', null, clock.now())
+    assert.equal(await recorder.end(run, ['running'], ending, pending), true)
+    assert.equal(await recorder.end(run, ['running'], ending, pending), false, 'ended already: nothing more is stored')
+    const events = await stored(run.id)
+    assert.deepEqual(seqsOf(events, run.id), ['1 run.queued', '2 run.started', '3 text.delta', '4 text.delta', '5 usage', '6 run.completed'])
+    assert.deepEqual(published, events, 'what is published is what is stored, once')
+    const ended = await repo.get(run.id)
+    assert.deepEqual([ended?.status, ended?.lastSeq, ended?.endedAt], ['completed', 6, clock.now()])
+    assert.deepEqual(events.at(-1), { ...finalEventOf(ended!), runId: run.id, seq: 6, at: clock.now() })
+    assert.equal((events.at(-1)!.data as { durationMs: number }).durationMs, 1_234)
+  })
+
+  it('ends a queued run, and a run with more events than one statement stores', async (t) => {
+    const { clock, recorder, create, stored, published } = await setup(t)
+    const queued = await create()
+    assert.equal(await recorder.end(queued, ['queued'], endingOf(queued, { kind: 'cancelled' }, '', null, clock.now())), true)
+    assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued', '2 run.cancelled'])
+    const chatty = await create({ status: 'running' })
+    const pending = Array.from({ length: 40 }, (_, i): RunEventBody => ({ type: 'text.delta', data: { text: String(i) } }))
+    assert.equal(await recorder.end(chatty, ['running'], endingOf(chatty, { kind: 'timed_out' }, '', null, clock.now()), pending), true)
+    const events = await stored(chatty.id)
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      Array.from({ length: 43 }, (_, i) => i + 1),
+    )
+    assert.equal(events.at(-1)?.type, 'run.timed_out')
+    assert.deepEqual(
+      published.filter((e) => e.runId === chatty.id),
+      events,
+    )
+  })
+
+  it('runs end hooks in the ending transaction with the ended run; a failing hook rolls back alone', async (t) => {
+    const { clock, recorder, create, stored, published, hookErrors, database } = await setup(t)
+    const seen: Array<[string, string, number]> = []
+    let fail = false
+    recorder.onEnd(async (run, uow) => {
+      seen.push([run.id, run.status, run.lastSeq])
+      // A write of its own in the ending transaction: it vanishes with a failing hook.
+      await queriesOf(uow, database.db)
+        .insertInto('navigation_screenplay_states')
+        .values({ user_id: run.id, screenplay_id: 's', conversation_id: null, updated_at: clock.now() })
+        .execute()
+      if (fail) throw new Error('hook broke')
+    })
+    const hookWrites = async () =>
+      (await database.db.selectFrom('navigation_screenplay_states').select('user_id').orderBy('user_id').execute()).map((row) => row.user_id)
+    const ok = await create({ status: 'running' })
+    assert.equal(await recorder.end(ok, ['running'], endingOf(ok, { kind: 'cancelled' }, '', null, clock.now())), true)
+    assert.deepEqual(seen, [[ok.id, 'cancelled', 3]])
+    fail = true
+    const broken = await create({ status: 'running' })
+    assert.equal(await recorder.end(broken, ['running'], endingOf(broken, { kind: 'cancelled' }, '', null, clock.now())), true)
+    assert.equal(hookErrors.length, 1)
+    assert.deepEqual(await hookWrites(), [ok.id], 'the failed hook’s write was rolled back')
+    assert.deepEqual(seqsOf(await stored(broken.id), broken.id), ['1 run.queued', '2 run.started', '3 run.cancelled'])
+    assert.deepEqual(seqsOf(published, broken.id), ['1 run.queued', '2 run.started', '3 run.cancelled'], 'the rolled back end published nothing')
+  })
+})
