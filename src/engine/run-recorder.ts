@@ -126,7 +126,7 @@ export class RunRecorder {
    */
   async end(run: EndingRun, from: RunStatus[], ending: RunEnding, pending: readonly RunEventBody[] = []): Promise<boolean> {
     const { repo, log, hub } = this.deps
-    const bodies = [...pending, finalEventOf({ ...ending, startedAt: run.startedAt, timeoutMs: run.timeoutMs })]
+    const bodies = [...pending, finalEventOf(Object.assign({ startedAt: run.startedAt, timeoutMs: run.timeoutMs }, ending))]
     const inline = repo.writesEvents && bodies.length <= INLINE_EVENTS_MAX
     const endWith = (hooks: readonly RunEndedHook[]) =>
       this.deps.transact(async (uow) => {

@@ -105,7 +105,7 @@ export class KyselyRunsRepo implements RunsRepo {
     else
       await this.inline()
         .insert(events.length)
-        .execute({ ...row, ...columnsOf(events) }, queriesOf(uow, this.db))
+        .execute(Object.assign(row, columnsOf(events)), queriesOf(uow, this.db))
   }
 
   async get(id: string, uow?: UnitOfWork): Promise<Run | undefined> {
@@ -167,12 +167,12 @@ export class KyselyRunsRepo implements RunsRepo {
 
   async claim(id: string, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run | undefined> {
     const query = started ? this.inline().claimById : this.queries.claimById
-    return (await this.claimWith(query, { ...claim, id, count: 1, ...columnsOf(started ?? []) }, uow))[0]
+    return (await this.claimWith(query, Object.assign({ id, count: 1 }, claim, columnsOf(started ?? [])), uow))[0]
   }
 
   async claimOldest(count: number, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run[]> {
     const query = started ? this.inline().claimOldest : this.queries.claimOldest
-    const runs = await this.claimWith(query, { ...claim, id: '', count, ...columnsOf(started ?? []) }, uow)
+    const runs = await this.claimWith(query, Object.assign({ id: '', count }, claim, columnsOf(started ?? [])), uow)
     return runs.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
   }
 
@@ -204,7 +204,7 @@ export class KyselyRunsRepo implements RunsRepo {
         ? await this.queries.endFrom(from).takeFirst(values, tx)
         : await this.inline()
             .end(`${count} ${from.join(' ')}`)
-            .takeFirst({ ...values, ...columnsOf(seqs) }, tx)
+            .takeFirst(Object.assign(values, columnsOf(seqs)), tx)
     return row ? toRun(row) : undefined
   }
 
