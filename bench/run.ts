@@ -19,6 +19,7 @@ import {
   resume,
 } from './scenarios.js'
 import { postgresReachable } from './lib/postgres.js'
+import { FLOOR_RUNS_PER_COMMIT } from './lib/sqlite-floor.js'
 import { round } from './lib/stats.js'
 import type { CpuSplit } from './lib/cpu.js'
 
@@ -108,7 +109,7 @@ function tableOf(r: Partial<Results>): string {
     rows.push(['same, c=200, default settings', rate(c200, 'runs/s'), lat(c200), `p99 ≤ 5 × p50 (${tail(c200)} ×)`, ok(tail(c200) <= 5)])
     rows.push(['same, c=1 (unloaded latency)', rate(single, 'runs/s'), lat(single), '', ''])
     rows.push([
-      'SQLite alone for the writes of one run created running (better-sqlite3 in one process, same SQL, 15 runs a commit)',
+      `SQLite alone for the writes of one run created running (better-sqlite3 in one process, same SQL, ${FLOOR_RUNS_PER_COMMIT} runs a commit)`,
       '',
       `${round(r.runs.floorUs, 1)} µs per run`,
       `5,000 runs/s on one core allows 200 µs of server CPU per run, HTTP and engine included`,

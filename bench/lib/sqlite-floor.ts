@@ -55,7 +55,10 @@ function microsEach(iterations: number, work: () => void): number {
  * gateway's group commit gathers them. Runs on a copy of `file` (a gateway's database after its
  * bench, so tables and indexes are as full as there); microseconds per run.
  */
-export function sqliteRunFloor(file: string, runs = 20_000, perCommit = 15): number {
+/** Runs that share a commit in the floor, about what the gateway's group commit gathers at c=50. */
+export const FLOOR_RUNS_PER_COMMIT = 15
+
+export function sqliteRunFloor(file: string, runs = 20_000, perCommit = FLOOR_RUNS_PER_COMMIT): number {
   const copy = `${file}.floor`
   const source = new BetterSqlite3(file)
   source.pragma('wal_checkpoint(TRUNCATE)')

@@ -61,17 +61,14 @@ export class RunService implements Runs {
         throw new ConflictError(`A run is already in progress in conversation '${run.conversationId}'; wait for it or cancel it`)
       }
       await this.deps.recorder.create(run, uow)
-      uow.afterCommit(stored)
     }
-    let storedAlone = false
     try {
-      if (within) await store(within)
-      else if (checksBusy) await this.deps.transact(store)
-      else {
-        // Nothing to read first: the recorder writes it alone (on PostgreSQL in one statement, no transaction).
-        await this.deps.recorder.create(run)
-        storedAlone = true
-      }
+      if (within) {
+        await store(within)
+        within.afterCommit(stored)
+      } else if (checksBusy) await this.deps.transact(store)
+      // Nothing to read first: the recorder writes it alone (on PostgreSQL in one statement, no transaction).
+      else await this.deps.recorder.create(run)
     } catch (err) {
       if (slot) this.deps.pool.releaseSlot()
       if (idempotencyKey && isUniqueViolation(err)) {
@@ -80,7 +77,8 @@ export class RunService implements Runs {
       }
       throw err
     }
-    if (storedAlone) stored()
+    // Outside the try: a run that is stored keeps its slot, whatever happens next.
+    if (!within) stored()
     return run
   }
 
