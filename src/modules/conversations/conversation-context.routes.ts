@@ -1,6 +1,7 @@
 // HTTP for a conversation's markdown context: set it as JSON, or upload a .md file. Multipart
 // parsing is registered for the upload route only; the file size limit applies while reading.
 import multipart, { type MultipartFile } from '@fastify/multipart'
+import type { Readable } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
 import { BadRequestError } from '../../platform/http/errors.js'
@@ -58,11 +59,25 @@ export const conversationContextRoutes: FastifyPluginAsyncZod<ConversationContex
           })
           return { success: true, message: 'Contexto carregado com sucesso', ...uploaded }
         } finally {
-          // A refused file is drained or destroyed, never buffered.
-          if (!part.file.readableEnded) part.file.resume()
+          // A file refused for its name or content is read to its end (never buffered; the part is
+          // at most one byte past the limit), so the answer can keep the connection open: one sent
+          // before the client has finished sending would close it under the client's writes. A file
+          // cut off at the limit was destroyed by the read, and its 413 closes the connection.
+          await drained(part.file)
+          // …and then the rest of the form (its closing boundary), so the request has been read whole.
+          if (part.file.readableEnded) await drained(req.raw)
         }
       },
     )
+  })
+}
+
+/** Reads `stream` to its end, keeping nothing; resolves at once if it has ended or was destroyed. */
+function drained(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    stream.once('end', resolve).once('close', resolve).once('error', resolve)
+    stream.resume()
   })
 }
 

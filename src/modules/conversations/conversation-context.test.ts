@@ -178,6 +178,33 @@ describe('POST /api/conversations/:conversation_id/context/upload', () => {
     assert.equal((await getConversation(app, id)).context, 'before')
   })
 
+  it('reads a refused small file to its end, so its 400 keeps the connection for the client’s next request', async (t) => {
+    const { app, id } = await setup(t)
+    const { port } = new URL(await listen(app))
+    const socket = connect(Number(port), '127.0.0.1')
+    t.after(() => socket.destroy())
+    await once(socket, 'connect')
+    const boundary = 'slow-boundary'
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\n\r\n`
+    const rest = `plain text\r\n--${boundary}--\r\n`
+    socket.write(
+      `POST /api/conversations/${id}/context/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${Buffer.byteLength(head + rest)}\r\n\r\n${head}`,
+    )
+    // The name is known before the file's bytes: a server answering now would cut the client off mid-send.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    socket.write(rest)
+    let response = ''
+    socket.setEncoding('utf8')
+    for await (const chunk of socket) {
+      response += chunk
+      if (response.includes('\r\n\r\n') && response.includes('}')) break
+    }
+    assert.match(response, /^HTTP\/1\.1 400 /)
+    assert.doesNotMatch(response, /\r\nconnection: close\r\n/i, response)
+    assert.ok(response.endsWith('{"detail":"Apenas arquivos .md são permitidos"}'), response)
+  })
+
   it('refuses an oversized file while it arrives: the 413 comes before the body has ended', async (t) => {
     const { app, id } = await setup(t, { CONTEXT_UPLOAD_MAX_BYTES: '1024' })
     const { port } = new URL(await listen(app))
