@@ -140,7 +140,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     database: deps.database,
   })
   if (deps.config.metrics.enabled) await app.register(withAccess('admin', metricsRoutes), { metrics: deps.metrics })
-  await app.register(withAccess('user', screenplaysRoutes), { screenplays: deps.screenplays })
+  await app.register(withAccess('user', screenplaysRoutes), { screenplays: deps.screenplays, answers: deps.screenplayAnswers })
   await app.register(withAccess('user', navigationRoutes), { navigation: deps.navigation })
   await app.register(withAccess('user', agentsRoutes), { agents: deps.agents })
   await app.register(withAccess('user', personasRoutes), { personas: deps.personas })

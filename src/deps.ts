@@ -36,6 +36,8 @@ import { PersonasService } from './modules/personas/personas.service.js'
 import type { DataTransfer, RegistryCheck } from './modules/mcp-server/ports.js'
 import { AgentRuns } from './modules/runs/agent-runs.js'
 import { KyselyScreenplaysRepo } from './modules/screenplays/screenplays.repo.js'
+import { TableChanges } from './platform/db/table-changes.js'
+import { AnswerCache } from './platform/http/answer-cache.js'
 import { ScreenplaysService } from './modules/screenplays/screenplays.service.js'
 import { createCouncilors, type Councilors } from './modules/councilor/councilors.js'
 import { recordRunMetrics } from './modules/metrics/run-metrics.js'
@@ -50,6 +52,8 @@ export interface Deps {
   clock: Clock
   logger: Logger
   screenplays: ScreenplaysService
+  /** The kept answers of screenplay reads; none on PostgreSQL or with `database.read_cache` off. */
+  screenplayAnswers?: AnswerCache
   navigation: NavigationService
   agents: AgentsService
   personas: PersonasService
@@ -106,7 +110,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const workspace = new WorkspacePolicy(config.workspace.allowedRoots)
   const db = database.db
 
-  const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(db), clock, workspace, transact })
+  const screenplayChanges = new TableChanges()
+  const screenplays = new ScreenplaysService({ repo: new KyselyScreenplaysRepo(db, screenplayChanges), clock, workspace, transact })
+  const { outsideCommits } = database
+  const screenplayAnswers = config.database.readCache && outsideCommits ? new AnswerCache({ changes: screenplayChanges, outsideCommits }) : undefined
   const navigation = new NavigationService({ repo: new KyselyNavigationRepo(db), clock, transact })
   const personasRepo = new KyselyPersonasRepo(db)
   const personaRecords = new PersonaRecords({ repo: personasRepo, clock, transact })
@@ -189,6 +196,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     clock,
     logger,
     screenplays,
+    screenplayAnswers,
     navigation,
     agents,
     personas,

@@ -47,6 +47,10 @@ const database = section({
       doc: '`sqlite:<file>` (embedded: created on first start, WAL, a relative path is taken from the working directory) or `postgres://user@host:5432/db` (server profile: several gateways may share it)',
     },
   ),
+  read_cache: setting(z.boolean().default(true), {
+    env: 'READ_CACHE',
+    doc: 'embedded (SQLite) only: the answers of `GET /api/screenplays` and `GET /api/screenplays/{id}` are kept until a screenplay changes (another process’s writes to the file show within 0.1 s)',
+  }),
 })
 
 const log = section({

@@ -4,6 +4,7 @@ import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBoo
 import { PreparedQuery, preparedVariants } from '../../platform/db/prepared-query.js'
 import { fromBool, fromJson, numberOrNull, toJson } from '../../platform/db/json.js'
 import type { ScreenplaysTable, Tables } from '../../platform/db/tables.js'
+import { TableChanges } from '../../platform/db/table-changes.js'
 
 export interface ScreenplaySummary {
   id: string
@@ -106,32 +107,34 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
     return new PreparedQuery(this.db, (p: PageParams) => this.filtered(filter, p).select((eb) => eb.fn.countAll<number>().as('total')))
   })
 
-  constructor(private readonly db: Kysely<Tables>) {}
+  /** `changes` counts every write, for the answers kept of screenplay reads (AnswerCache). */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly changes = new TableChanges(),
+  ) {}
 
   async insert(s: Screenplay, uow?: UnitOfWork): Promise<void> {
     const tx = queriesOf(uow, this.db)
-    await tx
-      .insertInto('screenplays')
-      .values({
-        id: s.id,
-        name: s.name,
-        description: s.description,
-        tags: toJson(s.tags),
-        content: s.content,
-        working_directory: s.workingDirectory,
-        file_path: s.filePath,
-        import_path: s.importPath,
-        export_path: s.exportPath,
-        file_key: s.fileKey,
-        content_hash: s.contentHash,
-        is_deleted: s.isDeleted,
-        version: s.version,
-        created_at: s.createdAt,
-        updated_at: s.updatedAt,
-        last_used_at: s.lastUsedAt,
-        deleted_at: s.deletedAt,
-      })
-      .execute()
+    const query = tx.insertInto('screenplays').values({
+      id: s.id,
+      name: s.name,
+      description: s.description,
+      tags: toJson(s.tags),
+      content: s.content,
+      working_directory: s.workingDirectory,
+      file_path: s.filePath,
+      import_path: s.importPath,
+      export_path: s.exportPath,
+      file_key: s.fileKey,
+      content_hash: s.contentHash,
+      is_deleted: s.isDeleted,
+      version: s.version,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+      last_used_at: s.lastUsedAt,
+      deleted_at: s.deletedAt,
+    })
+    await this.changes.write(uow, () => query.execute())
   }
 
   async findById(id: string, options: { includeDeleted?: boolean } = {}, uow?: UnitOfWork) {
@@ -164,7 +167,7 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
 
   async update(id: string, changes: ScreenplayChanges, uow?: UnitOfWork) {
     const tx = queriesOf(uow, this.db)
-    const row = await tx
+    const query = tx
       .updateTable('screenplays')
       .set((eb) => ({
         ...toColumns(changes),
@@ -172,7 +175,7 @@ export class KyselyScreenplaysRepo implements ScreenplaysRepo {
       }))
       .where('id', '=', id)
       .returningAll()
-      .executeTakeFirst()
+    const row = await this.changes.write(uow, () => query.executeTakeFirst())
     return row ? toScreenplay(row) : undefined
   }
 

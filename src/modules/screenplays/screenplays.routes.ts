@@ -23,10 +23,17 @@ import {
   toScreenplayReadDto,
 } from './screenplays.schemas.js'
 import type { ScreenplaysService } from './screenplays.service.js'
+import { type AnswerCache, answerFrom } from '../../platform/http/answer-cache.js'
 
 const tags = ['screenplays']
 
-export const screenplaysRoutes: FastifyPluginAsyncZod<{ screenplays: ScreenplaysService }> = async (app, { screenplays }) => {
+export interface ScreenplaysRoutesOptions {
+  screenplays: ScreenplaysService
+  /** Keeps the answers of the two reads until a screenplay changes (embedded profile). */
+  answers?: AnswerCache
+}
+
+export const screenplaysRoutes: FastifyPluginAsyncZod<ScreenplaysRoutesOptions> = async (app, { screenplays, answers }) => {
   app.post(
     '/api/screenplays',
     {
@@ -43,11 +50,12 @@ export const screenplaysRoutes: FastifyPluginAsyncZod<{ screenplays: Screenplays
     {
       schema: { tags, summary: 'List screenplays (without content)', querystring: ListScreenplaysQuery, response: { 200: ScreenplayListDto } },
     },
-    async (req) => {
-      const { search, page, limit, include_deleted: includeDeleted, sort } = req.query
-      const result = await screenplays.list({ search, page, limit, includeDeleted, sort })
-      return { ...result, items: result.items.map(toScreenplayListItemDto) }
-    },
+    (req, reply) =>
+      answerFrom(answers, reply, req.url, async () => {
+        const { search, page, limit, include_deleted: includeDeleted, sort } = req.query
+        const result = await screenplays.list({ search, page, limit, includeDeleted, sort })
+        return { ...result, items: result.items.map(toScreenplayListItemDto) }
+      }),
   )
 
   app.post(
@@ -87,7 +95,10 @@ export const screenplaysRoutes: FastifyPluginAsyncZod<{ screenplays: Screenplays
         response: { 200: ScreenplayReadDto },
       },
     },
-    async (req) => toScreenplayReadDto(await screenplays.get(req.params.screenplay_id, { includeDeleted: req.query.include_deleted })),
+    (req, reply) =>
+      answerFrom(answers, reply, req.url, async () =>
+        toScreenplayReadDto(await screenplays.get(req.params.screenplay_id, { includeDeleted: req.query.include_deleted })),
+      ),
   )
 
   app.put(

@@ -13,6 +13,11 @@ export type Dialect = 'sqlite' | 'postgres'
 export interface Database {
   readonly db: Kysely<Tables>
   readonly dialect: Dialect
+  /**
+   * SQLite only: a number that changes whenever another connection (another process) commits to
+   * the file, never for this one's own writes. Undefined for PostgreSQL, where other gateways write.
+   */
+  readonly outsideCommits?: () => number
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -42,9 +47,10 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
 }
 
 function openSqliteDatabase(file: string, options: OpenDatabaseOptions): Database {
-  const { database } = openSqlite(file)
+  const { database, raw } = openSqlite(file)
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }), plugins: options.plugins })
-  return databaseOf(db, 'sqlite')
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  return { ...databaseOf(db, 'sqlite'), outsideCommits: () => dataVersion.get() as number }
 }
 
 // The PostgreSQL driver is loaded only by the server profile.
