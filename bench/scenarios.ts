@@ -31,29 +31,46 @@ const completed = (body: string) => body.includes('"status":"completed"')
 /** CPU a hello answer spends first in the "hello + work" yardstick: how steep the ratio falls with any work. */
 export const HELLO_WORK_US = 10
 
-/** Each gateway read path, the bare Fastify hello and hello + work, interleaved `REPS` times (medians). */
+/**
+ * Each gateway read path, the bare Fastify hello and hello + work, interleaved `REPS` times
+ * (medians). The screenplay reads twice: as served (kept answers, the default) and from the
+ * database on every request (a second gateway with READ_CACHE=false: every read after a write).
+ */
 export async function readPaths() {
   const hello = await startHello()
   const helloWork = await startHello(HELLO_WORK_US)
   const gw = await startGateway()
+  const uncached = await startGateway({ READ_CACHE: 'false' })
   try {
-    const client = new LoadClient(gw.url)
-    let one = ''
-    for (let i = 0; i < 40; i++) {
-      const res = await client.request('POST', '/api/screenplays', { name: `Bench screenplay ${i}`, content: `# Scene ${i}\n\nSome text.` })
-      one = (JSON.parse(res.body) as { id: string }).id
+    const one = await seedScreenplays(gw)
+    const uncachedOne = await seedScreenplays(uncached)
+    const targets = {
+      health: [gw, '/health'],
+      one: [gw, `/api/screenplays/${one}`],
+      list: [gw, '/api/screenplays?limit=20'],
+      oneUncached: [uncached, `/api/screenplays/${uncachedOne}`],
+      listUncached: [uncached, '/api/screenplays?limit=20'],
+    } as const
+    type Target = keyof typeof targets
+    const runs: Record<'hello' | 'helloWork' | Target, LoadResult[]> = {
+      hello: [],
+      helloWork: [],
+      health: [],
+      one: [],
+      list: [],
+      oneUncached: [],
+      listUncached: [],
     }
-    client.close()
-    const paths = { health: '/health', one: `/api/screenplays/${one}`, list: '/api/screenplays?limit=20' }
-    const runs: Record<'hello' | 'helloWork' | keyof typeof paths, LoadResult[]> = { hello: [], helloWork: [], health: [], one: [], list: [] }
+    const loadOf = (name: Target, seconds: number) => {
+      const [server, p] = targets[name]
+      return load({ url: `${server.url}${p}`, connections: 50, seconds, pid: server.pid }).then(check(name))
+    }
     await load({ url: `${hello.url}/`, connections: 50, seconds: 1 })
-    for (const [name, p] of Object.entries(paths)) check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: 1 }))
+    for (const name of Object.keys(targets) as Target[]) await loadOf(name, 1)
     for (let rep = 0; rep < REPS; rep++) {
       runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS, pid: hello.pid })))
       runs.helloWork.push(check('hello + work')(await load({ url: `${helloWork.url}/`, connections: 50, seconds: SECONDS, pid: helloWork.pid })))
-      for (const [name, p] of Object.entries(paths) as Array<[keyof typeof paths, string]>) {
-        runs[name].push(check(name)(await load({ url: `${gw.url}${p}`, connections: 50, seconds: SECONDS, pid: gw.pid })))
-      }
+      for (const name of Object.keys(targets) as Target[]) runs[name].push(await loadOf(name, SECONDS))
     }
     return {
       hello: medianOf(runs.hello),
@@ -61,14 +78,29 @@ export async function readPaths() {
       health: medianOf(runs.health),
       one: medianOf(runs.one),
       list: medianOf(runs.list),
-      floor: sqliteFloor(path.join(gw.dir, 'data/gateway.db'), one),
+      oneUncached: medianOf(runs.oneUncached),
+      listUncached: medianOf(runs.listUncached),
+      floor: sqliteFloor(path.join(uncached.dir, 'data/gateway.db'), uncachedOne),
       helloRssMiB: hello.rssMiB(),
     }
   } finally {
+    await uncached.stop()
     await gw.stop()
     await helloWork.stop()
     await hello.stop()
   }
+}
+
+/** 40 small screenplays; returns the id of the last. */
+async function seedScreenplays(gw: Server): Promise<string> {
+  const client = new LoadClient(gw.url)
+  let one = ''
+  for (let i = 0; i < 40; i++) {
+    const res = await client.request('POST', '/api/screenplays', { name: `Bench screenplay ${i}`, content: `# Scene ${i}\n\nSome text.` })
+    one = (JSON.parse(res.body) as { id: string }).id
+  }
+  client.close()
+  return one
 }
 
 function check(name: string) {
