@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino'
 import type { Config } from './config.js'
 import { createEngine, type Engine } from './engine/engine.js'
 import type { Runs } from './engine/runs.js'
+import { isCouncilorRun } from './engine/run.js'
 import { systemClock, type Clock } from './platform/clock.js'
 import { openDatabase, type Database, type OpenDatabaseOptions } from './platform/db/database.js'
 import { migrateToLatest } from './platform/db/migrate.js'
@@ -166,8 +167,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     taskId ? Number(await runs.hide(taskId, messageId, uow)) : 0,
   )
   // What a run's end changes elsewhere commits with the end itself, on whichever instance ends it.
-  runs.onEnded((run, uow) => chat.completeReply(run, uow))
-  runs.onEnded((run, uow) => instances.countRun(run, uow))
+  runs.onEnded(
+    (run, uow) => chat.completeReply(run, uow),
+    (run) => run.conversationId !== null,
+  )
+  runs.onEnded(
+    (run, uow) => instances.countRun(run, uow),
+    (run) => run.instanceId !== null,
+  )
   const metrics = new Metrics()
   const councilors = createCouncilors({
     config,
@@ -186,7 +193,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     random: options.random,
     observer: metrics,
   })
-  runs.onEnded((run, uow) => councilors.service.countEnd(run, uow))
+  runs.onEnded((run, uow) => councilors.service.countEnd(run, uow), isCouncilorRun)
   feedRunsToClients(runs, gamification, (err) => logger.warn({ err }, 'broadcasting a run event failed'))
   recordRunMetrics(runs, metrics, logger)
 

@@ -37,7 +37,12 @@ async function setup(t: TestContext) {
   const hub = new RunEventHub(new LocalClusterChannel())
   const published: RunEvent[] = []
   hub.subscribeAll((events) => published.push(...events))
-  const transact = database.dialect === 'sqlite' ? batchedTransactor(database.db) : transactorOf(database.db)
+  const transactor = database.dialect === 'sqlite' ? batchedTransactor(database.db) : transactorOf(database.db)
+  let transactions = 0
+  const transact: typeof transactor = (work) => {
+    transactions++
+    return transactor(work)
+  }
   const hookErrors: unknown[] = []
   const recorder = new RunRecorder({ repo, log, hub, transact, clock, onHookError: (err) => hookErrors.push(err) })
   let made = 0
@@ -48,7 +53,7 @@ async function setup(t: TestContext) {
     return run
   }
   const stored = async (runId: string) => log.readAfter(runId, 0)
-  return { database, queries, clock, repo, recorder, published, hookErrors, create, stored }
+  return { database, queries, clock, repo, recorder, published, hookErrors, create, stored, transactions: () => transactions }
 }
 
 function newRun(id: string, now: number, fields: Partial<Run>): Run {
@@ -212,5 +217,33 @@ describe('RunRecorder.create and end', () => {
     assert.deepEqual(await hookWrites(), [ok.id], 'the failed hook’s write was rolled back')
     assert.deepEqual(seqsOf(await stored(broken.id), broken.id), ['1 run.queued', '2 run.started', '3 run.cancelled'])
     assert.deepEqual(seqsOf(published, broken.id), ['1 run.queued', '2 run.started', '3 run.cancelled'], 'the rolled back end published nothing')
+  })
+
+  it('runs only the end hooks that concern a run, and tells listeners of each end before publishing its final event', async (t) => {
+    const { clock, recorder, create, published, database, transactions } = await setup(t)
+    const hooked: string[] = []
+    recorder.onEnd(
+      async (run) => void hooked.push(run.id),
+      (run) => run.conversationId !== null,
+    )
+    const heard: Array<[string, string[]]> = []
+    recorder.afterEnd((run) => heard.push([run.id, seqsOf(published, run.id)]))
+    const plain = await create({ status: 'running' })
+    const chat = await create({ status: 'running', conversationId: 'c1' })
+
+    const before = transactions()
+    assert.equal(await recorder.end(plain, ['running'], endingOf(plain, { kind: 'cancelled' }, '', null, clock.now())), true)
+    const plainTransactions = transactions() - before
+    assert.equal(await recorder.end(chat, ['running'], endingOf(chat, { kind: 'cancelled' }, '', null, clock.now())), true)
+
+    assert.deepEqual(hooked, [chat.id])
+    assert.deepEqual(heard, [
+      [plain.id, ['1 run.queued', '2 run.started']],
+      [chat.id, ['1 run.queued', '2 run.started']],
+    ])
+    assert.deepEqual(seqsOf(published, plain.id), ['1 run.queued', '2 run.started', '3 run.cancelled'])
+    // PostgreSQL stores the final event in the statement that ends the run: with no hook to run
+    // alongside, that statement needs no transaction. SQLite's ends go through the group commit.
+    assert.equal(plainTransactions, database.dialect === 'postgres' ? 0 : 1)
   })
 })

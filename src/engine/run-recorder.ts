@@ -3,7 +3,8 @@
 // numbers are reserved in the same statement that changes the run, so a run costs three writes
 // (created, started, ended) plus one per batch of streamed output. On PostgreSQL that statement
 // also stores the events (see runs-with-events.queries.ts): creating or claiming runs is then one
-// statement with no transaction around it, and an end one statement inside its transaction.
+// statement with no transaction around it, and so is an end no end hook concerns (a plain API
+// run); an end with hooks (a chat reply, instance statistics, a councilor) is one transaction.
 import type { Clock } from '../platform/clock.js'
 import { isDatabaseUnavailable } from '../platform/db/errors.js'
 import type { Transactor, UnitOfWork } from '../platform/db/unit-of-work.js'
@@ -14,15 +15,26 @@ import { eventsOf, type RunEventLog } from './run-event-log.js'
 import type { RunEvent, RunEventBody, RunStatus } from './run-events.js'
 import type { ClaimBy, RunsRepo, WithEvents } from './runs.repo.js'
 import { INLINE_EVENTS_MAX } from './runs-with-events.queries.js'
-import type { RunEndedHook } from './runs.js'
+import type { RunEndedHook, RunEndedListener, RunOrigin } from './runs.js'
 
-/** What ending a run needs to know of it besides the ending: its final event tells its duration and timeout. */
-export type EndingRun = Pick<Run, 'id' | 'startedAt' | 'timeoutMs'>
+/**
+ * What ending a run needs to know of it besides the ending: its final event tells its duration
+ * and timeout, its origin which end hooks concern it.
+ */
+export type EndingRun = Pick<Run, 'id' | 'startedAt' | 'timeoutMs'> & RunOrigin
+
+interface ScopedHook {
+  hook: RunEndedHook
+  concerns: (run: RunOrigin) => boolean
+}
+
+const EVERY_RUN = () => true
 
 const RECENTLY_ENDED = 1000
 
 export class RunRecorder {
-  private readonly endHooks: RunEndedHook[] = []
+  private readonly endHooks: ScopedHook[] = []
+  private readonly endListeners: RunEndedListener[] = []
   /** Runs this process just ended, as stored: waiters read them here instead of querying. */
   private readonly ended = new Map<string, Run>()
 
@@ -41,9 +53,14 @@ export class RunRecorder {
     return this.ended.get(runId)
   }
 
-  /** Registers work to do, exactly once, in the transaction that ends any run. */
-  onEnd(hook: RunEndedHook): void {
-    this.endHooks.push(hook)
+  /** Registers work to do, exactly once, in the transaction that ends each run `concerns` accepts. */
+  onEnd(hook: RunEndedHook, concerns: (run: RunOrigin) => boolean = EVERY_RUN): void {
+    this.endHooks.push({ hook, concerns })
+  }
+
+  /** Registers `listener` for every run ended here, called once the end commits, before its final event is published. */
+  afterEnd(listener: RunEndedListener): void {
+    this.endListeners.push(listener)
   }
 
   /**
@@ -121,13 +138,19 @@ export class RunRecorder {
   /**
    * Ends `run` if it is still in one of `from`, with its final event (built from the ending and
    * the run's start and timeout, which never change, after any `pending` events) written
-   * atomically: on PostgreSQL in the statement that ends it. Returns false when someone else
-   * ended it first.
+   * atomically: on PostgreSQL in the statement that ends it, which needs no transaction around
+   * it when no end hook concerns the run. Returns false when someone else ended it first.
    */
   async end(run: EndingRun, from: RunStatus[], ending: RunEnding, pending: readonly RunEventBody[] = []): Promise<boolean> {
-    const { repo, log, hub } = this.deps
+    const { repo, log } = this.deps
     const bodies = [...pending, finalEventOf(Object.assign({ startedAt: run.startedAt, timeoutMs: run.timeoutMs }, ending))]
     const inline = repo.writesEvents && bodies.length <= INLINE_EVENTS_MAX
+    const hooks = this.hooksFor(run)
+    if (inline && hooks.length === 0) {
+      const ended = await repo.end(run.id, from, ending, bodies)
+      if (ended) this.published(ended, eventsOf(run.id, ended.lastSeq - bodies.length + 1, bodies, ending.endedAt))
+      return ended !== undefined
+    }
     const endWith = (hooks: readonly RunEndedHook[]) =>
       this.deps.transact(async (uow) => {
         const ended = await repo.end(run.id, from, ending, inline ? bodies : bodies.length, uow)
@@ -135,16 +158,12 @@ export class RunRecorder {
         for (const hook of hooks) await hook(ended, uow)
         const events = eventsOf(run.id, ended.lastSeq - bodies.length + 1, bodies, ending.endedAt)
         if (!inline) await log.insert(events, uow)
-        uow.afterCommit(() => {
-          // Remembered before the final event is published, so woken waiters find it here.
-          this.remember(ended)
-          hub.publish(events)
-        })
+        uow.afterCommit(() => this.published(ended, events))
         return ended
       })
     let ended: Run | undefined
     try {
-      ended = await endWith(this.endHooks)
+      ended = await endWith(hooks)
     } catch (err) {
       // Without a database nothing can end the run; the caller tries again with the hooks.
       if (isDatabaseUnavailable(err)) throw err
@@ -153,6 +172,25 @@ export class RunRecorder {
       ended = await endWith([])
     }
     return ended !== undefined
+  }
+
+  private hooksFor(run: RunOrigin): RunEndedHook[] {
+    const hooks: RunEndedHook[] = []
+    for (const scoped of this.endHooks) if (scoped.concerns(run)) hooks.push(scoped.hook)
+    return hooks
+  }
+
+  /** A committed end: remembered and told to listeners before the final event is published, so woken waiters find it. */
+  private published(ended: Run, events: RunEvent[]): void {
+    this.remember(ended)
+    for (const listener of this.endListeners) {
+      try {
+        listener(ended)
+      } catch (err) {
+        this.deps.onHookError(err, ended.id)
+      }
+    }
+    this.deps.hub.publish(events)
   }
 
   private remember(run: Run): void {

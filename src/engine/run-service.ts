@@ -13,7 +13,18 @@ import type { RunRecorder } from './run-recorder.js'
 import type { RunStreams } from './run-stream.js'
 import type { RunWorkerPool } from './run-worker-pool.js'
 import type { RunsRepo } from './runs.repo.js'
-import type { CreateRunOptions, ListRunsOptions, RunCensus, RunEndedHook, RunFilter, RunReader, RunSpec, Runs } from './runs.js'
+import type {
+  CreateRunOptions,
+  ListRunsOptions,
+  RunCensus,
+  RunEndedHook,
+  RunEndedListener,
+  RunFilter,
+  RunOrigin,
+  RunReader,
+  RunSpec,
+  Runs,
+} from './runs.js'
 
 export interface RunDefaults {
   provider: string
@@ -130,8 +141,12 @@ export class RunService implements Runs {
     return this.deps.streams.followAll(listener)
   }
 
-  onEnded(hook: RunEndedHook): void {
-    this.deps.recorder.onEnd(hook)
+  onEnded(hook: RunEndedHook, concerns?: (run: RunOrigin) => boolean): void {
+    this.deps.recorder.onEnd(hook, concerns)
+  }
+
+  afterEnded(listener: RunEndedListener): void {
+    this.deps.recorder.afterEnd(listener)
   }
 
   hide(id: string, deletedMessageId: string | null, uow?: UnitOfWork): Promise<boolean> {

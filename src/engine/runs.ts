@@ -88,6 +88,12 @@ export interface RunCensus {
 /** Work that must commit together with a run's end (a conversation reply, statistics…). */
 export type RunEndedHook = (run: Run, uow: UnitOfWork) => Promise<void>
 
+/** The fields of a run, known before it ends, that tell whether an end hook has work for it. */
+export type RunOrigin = Pick<Run, 'source' | 'instanceId' | 'conversationId'>
+
+/** Told of each run this process ended, once its end has committed and before its final event is published. */
+export type RunEndedListener = (run: Run) => void
+
 export interface Runs {
   /** Stores a new run (`queued`, or already `running` when this process has room) and starts it. */
   create(spec: RunSpec, options?: CreateRunOptions): Promise<Run>
@@ -115,7 +121,13 @@ export interface Runs {
   /** Every run's events as they are stored, from this instance and others; returns an unsubscribe. */
   followAll(listener: (events: readonly RunEvent[]) => void): () => void
   /** Registers work done exactly once, in the transaction that ends any run, on whichever instance ends it. */
-  onEnded(hook: RunEndedHook): void
+  /**
+   * Registers work for the transaction that ends each run `concerns` accepts (every run without
+   * it). A run no hook concerns ends in one statement where the database allows it.
+   */
+  onEnded(hook: RunEndedHook, concerns?: (run: RunOrigin) => boolean): void
+  /** Registers `listener` for every run this process ends, after its end commits. */
+  afterEnded(listener: RunEndedListener): void
   /** Hides the run a deleted message produced (task views and history drop it). */
   hide(id: string, deletedMessageId: string | null, uow?: UnitOfWork): Promise<boolean>
   /** Hides every run of an instance (its history); returns how many were hidden. */

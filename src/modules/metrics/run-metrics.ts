@@ -21,11 +21,9 @@ export function recordRunMetrics(runs: Runs, metrics: Metrics, logger: Logger): 
   const firstOutputAt = new Map<string, number>()
   const endedHere = new Map<string, EndedHere>()
 
-  runs.onEnded(async (run, uow) => {
-    uow.afterCommit(() => {
-      metrics.runEnded(run.status, run.executor, run.provider, durationOf(run) / 1000)
-      remember(endedHere, run.id, { createdAt: run.createdAt, executor: run.executor, provider: run.provider })
-    })
+  runs.afterEnded((run) => {
+    metrics.runEnded(run.status, run.executor, run.provider, durationOf(run) / 1000)
+    remember(endedHere, run.id, { createdAt: run.createdAt, executor: run.executor, provider: run.provider })
   })
 
   // The final event is published after the end commits, so the end hook has run by then; output
