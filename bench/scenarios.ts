@@ -39,6 +39,7 @@ export const HELLO_WORK_US = 10
 export async function readPaths() {
   const hello = await startHello()
   const helloWork = await startHello(HELLO_WORK_US)
+  const helloHealth = await startHello(0, 'health')
   const gw = await startGateway()
   const uncached = await startGateway({ READ_CACHE: 'false' })
   try {
@@ -52,9 +53,10 @@ export async function readPaths() {
       listUncached: [uncached, '/api/screenplays?limit=20'],
     } as const
     type Target = keyof typeof targets
-    const runs: Record<'hello' | 'helloWork' | Target, LoadResult[]> = {
+    const runs: Record<'hello' | 'helloWork' | 'helloHealth' | Target, LoadResult[]> = {
       hello: [],
       helloWork: [],
+      helloHealth: [],
       health: [],
       one: [],
       list: [],
@@ -70,11 +72,15 @@ export async function readPaths() {
     for (let rep = 0; rep < REPS; rep++) {
       runs.hello.push(check('hello')(await load({ url: `${hello.url}/`, connections: 50, seconds: SECONDS, pid: hello.pid })))
       runs.helloWork.push(check('hello + work')(await load({ url: `${helloWork.url}/`, connections: 50, seconds: SECONDS, pid: helloWork.pid })))
+      runs.helloHealth.push(
+        check('health-shaped hello')(await load({ url: `${helloHealth.url}/`, connections: 50, seconds: SECONDS, pid: helloHealth.pid })),
+      )
       for (const name of Object.keys(targets) as Target[]) runs[name].push(await loadOf(name, SECONDS))
     }
     return {
       hello: medianOf(runs.hello),
       helloWork: medianOf(runs.helloWork),
+      helloHealth: medianOf(runs.helloHealth),
       health: medianOf(runs.health),
       one: medianOf(runs.one),
       list: medianOf(runs.list),
@@ -86,6 +92,7 @@ export async function readPaths() {
   } finally {
     await uncached.stop()
     await gw.stop()
+    await helloHealth.stop()
     await helloWork.stop()
     await hello.stop()
   }

@@ -49,10 +49,14 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Se
   return waitReady(child, `http://127.0.0.1:${port}`, '/ready', cwd)
 }
 
-/** A bare Fastify hello-world: the yardstick every figure is divided by; `workUs` of CPU per answer if given. */
-export async function startHello(workUs = 0): Promise<Server> {
+/**
+ * A bare Fastify hello-world: the yardstick every figure is divided by; `workUs` of CPU per answer
+ * if given; `shape` 'health': the gateway's /health body and hook count, each hook doing nothing.
+ */
+export async function startHello(workUs = 0, shape: 'hello' | 'health' = 'hello'): Promise<Server> {
   const port = await freePort()
-  const child = spawn(process.execPath, [...startFlags(), path.join(ROOT, 'bench/lib/hello-server.mjs'), String(port), String(workUs)], {
+  const script = path.join(ROOT, 'bench/lib/hello-server.mjs')
+  const child = spawn(process.execPath, [...startFlags(), script, String(port), String(workUs), shape], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   })
