@@ -19,14 +19,14 @@ export interface AuthHookOptions {
 }
 
 export function installAuthHook(app: FastifyInstance, { authenticator, trustedOrigins }: AuthHookOptions): void {
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply, access: Exclude<Access, 'public'>, bearerOnly?: boolean) => {
-    let principal: Principal | undefined
-    try {
-      principal = await authenticator.authenticate(req, bearerOnly)
-    } catch (err) {
-      if (isAppError(err) && err.status === 401) challenge(req, reply, 'invalid_token')
-      throw err
-    }
+  /** Lets `principal` through to a route that needs `access`, or throws the 401 or 403. */
+  const admit = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    access: Exclude<Access, 'public'>,
+    bearerOnly: boolean | undefined,
+    principal: Principal | undefined,
+  ) => {
     if (!principal) {
       challenge(req, reply)
       throw new UnauthorizedError(missingCredentials(authenticator.mode, bearerOnly))
@@ -44,12 +44,30 @@ export function installAuthHook(app: FastifyInstance, { authenticator, trustedOr
     if (principal.via === 'session' && (!SAFE_METHODS.has(req.method) || isUpgrade(req))) assertSameOrigin(req, trustedOrigins)
     req.principal = principal
   }
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply, access: Exclude<Access, 'public'>, bearerOnly?: boolean) => {
+    let principal: Principal | undefined
+    try {
+      principal = await authenticator.authenticate(req, bearerOnly)
+    } catch (err) {
+      if (isAppError(err) && err.status === 401) challenge(req, reply, 'invalid_token')
+      throw err
+    }
+    admit(req, reply, access, bearerOnly, principal)
+  }
+  const { everyone } = authenticator
   app.addHook('onRoute', (route) => {
     // The route's access may still be set by a later onRoute hook (withAccess): read it per request.
     addRouteHook(route, 'onRequest', (req, reply, done) => {
       const { access, bearerOnly } = route.config ?? {}
       if (access === undefined || access === 'public') return done()
-      authenticate(req, reply, access, bearerOnly).then(() => done(), done)
+      if (everyone === undefined) return void authenticate(req, reply, access, bearerOnly).then(() => done(), done)
+      // Nothing to wait for: decided now, without a promise per request.
+      try {
+        admit(req, reply, access, bearerOnly, everyone)
+      } catch (err) {
+        return done(err as Error)
+      }
+      done()
     })
   })
 }

@@ -33,6 +33,14 @@ export class Authenticator {
   }
 
   /**
+   * The caller every request is, whatever it sends, when that needs no look at the request:
+   * auth.mode none without an internal token. Undefined otherwise (ask `authenticate`).
+   */
+  get everyone(): Principal | undefined {
+    return this.options.mode === 'none' && this.options.internalToken === null ? ANONYMOUS : undefined
+  }
+
+  /**
    * The caller, or undefined when it sent no credentials (and the mode needs some). Credentials
    * that are present but wrong are a 401, never silently ignored. `bearerOnly` (MCP) counts the
    * Authorization header alone.
