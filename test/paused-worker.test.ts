@@ -11,11 +11,13 @@ import { createTestDatabase, testDialect, urlWithSchema } from './helpers/test-d
 
 const SLOW = { ECHO_DELAY_MS: '100', RUN_COALESCE_MS: '0', RUN_LEASE_MS: '600', RUN_REAPER_INTERVAL_MS: '100', LOG_LEVEL: 'warn' }
 
-async function databaseEnv(t: { after(fn: () => Promise<void>): void }): Promise<Record<string, string>> {
-  if (testDialect() === 'sqlite') return { DATABASE_URL: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-paused-')), 'gw.db')}` }
+/** The database's environment, and how to drop it (only once no gateway holds it: a paused one holds its locks). */
+async function databaseEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (testDialect() === 'sqlite') {
+    return { env: { DATABASE_URL: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'gw-paused-')), 'gw.db')}` }, drop: async () => {} }
+  }
   const db = await createTestDatabase()
-  t.after(() => db.drop())
-  return { DATABASE_URL: urlWithSchema(db.url, db.schema!) }
+  return { env: { DATABASE_URL: urlWithSchema(db.url, db.schema!) }, drop: () => db.drop() }
 }
 
 async function runOf(url: string, runId: string): Promise<{ status: string; last_seq: number }> {
@@ -35,11 +37,15 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 describe('a gateway paused past its run’s lease', () => {
   it('writes nothing after the final event another gateway wrote for the run', { timeout: 60_000 }, async (t) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'gw-paused-'))
-    const env = { ...SLOW, ...(await databaseEnv(t)) }
+    const database = await databaseEnv()
+    const env = { ...SLOW, ...database.env }
     const worker = await startGateway({ cwd, env })
+    let reaper: Awaited<ReturnType<typeof startGateway>> | undefined
     t.after(async () => {
       worker.child.kill('SIGCONT')
       await worker.stop('SIGKILL')
+      await reaper?.stop()
+      await database.drop()
     })
     // Created while the worker is the only gateway, the run executes there (any gateway may claim a queued
     // run); at 100 ms a word it outlasts the reaper's start.
@@ -56,8 +62,7 @@ describe('a gateway paused past its run’s lease', () => {
       (run) => run.status === 'running',
       'the worker runs it',
     )
-    const reaper = await startGateway({ cwd, env: { ...env, RUN_CONCURRENCY: '1' } })
-    t.after(() => reaper.stop().then(() => {}))
+    reaper = await startGateway({ cwd, env: { ...env, RUN_CONCURRENCY: '1' } })
     await until(
       () => runOf(reaper.url, created.run_id),
       (run) => run.status === 'running' && run.last_seq >= 4,

@@ -27,6 +27,11 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL only: the schema to use (tests isolate themselves in one schema each). */
   schema?: string
   poolSize?: number
+  /**
+   * PostgreSQL only: a session idle inside a transaction this long is ended by the server, which
+   * rolls it back and frees its row locks (default IDLE_IN_TRANSACTION_TIMEOUT_MS).
+   */
+  idleInTransactionTimeoutMs?: number
   /** Kysely plugins applied to every query (tests use one to count queries and rows). */
   plugins?: KyselyPlugin[]
   /** PostgreSQL only: where losing and regaining the database is logged (once each). */
@@ -34,6 +39,13 @@ export interface OpenDatabaseOptions {
 }
 
 const INT8_OID = 20
+
+/**
+ * The gateway never waits on anything but the database inside a transaction, so a transaction
+ * left idle this long belongs to a stalled process (paused, swapped out): ending it frees the rows
+ * it locked, so that another gateway can end its runs when their leases lapse.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 
 /**
  * Starts the SQL of a query that runs often (see PreparedQuery): PostgreSQL then keeps it as a
@@ -67,7 +79,10 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    options: [
+      `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+      ...(options.schema ? [`-c search_path=${options.schema}`] : []),
+    ].join(' '),
     // Epoch-millisecond columns are int8; they fit a JS number exactly.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
