@@ -52,6 +52,17 @@ describe('keep-alive after an early refusal', () => {
     assert.equal(res.headers.get('connection'), 'keep-alive')
   })
 
+  it('an answer sent at once (a kept answer, no await on the way) keeps its connection', async (t) => {
+    const { app } = await buildTestApp(t)
+    const url = await listen(app)
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${url}/api/screenplays`)
+      assert.equal(res.status, 200)
+      await res.text()
+      assert.equal(res.headers.get('connection'), 'keep-alive', `request ${i + 1}`)
+    }
+  })
+
   it('the issue’s scenario with Node’s fetch: an oversized context upload, then 50 parallel appends, all answered', async (t) => {
     const { app } = await buildTestApp(t, { env: { CONTEXT_UPLOAD_MAX_BYTES: '1024' } })
     const url = await listen(app)
