@@ -74,7 +74,7 @@ function tableOf(r: Partial<Results>): string {
       'the same hello shaped like `/health`: its body and its 10 hooks, each doing nothing, c=50',
       rate(helloHealth),
       lat(helloHealth),
-      `${ratio(helloHealth)} × hello${cpuRatio(helloHealth)}: the most \`/health\` can reach with that body and that many hooks`,
+      `${ratio(helloHealth)} × hello${cpuRatio(helloHealth)}: what that body and that many hooks cost alone (noisy here: read beside the other rows)`,
       'yardstick',
     ])
     rows.push([
