@@ -29,13 +29,16 @@ describe('PostgreSQL sessions', { skip: testDialect() !== 'postgres' }, () => {
     const { stalled, other, stalledUntilResumed, resume } = await twoGateways(t)
     // Locks the row, then waits (no query running) until the other session has written it: without
     // the timeout the two would wait for each other for ever.
+    let locked = () => {}
+    const rowLocked = new Promise<void>((resolve) => (locked = resolve))
     const held = stalled.db.transaction().execute(async (tx) => {
       await sql`update locked set owner = 'stalled' where id = 1`.execute(tx)
+      locked()
       await stalledUntilResumed
       await sql`select 1`.execute(tx)
     })
     held.catch(() => {})
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await rowLocked
 
     await sql`update locked set owner = 'other' where id = 1`.execute(other.db)
     resume()
