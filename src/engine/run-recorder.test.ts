@@ -172,6 +172,49 @@ describe('RunRecorder.create and end', () => {
     assert.equal((events.at(-1)!.data as { durationMs: number }).durationMs, 1_234)
   })
 
+  it('ends asked for in one turn share one statement on PostgreSQL, never two ends of one run', async (t) => {
+    const { clock, recorder, repo, create, stored, published, queries, database } = await setup(t)
+    const [a, b, c] = [await create({ status: 'running' }), await create({ status: 'running' }), await create({ status: 'running' })]
+    const queued = await create()
+    clock.advance(5)
+    const finish = (run: Run, text: string) =>
+      recorder.end(run, ['running'], endingOf(run, { kind: 'finished', result: { output: text, exitCode: 0 } }, text, null, clock.now()), [
+        { type: 'text.delta', data: { text } },
+      ])
+    let ended: boolean[] = []
+    const records = await queries.during(async () => {
+      ended = await Promise.all([finish(a!, 'a'), finish(b!, 'b'), finish(a!, 'again'), finish(queued, 'not running'), finish(c!, 'c')])
+    })
+    assert.deepEqual(ended, [true, true, false, false, true], 'a run ends once; a run not in `from` does not end')
+    // The first end of each run in one statement, a's second end in the next.
+    if (database.dialect === 'postgres') assert.equal(records.length, 2)
+    for (const [run, text] of [
+      [a!, 'a'],
+      [b!, 'b'],
+      [c!, 'c'],
+    ] as const) {
+      const expected = ['1 run.queued', '2 run.started', '3 text.delta', '4 run.completed']
+      assert.deepEqual(seqsOf(await stored(run.id), run.id), expected)
+      assert.deepEqual(seqsOf(published, run.id), expected)
+      const row = await repo.get(run.id)
+      assert.deepEqual([row?.status, row?.output, row?.lastSeq, row?.endedAt], ['completed', text, 4, clock.now()])
+      assert.deepEqual((await stored(run.id))[2]?.data, { text })
+    }
+    assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued'])
+  })
+
+  it('ends a shared statement could not store one by one, so a bad end fails alone', async (t) => {
+    const { clock, recorder, create, stored, database } = await setup(t)
+    const [good, bad] = [await create({ status: 'running' }), await create({ status: 'running' })]
+    const finish = (run: Run, output: string) =>
+      recorder.end(run, ['running'], endingOf(run, { kind: 'finished', result: { output, exitCode: 0 } }, output, null, clock.now()))
+    // Text PostgreSQL cannot store (routes refuse it before it gets here); SQLite stores it.
+    const [goodEnd, badEnd] = await Promise.allSettled([finish(good, 'fine'), finish(bad, 'nul \0 inside')])
+    assert.deepEqual(goodEnd, { status: 'fulfilled', value: true })
+    assert.equal(badEnd.status, database.dialect === 'postgres' ? 'rejected' : 'fulfilled')
+    assert.deepEqual(seqsOf(await stored(good.id), good.id), ['1 run.queued', '2 run.started', '3 run.completed'])
+  })
+
   it('ends a queued run, and a run with more events than one statement stores', async (t) => {
     const { clock, recorder, create, stored, published } = await setup(t)
     const queued = await create()

@@ -30,7 +30,57 @@ export function runsWithEvents(db: Kysely<Tables>) {
       const [seqs, ...from] = key.split(' ')
       return endQuery(db, from as RunStatus[], Number(seqs))
     }),
+    /** Several ends (see `endOf`), each from its own statuses, and their events: one statement. */
+    endMany: endManyQuery(db),
   }
+}
+
+/**
+ * Several runs' ends as arrays, one entry per run (`from`: its statuses, space-separated), and
+ * their events as arrays, one entry per event: `back` counts from the run's last event (0).
+ */
+export interface Endings {
+  ids: string[]
+  seqs: number[]
+  statuses: RunStatus[]
+  outputs: string[]
+  errors: Array<string | null>
+  exitCodes: Array<number | null>
+  severities: Array<string | null>
+  usages: Array<string | null>
+  endedAts: number[]
+  froms: string[]
+  eventRunIds: string[]
+  eventBacks: number[]
+  eventTypes: string[]
+  eventData: string[]
+}
+
+function endManyQuery(db: Kysely<Tables>) {
+  return new PreparedQuery(
+    db,
+    (p: Endings) => sql<RunRow>`with endings as (
+      select * from unnest(
+        cast(${p.ids} as text[]), cast(${p.seqs} as integer[]), cast(${p.statuses} as text[]), cast(${p.outputs} as text[]),
+        cast(${p.errors} as text[]), cast(${p.exitCodes} as integer[]), cast(${p.severities} as text[]), cast(${p.usages} as jsonb[]),
+        cast(${p.endedAts} as bigint[]), cast(${p.froms} as text[])
+      ) as e(id, seqs, status, output, error, exit_code, severity, usage, ended_at, from_statuses)
+    ), ended as (
+      update runs set last_seq = runs.last_seq + e.seqs, status = e.status, output = e.output, error = e.error,
+        exit_code = e.exit_code, severity = e.severity, usage = e.usage, ended_at = e.ended_at, updated_at = e.ended_at,
+        lease_expires_at = null
+      from endings e where runs.id = e.id and runs.status = any(string_to_array(e.from_statuses, ' '))
+      returning runs.*
+    ), events as (
+      insert into run_events (run_id, seq, type, data, at)
+      select ended.id, ended.last_seq - v.back, v.type, v.data, ended.ended_at
+      from unnest(cast(${p.eventRunIds} as text[]), cast(${p.eventBacks} as integer[]), cast(${p.eventTypes} as text[]), cast(${p.eventData} as jsonb[]))
+        as v(run_id, back, type, data)
+      join ended on ended.id = v.run_id
+    ) select * from ended`,
+    // Planned for each batch: a generic plan, blind to the arrays' lengths, scans the runs table.
+    { planned: 'each time' },
+  )
 }
 
 function insertQuery(db: Kysely<Tables>, count: number) {

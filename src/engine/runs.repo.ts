@@ -4,6 +4,7 @@ import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
 import { fromBool, toJson } from '../platform/db/json.js'
+import { TurnBatcher } from '../platform/db/turn-batcher.js'
 import type { PreparedQuery } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
 import type { Run } from './run.js'
@@ -11,7 +12,7 @@ import type { RunEnding } from './run-ending.js'
 import type { RunEventBody, RunStatus } from './run-events.js'
 import { toRow, toRun, type RunRow } from './run-rows.js'
 import { QUEUED, RUNNING, runQueries, type Claim, type Renewal, type RunQueries } from './runs.queries.js'
-import { INLINE_EVENTS_MAX, runsWithEvents, type RunsWithEvents } from './runs-with-events.queries.js'
+import { INLINE_EVENTS_MAX, runsWithEvents, type Endings, type RunsWithEvents } from './runs-with-events.queries.js'
 import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
 
 /** Events a write of the runs table stores in the same statement (only where `writesEvents`). */
@@ -198,15 +199,36 @@ export class KyselyRunsRepo implements RunsRepo {
     const { status, output, error, exitCode, severity, usage, endedAt } = ending
     const count = typeof seqs === 'number' ? seqs : seqs.length
     const values = { id, seqs: count, status, output, error, exitCode, severity, usage: usage ? toJson(usage) : null, endedAt }
+    if (typeof seqs !== 'number' && !uow) return this.endings.run({ values, from, events: seqs })
     const tx = queriesOf(uow, this.db)
     const row =
-      typeof seqs === 'number'
-        ? await this.queries.endFrom(from).takeFirst(values, tx)
-        : await this.inline()
-            .end(`${count} ${from.join(' ')}`)
-            .takeFirst(Object.assign(values, columnsOf(seqs)), tx)
+      typeof seqs === 'number' ? await this.queries.endFrom(from).takeFirst(values, tx) : await this.endWithEvents({ values, from, events: seqs }, tx)
     return row ? toRun(row) : undefined
   }
+
+  private async endWithEvents({ values, from, events }: EndJob, tx: Kysely<Tables>): Promise<RunRow | undefined> {
+    return this.inline()
+      .end(`${values.seqs} ${from.join(' ')}`)
+      .takeFirst(Object.assign(values, columnsOf(events)), tx)
+  }
+
+  /** Ends with their events and no transaction, gathered per event-loop turn into one statement. */
+  private readonly endings = new TurnBatcher<EndJob, Run | undefined>({
+    keyOf: (job) => job.values.id,
+    runOne: async (job) => {
+      const row = await this.endWithEvents(job, this.db)
+      return row ? toRun(row) : undefined
+    },
+    runMany: async (jobs) => {
+      const { rows } = await this.inline().endMany.execute(endingsOf(jobs))
+      const ended = new Map(rows.map((row) => [row.id, row]))
+      return jobs.map((job) => {
+        const row = ended.get(job.values.id)
+        return row ? toRun(row) : undefined
+      })
+    },
+    max: ENDS_PER_STATEMENT,
+  })
 
   async requestCancel(id: string, now: number): Promise<void> {
     await this.db
@@ -278,6 +300,65 @@ export class KyselyRunsRepo implements RunsRepo {
     if (!this.withEvents) throw new Error('this database cannot write events with their run (writesEvents is false)')
     return this.withEvents
   }
+}
+
+interface EndJob {
+  values: EndValues
+  from: readonly RunStatus[]
+  events: WithEvents
+}
+
+interface EndValues {
+  id: string
+  seqs: number
+  status: RunStatus
+  output: string
+  error: string | null
+  exitCode: number | null
+  severity: string | null
+  usage: string | null
+  endedAt: number
+}
+
+/** The most runs one statement ends. */
+const ENDS_PER_STATEMENT = 64
+
+function endingsOf(jobs: readonly EndJob[]): Endings {
+  const e: Endings = {
+    ids: [],
+    seqs: [],
+    statuses: [],
+    outputs: [],
+    errors: [],
+    exitCodes: [],
+    severities: [],
+    usages: [],
+    endedAts: [],
+    froms: [],
+    eventRunIds: [],
+    eventBacks: [],
+    eventTypes: [],
+    eventData: [],
+  }
+  for (const { values, from, events } of jobs) {
+    e.ids.push(values.id)
+    e.seqs.push(values.seqs)
+    e.statuses.push(values.status)
+    e.outputs.push(values.output)
+    e.errors.push(values.error)
+    e.exitCodes.push(values.exitCode)
+    e.severities.push(values.severity)
+    e.usages.push(values.usage)
+    e.endedAts.push(values.endedAt)
+    e.froms.push(from.join(' '))
+    events.forEach((event, i) => {
+      e.eventRunIds.push(values.id)
+      e.eventBacks.push(events.length - 1 - i)
+      e.eventTypes.push(event.type)
+      e.eventData.push(toJson(event.data))
+    })
+  }
+  return e
 }
 
 /** The events' columns of a statement that stores them with their run. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import { sql } from 'kysely'
 import { createTestDatabase, testDialect } from '../../../test/helpers/test-database.js'
-import { openDatabase } from './database.js'
+import { openDatabase, PREPARE_MARK } from './database.js'
 import { migrateToLatest } from './migrate.js'
 import { PreparedQuery, placeholdersOf, preparedVariants } from './prepared-query.js'
 
@@ -35,6 +35,16 @@ describe('PreparedQuery', () => {
       ],
     )
     assert.equal(await byUser.takeFirst({ user: 'nobody' }), undefined)
+    await close()
+  })
+
+  it('marks its SQL for PostgreSQL to prepare unless it is planned each time', async () => {
+    const { db, close } = await setup()
+    const build = (p: { user: string }) => db.selectFrom('navigation_screenplay_states').selectAll().where('user_id', '=', p.user)
+    assert.ok(new PreparedQuery(db, build).sql.startsWith(PREPARE_MARK))
+    const planned = new PreparedQuery(db, build, { planned: 'each time' })
+    assert.ok(!planned.sql.includes(PREPARE_MARK))
+    assert.equal(await planned.takeFirst({ user: 'nobody' }), undefined)
     await close()
   })
 
