@@ -172,6 +172,31 @@ describe('RunRecorder.create and end', () => {
     assert.equal((events.at(-1)!.data as { durationMs: number }).durationMs, 1_234)
   })
 
+  it('creates asked for in one turn share one statement on PostgreSQL, and a failing one fails alone', async (t) => {
+    const { clock, recorder, repo, stored, published, queries, database } = await setup(t)
+    const runs = [
+      newRun(`c1${'0'.repeat(22)}`, clock.now(), { idempotencyKey: 'k1', usage: { tokensIn: 1, tokensOut: 2 } }),
+      newRun(`c2${'0'.repeat(22)}`, clock.now(), { status: 'running', conversationId: 'conv', personaVersion: 3, options: { metadata: { a: 1 } } }),
+      newRun(`c3${'0'.repeat(22)}`, clock.now(), { cancelRequested: true, timeoutMs: 12_345 }),
+    ]
+    const records = await queries.during(() => Promise.all(runs.map((run) => recorder.create(run))))
+    if (database.dialect === 'postgres') assert.equal(records.length, 1)
+    for (const run of runs) {
+      assert.deepEqual(await repo.get(run.id), run, 'every column stored as it was given')
+      const expected = run.status === 'running' ? ['1 run.queued', '2 run.started'] : ['1 run.queued']
+      assert.deepEqual(seqsOf(await stored(run.id), run.id), expected)
+      assert.deepEqual(seqsOf(published, run.id), expected)
+    }
+
+    clock.advance(1)
+    const again = [newRun(`d1${'0'.repeat(22)}`, clock.now(), {}), newRun(`d2${'0'.repeat(22)}`, clock.now(), { idempotencyKey: 'k1' })]
+    const [fresh, duplicate] = await Promise.allSettled(again.map((run) => recorder.create(run)))
+    assert.equal(fresh?.status, 'fulfilled')
+    assert.equal(duplicate?.status, 'rejected', 'an idempotency key is stored once')
+    assert.deepEqual(seqsOf(await stored(again[0]!.id), again[0]!.id), ['1 run.queued'])
+    assert.equal(await repo.get(again[1]!.id), undefined)
+  })
+
   it('ends asked for in one turn share one statement on PostgreSQL, never two ends of one run', async (t) => {
     const { clock, recorder, repo, create, stored, published, queries, database } = await setup(t)
     const [a, b, c] = [await create({ status: 'running' }), await create({ status: 'running' }), await create({ status: 'running' })]

@@ -30,9 +30,69 @@ export function runsWithEvents(db: Kysely<Tables>) {
       const [seqs, ...from] = key.split(' ')
       return endQuery(db, from as RunStatus[], Number(seqs))
     }),
+    /** New runs and their first events, numbered from 1, at their creation: one statement. */
+    insertMany: insertManyQuery(db),
     /** Several ends (see `endOf`), each from its own statuses, and their events: one statement. */
     endMany: endManyQuery(db),
   }
+}
+
+type RunColumn = (typeof RUN_COLUMNS)[number]
+
+/** New runs as arrays, one per column with an entry per run, and their events, an entry per event. */
+export type NewRuns = { [column in RunColumn]: unknown[] } & {
+  eventRunIds: string[]
+  eventSeqs: number[]
+  eventTypes: string[]
+  eventData: string[]
+  eventAts: number[]
+}
+
+/** Each column's type in PostgreSQL (see the runs migration), for the arrays of a multi-row insert. */
+const RUN_COLUMN_TYPES: Record<RunColumn, string> = {
+  id: 'text',
+  status: 'text',
+  source: 'text',
+  agent_id: 'text',
+  persona_version: 'integer',
+  instance_id: 'text',
+  conversation_id: 'text',
+  screenplay_id: 'text',
+  executor: 'text',
+  provider: 'text',
+  model: 'text',
+  input: 'text',
+  cwd: 'text',
+  prompt: 'text',
+  output: 'text',
+  error: 'text',
+  exit_code: 'integer',
+  severity: 'text',
+  usage: 'jsonb',
+  options: 'jsonb',
+  idempotency_key: 'text',
+  timeout_ms: 'bigint',
+  worker_id: 'text',
+  lease_expires_at: 'bigint',
+  cancel_requested: 'boolean',
+  is_deleted: 'boolean',
+  deleted_message_id: 'text',
+  last_seq: 'integer',
+  created_at: 'bigint',
+  started_at: 'bigint',
+  ended_at: 'bigint',
+  updated_at: 'bigint',
+}
+
+function insertManyQuery(db: Kysely<Tables>) {
+  return new PreparedQuery(db, (p: NewRuns) => {
+    const columns = sql.join(RUN_COLUMNS.map((column) => sql.ref(column)))
+    const arrays = sql.join(RUN_COLUMNS.map((column) => sql`cast(${p[column]} as ${sql.raw(RUN_COLUMN_TYPES[column])}[])`))
+    return sql`with created as (insert into runs (${columns}) select * from unnest(${arrays}) returning id)
+      insert into run_events (run_id, seq, type, data, at)
+      select * from unnest(cast(${p.eventRunIds} as text[]), cast(${p.eventSeqs} as integer[]), cast(${p.eventTypes} as text[]),
+        cast(${p.eventData} as jsonb[]), cast(${p.eventAts} as bigint[]))`
+  })
 }
 
 /**

@@ -10,9 +10,9 @@ import type { Tables } from '../platform/db/tables.js'
 import type { Run } from './run.js'
 import type { RunEnding } from './run-ending.js'
 import type { RunEventBody, RunStatus } from './run-events.js'
-import { toRow, toRun, type RunRow } from './run-rows.js'
+import { RUN_COLUMNS, toRow, toRun, type NewRunRow, type RunRow } from './run-rows.js'
 import { QUEUED, RUNNING, runQueries, type Claim, type Renewal, type RunQueries } from './runs.queries.js'
-import { INLINE_EVENTS_MAX, runsWithEvents, type Endings, type RunsWithEvents } from './runs-with-events.queries.js'
+import { INLINE_EVENTS_MAX, runsWithEvents, type Endings, type NewRuns, type RunsWithEvents } from './runs-with-events.queries.js'
 import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
 
 /** Events a write of the runs table stores in the same statement (only where `writesEvents`). */
@@ -103,11 +103,26 @@ export class KyselyRunsRepo implements RunsRepo {
   async insert(run: Run, uow?: UnitOfWork, events?: WithEvents): Promise<void> {
     const row = toRow(run)
     if (!events) await this.queries.insert.execute(row, queriesOf(uow, this.db))
-    else
-      await this.inline()
-        .insert(events.length)
-        .execute(Object.assign(row, columnsOf(events)), queriesOf(uow, this.db))
+    else if (!uow) await this.creations.run({ row, events })
+    else await this.insertWithEvents({ row, events }, queriesOf(uow, this.db))
   }
+
+  private async insertWithEvents({ row, events }: CreateJob, tx: Kysely<Tables>): Promise<void> {
+    await this.inline()
+      .insert(events.length)
+      .execute(Object.assign(row, columnsOf(events)), tx)
+  }
+
+  /** New runs with their events and no transaction, gathered per event-loop turn into one statement. */
+  private readonly creations = new TurnBatcher<CreateJob, void>({
+    keyOf: (job) => job.row.id,
+    runOne: (job) => this.insertWithEvents(job, this.db),
+    runMany: async (jobs) => {
+      await this.inline().insertMany.execute(newRunsOf(jobs))
+      return jobs.map(() => undefined)
+    },
+    max: ROWS_PER_STATEMENT,
+  })
 
   async get(id: string, uow?: UnitOfWork): Promise<Run | undefined> {
     const row = await this.queries.get.takeFirst({ id }, queriesOf(uow, this.db))
@@ -227,7 +242,7 @@ export class KyselyRunsRepo implements RunsRepo {
         return row ? toRun(row) : undefined
       })
     },
-    max: ENDS_PER_STATEMENT,
+    max: ROWS_PER_STATEMENT,
   })
 
   async requestCancel(id: string, now: number): Promise<void> {
@@ -320,8 +335,29 @@ interface EndValues {
   endedAt: number
 }
 
-/** The most runs one statement ends. */
-const ENDS_PER_STATEMENT = 64
+/** The most runs one statement creates or ends. */
+const ROWS_PER_STATEMENT = 64
+
+interface CreateJob {
+  row: NewRunRow
+  events: WithEvents
+}
+
+function newRunsOf(jobs: readonly CreateJob[]): NewRuns {
+  const runs = { eventRunIds: [], eventSeqs: [], eventTypes: [], eventData: [], eventAts: [] } as unknown as NewRuns
+  for (const column of RUN_COLUMNS) runs[column] = []
+  for (const { row, events } of jobs) {
+    for (const column of RUN_COLUMNS) runs[column].push(row[column])
+    events.forEach((event, i) => {
+      runs.eventRunIds.push(row.id)
+      runs.eventSeqs.push(i + 1)
+      runs.eventTypes.push(event.type)
+      runs.eventData.push(toJson(event.data))
+      runs.eventAts.push(row.created_at)
+    })
+  }
+  return runs
+}
 
 function endingsOf(jobs: readonly EndJob[]): Endings {
   const e: Endings = {
