@@ -142,25 +142,31 @@ export async function embeddedRuns() {
 
 /**
  * Server profile: one gateway on a fresh PostgreSQL database at c=50 (a second instance
- * started but idle), then both instances at c=25 each; CPU time of every party.
+ * started but idle), then both instances at c=25 each; CPU time of every party. An embedded
+ * gateway (SQLite) is measured at c=50 before each PostgreSQL round, so the "× embedded" ratio
+ * compares runs taken seconds apart: this machine's speed drifts by tens of per cent in minutes.
  */
 export async function postgresRuns(adminUrl: string) {
   const database = await createBenchDatabase(adminUrl)
   try {
     const env = { DATABASE_URL: database.url }
+    const embedded = await startGateway()
     const a = await startGateway(env)
     const b = await startGateway(env)
     try {
-      await runLoad(a, 50, 2)
-      await runLoad(b, 50, 2)
+      for (const gw of [embedded, a, b]) await runLoad(gw, 50, 2)
+      const beside: LoadResult[] = []
       const one: LoadResult[] = []
       const two: LoadResult[] = []
       const oneCpu: CpuSplit[] = []
       const twoCpu: CpuSplit[] = []
+      const vsEmbedded: number[] = []
       for (let rep = 0; rep < REPS; rep++) {
+        beside.push(await runLoad(embedded, 50))
         let meter = cpuMeter(a.pid, b.pid)
         one.push(await runLoad(a, 50))
         oneCpu.push(meter())
+        vsEmbedded.push(one.at(-1)!.rps / beside.at(-1)!.rps)
         meter = cpuMeter(a.pid, b.pid)
         const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
         twoCpu.push(meter())
@@ -172,10 +178,19 @@ export async function postgresRuns(adminUrl: string) {
           cpuUsPerRequest: (ra.cpuUsPerRequest * ra.rps + rb.cpuUsPerRequest * rb.rps) / (ra.rps + rb.rps),
         })
       }
-      return { one: medianOf(one), two: medianOf(two), oneCpu: medianCpu(oneCpu), twoCpu: medianCpu(twoCpu) }
+      return {
+        embedded: medianOf(beside),
+        one: medianOf(one),
+        two: medianOf(two),
+        /** Each round's PostgreSQL rate over the embedded rate taken just before it: the median and the range. */
+        vsEmbedded: { median: percentile(vsEmbedded, 50), range: [Math.min(...vsEmbedded), Math.max(...vsEmbedded)] as const },
+        oneCpu: medianCpu(oneCpu),
+        twoCpu: medianCpu(twoCpu),
+      }
     } finally {
       await b.stop()
       await a.stop()
+      await embedded.stop()
     }
   } finally {
     await database.drop()
