@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp, restartableTestApp } from '../../test/helpers/build-test-app.js'
+import { testDialect } from '../../test/helpers/test-database.js'
+import { waitFor } from '../../test/helpers/wait.js'
 
 describe('queued runs', () => {
   it('start in the order they were created, also when new runs arrive as slots free up', async (t) => {
@@ -67,5 +69,34 @@ describe('queued runs', () => {
       'the first claim takes the older run of c1 and the others, in age order',
     )
     assert.ok(at('run.completed', c1First) < at('run.started', c1Second), 'the newer run of c1 waits for the older to end')
+  })
+})
+
+describe('queued runs across instances', { skip: testDialect() !== 'postgres' }, () => {
+  it('are announced to the other instances only when the instance that queued them cannot start them at once', async (t) => {
+    const gateway = await restartableTestApp(t)
+    // Runs of a conversation are stored queued under this policy, then claimed by the instance that
+    // created them. No polls: each instance claims only what it is told about.
+    const env = { RUN_CONVERSATION_POLICY: 'enqueue', RUN_COALESCE_MS: '0', RUN_POLL_INTERVAL_MS: '60000' }
+    const a = await gateway.start({ env: { ...env, RUN_CONCURRENCY: '4', ECHO_DELAY_MS: '200' } })
+    const b = await gateway.start({ env: { ...env, RUN_CONCURRENCY: '4' } })
+    const announced: string[] = []
+    b.deps.cluster.on('runs_queued', (runId) => announced.push(runId))
+    const create = (input: string, conversationId?: string) =>
+      a.deps.runs.create({ source: 'api', input, provider: 'echo', ...(conversationId && { conversationId }) })
+    const claimed = (run: { id: string }) => waitFor(async () => (await a.deps.runs.get(run.id)).status !== 'queued', 5000, 'a claim')
+    // By the time a run has gone through, the claim each instance makes when it starts is over.
+    await a.deps.runs.waitForEnd((await create('warm up')).id, 5000)
+
+    const first = await create('one two', 'c1')
+    await claimed(first)
+    const other = await create('three four', 'c2')
+    await claimed(other)
+    // Its conversation's first run is still going: this one has to wait, and any instance may take it later.
+    const second = await create('five six', 'c1')
+    // Notifications for `first` or `other` would have come before the one for `second`.
+    await waitFor(() => announced.length > 0, 5000, 'an announcement')
+    assert.deepEqual(announced, [second.id])
+    assert.equal((await a.deps.runs.get(second.id)).status, 'queued')
   })
 })

@@ -98,13 +98,17 @@ export class RunWorkerPool {
     this.launch(run)
   }
 
-  /** A run was just queued here: take it at once if nothing older waits, and tell the other instances. */
+  /**
+   * A run was just queued here: take it at once if nothing older waits. The other instances are
+   * told only about a run this one cannot start now (no room, older runs first, its conversation
+   * busy): one it takes at once would only have them race for it, a claim statement each.
+   */
   queued(runId: string): void {
-    this.deps.cluster.send(QUEUED_CHANNEL, runId)
-    if (!this.accepting) return
-    if (this.mayHaveQueued || !this.hasRoom()) {
+    const announce = () => this.deps.cluster.send(QUEUED_CHANNEL, runId)
+    if (!this.accepting || this.mayHaveQueued || !this.hasRoom()) {
+      announce()
       // Older runs may wait (or there is no room): the oldest is claimed first, when a slot frees.
-      this.hint()
+      if (this.accepting) this.hint()
       return
     }
     this.reserved++
@@ -112,11 +116,13 @@ export class RunWorkerPool {
       this.deps.recorder.start(runId, this.workerId, this.leaseExpiry()).then(
         (run) => {
           this.reserved--
-          if (run) this.launch(run)
-          else this.hint()
+          if (run) return this.launch(run)
+          announce()
+          this.hint()
         },
         (err: unknown) => {
           this.reserved--
+          announce()
           this.deps.logger.error({ err, runId }, 'claiming a run failed')
         },
       ),
