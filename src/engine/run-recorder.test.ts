@@ -138,16 +138,6 @@ describe('RunRecorder.startOldest', () => {
     assert.equal(await recorder.end(older, ['running'], endingOf(older, { kind: 'cancelled' }, '', null, clock.now())), true)
     assert.deepEqual(ids(await recorder.startOldest(10, WORKER, clock.now() + LEASE)), ids([newer]))
   })
-
-  it('start claims one queued run by id and records its start', async (t) => {
-    const { clock, recorder, create, stored, published } = await setup(t)
-    const queued = await create({ conversationId: 'c1' })
-    const run = await recorder.start(queued.id, WORKER, clock.now() + LEASE)
-    assert.deepEqual([run?.id, run?.status, run?.lastSeq], [queued.id, 'running', 2])
-    assert.equal(await recorder.start(queued.id, WORKER, clock.now() + LEASE), undefined, 'taken already')
-    assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued', '2 run.started'])
-    assert.deepEqual(seqsOf(published, queued.id), ['1 run.queued', '2 run.started'])
-  })
 })
 
 describe('RunRecorder.create and end', () => {

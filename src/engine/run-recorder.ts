@@ -86,14 +86,6 @@ export class RunRecorder {
     }
   }
 
-  /** Claims the queued run `runId` for `workerId` and records its start. */
-  async start(runId: string, workerId: string, leaseExpiresAt: number): Promise<Run | undefined> {
-    const claimed = await this.claim(workerId, leaseExpiresAt, (claim, uow, started) =>
-      this.deps.repo.claim(runId, claim, uow, started).then((run) => (run ? [run] : [])),
-    )
-    return claimed[0]
-  }
-
   /** Claims up to `count` of the oldest claimable queued runs for `workerId` (oldest first) and records their starts. */
   async startOldest(count: number, workerId: string, leaseExpiresAt: number): Promise<Run[]> {
     return this.claim(workerId, leaseExpiresAt, (claim, uow, started) => this.deps.repo.claimOldest(count, claim, uow, started))

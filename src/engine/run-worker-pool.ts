@@ -54,6 +54,8 @@ export class RunWorkerPool {
   private readonly claims = new Set<Promise<void>>()
   private drainAgain = false
   private accepting = false
+  /** Runs queued here for this instance to claim at once; those its claims leave queued are announced. */
+  private readonly meantToClaim = new Set<string>()
 
   constructor(
     private readonly deps: {
@@ -99,34 +101,26 @@ export class RunWorkerPool {
   }
 
   /**
-   * A run was just queued here: take it at once if nothing older waits. The other instances are
-   * told only about a run this one cannot start now (no room, older runs first, its conversation
-   * busy): one it takes at once would only have them race for it, a claim statement each.
+   * A run was just queued here. With room and nothing older waiting, the next claim of the oldest
+   * runs takes it, in one statement with every run queued here in the same turn. The other
+   * instances are told only about a run this one does not start now (no room, older runs first,
+   * its conversation busy): one it takes at once would only have them race for it, a claim
+   * statement each.
    */
   queued(runId: string): void {
-    const announce = () => this.deps.cluster.send(QUEUED_CHANNEL, runId)
-    if (!this.accepting || this.mayHaveQueued || !this.hasRoom()) {
-      announce()
-      // Older runs may wait (or there is no room): the oldest is claimed first, when a slot frees.
-      if (this.accepting) this.hint()
-      return
-    }
-    this.reserved++
-    void this.trackClaim(
-      this.deps.recorder.start(runId, this.workerId, this.leaseExpiry()).then(
-        (run) => {
-          this.reserved--
-          if (run) return this.launch(run)
-          announce()
-          this.hint()
-        },
-        (err: unknown) => {
-          this.reserved--
-          announce()
-          this.deps.logger.error({ err, runId }, 'claiming a run failed')
-        },
-      ),
-    )
+    if (this.accepting && !this.mayHaveQueued && this.hasRoom()) this.meantToClaim.add(runId)
+    else this.announce(runId)
+    // Older runs may wait (or there is no room): the oldest is claimed first, when a slot frees.
+    if (this.accepting) this.hint()
+  }
+
+  private announce(runId: string): void {
+    this.deps.cluster.send(QUEUED_CHANNEL, runId)
+  }
+
+  private announceUnclaimed(): void {
+    for (const runId of this.meantToClaim) this.announce(runId)
+    this.meantToClaim.clear()
   }
 
   private trackClaim(claim: Promise<void>): Promise<void> {
@@ -201,6 +195,8 @@ export class RunWorkerPool {
           this.drainAgain = false
           this.drain()
         }
+        // The last round is over: what it left queued is any instance's to take.
+        if (!this.draining) this.announceUnclaimed()
       },
     )
   }
@@ -222,7 +218,10 @@ export class RunWorkerPool {
       } finally {
         this.reserved -= free
       }
-      for (const run of claimed) this.launch(run)
+      for (const run of claimed) {
+        this.meantToClaim.delete(run.id)
+        this.launch(run)
+      }
       if (claimed.length === free) continue
       // Nothing more to claim, unless a run was queued while we looked (no missed wake-up).
       if (this.hints === hints) this.mayHaveQueued = false

@@ -23,8 +23,7 @@ export function runsWithEvents(db: Kysely<Tables>) {
     /** A new run and its first `count` events, numbered from 1, at its creation. */
     insert: preparedVariants((count: number) => insertQuery(db, count), INLINE_EVENTS_MAX),
     /** A claim (see `claimOf`) and each claimed run's `run.started` event (`data0`), at `now`. */
-    claimById: claimQuery(db, true),
-    claimOldest: claimQuery(db, false),
+    claimOldest: claimOldestQuery(db),
     /** An end (see `endOf`) and its `seqs` events, the last numbered the run's new lastSeq. */
     end: preparedVariants((key: string) => {
       const [seqs, ...from] = key.split(' ')
@@ -152,10 +151,10 @@ function insertQuery(db: Kysely<Tables>, count: number) {
   )
 }
 
-function claimQuery(db: Kysely<Tables>, byId: boolean) {
+function claimOldestQuery(db: Kysely<Tables>) {
   return new PreparedQuery(
     db,
-    (p: Claim & EventColumns) => sql<RunRow>`with claimed as (${claimOf(db, 'postgres', byId, p)}), started as (
+    (p: Claim & EventColumns) => sql<RunRow>`with claimed as (${claimOf(db, 'postgres', p)}), started as (
       insert into run_events (run_id, seq, type, data, at)
       select id, last_seq, ${sql.lit('run.started')}, cast(${p.data0} as jsonb), cast(${p.now} as bigint) from claimed
     ) select * from claimed`,

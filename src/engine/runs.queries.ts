@@ -11,9 +11,7 @@ export const QUEUED = sql.lit('queued') as unknown as RunStatus
 export const RUNNING = sql.lit('running') as unknown as RunStatus
 
 export interface Claim {
-  /** The run to claim; ignored when claiming the oldest claimable ones. */
-  id: string
-  /** How many of the oldest claimable runs to claim at most; ignored when claiming `id`. */
+  /** How many of the oldest claimable runs to claim at most. */
   count: number
   workerId: string
   leaseExpiresAt: number
@@ -47,8 +45,7 @@ export function runQueries(db: Kysely<Tables>, dialect: Dialect) {
     busyRunOf: new PreparedQuery(db, (p: { conversationId: string }) =>
       db.selectFrom('runs').select('id').where('conversation_id', '=', p.conversationId).where('status', 'in', [QUEUED, RUNNING]).limit(1),
     ),
-    claimById: claimQuery(db, dialect, true),
-    claimOldest: claimQuery(db, dialect, false),
+    claimOldest: claimOldestQuery(db, dialect),
     /** By the statuses a run may end from (a handful of combinations). */
     endFrom: (from: readonly RunStatus[]) => endings(from.join(' ')),
     /** By how many runs are renewed. */
@@ -65,8 +62,8 @@ export function runQueries(db: Kysely<Tables>, dialect: Dialect) {
   }
 }
 
-function claimQuery(db: Kysely<Tables>, dialect: Dialect, byId: boolean) {
-  return new PreparedQuery(db, (p: Claim) => claimOf(db, dialect, byId, p))
+function claimOldestQuery(db: Kysely<Tables>, dialect: Dialect) {
+  return new PreparedQuery(db, (p: Claim) => claimOf(db, dialect, p))
 }
 
 /**
@@ -75,7 +72,7 @@ function claimQuery(db: Kysely<Tables>, dialect: Dialect, byId: boolean) {
  * run of its conversation is running, and only after every older queued run of its conversation:
  * one batch never claims two runs of a conversation, and the older goes first.
  */
-export function claimOf(db: Kysely<Tables>, dialect: Dialect, byId: boolean, p: Claim) {
+export function claimOf(db: Kysely<Tables>, dialect: Dialect, p: Claim) {
   const claim = db
     .updateTable('runs')
     .set((eb) => ({
@@ -89,7 +86,6 @@ export function claimOf(db: Kysely<Tables>, dialect: Dialect, byId: boolean, p: 
     .where('status', '=', QUEUED)
     .where(({ or, not, exists, selectFrom, eb }) => or([eb('conversation_id', 'is', null), not(exists(runningIn(selectFrom, 'runs')))]))
     .returningAll()
-  if (byId) return claim.where('id', '=', p.id)
   const oldest = db
     .selectFrom('runs as q')
     .select('q.id')

@@ -38,15 +38,11 @@ export interface RunsRepo {
    */
   isConversationBusy(conversationId: string, uow: UnitOfWork): Promise<boolean>
   /**
-   * queued → running for this worker, reserving one event number (for `run.started`) in the same
-   * write; undefined when it is not claimable (gone, taken, conversation busy). With `started`
-   * (one event), it is stored in the same statement with that number, at `now`.
-   */
-  claim(id: string, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run | undefined>
-  /**
-   * Claims up to `count` of the oldest claimable queued runs at once, oldest first (same contract
-   * as `claim`, each run's `started` event too). A run is claimable only after every older queued
-   * run of its conversation, so one batch holds at most one run per conversation.
+   * Claims up to `count` of the oldest claimable queued runs at once, oldest first: queued →
+   * running for this worker, each reserving one event number (for `run.started`) in the same
+   * write. With `started` (one event), each run's is stored in the same statement with that
+   * number, at `now`. A run is claimable only after every older queued run of its conversation
+   * and while none of it runs, so one batch holds at most one run per conversation.
    */
   claimOldest(count: number, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run[]>
   /**
@@ -181,14 +177,9 @@ export class KyselyRunsRepo implements RunsRepo {
     return (await this.queries.busyRunOf.takeFirst({ conversationId }, tx)) !== undefined
   }
 
-  async claim(id: string, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run | undefined> {
-    const query = started ? this.inline().claimById : this.queries.claimById
-    return (await this.claimWith(query, Object.assign({ id, count: 1 }, claim, columnsOf(started ?? [])), uow))[0]
-  }
-
   async claimOldest(count: number, claim: ClaimBy, uow?: UnitOfWork, started?: WithEvents): Promise<Run[]> {
     const query = started ? this.inline().claimOldest : this.queries.claimOldest
-    const runs = await this.claimWith(query, Object.assign({ id: '', count }, claim, columnsOf(started ?? [])), uow)
+    const runs = await this.claimWith(query, Object.assign({ count }, claim, columnsOf(started ?? [])), uow)
     return runs.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
   }
 
