@@ -11,7 +11,7 @@ import { load, medianOf, type LoadResult } from './lib/load.js'
 import { createBenchDatabase } from './lib/postgres.js'
 import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
 import { sqliteFloor, sqliteRunFloor } from './lib/sqlite-floor.js'
-import { POSTGRES_FLOOR_LANES, postgresRunFloor } from './lib/postgres-floor.js'
+import { postgresRunFloor } from './lib/postgres-floor.js'
 import { percentile } from './lib/stats.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
@@ -142,66 +142,72 @@ export async function embeddedRuns() {
 }
 
 /**
- * The server profile: one gateway on PostgreSQL at c=50, alone on its database, then beside a
- * second instance (c=25 each), `REPS` rounds, each next to an embedded gateway measured just
- * before it (this machine's speed drifts by tens of per cent in minutes). The second instance runs only during its own measurement: a peer on the same two
- * cores takes part in the queue and competes for the CPU, so "one instance" is one. Then the
- * floor: PostgreSQL alone for the same writes (see postgres-floor.ts), on the same database.
+ * The server profile: `instanceRounds` on a fresh PostgreSQL database, then the floor there:
+ * PostgreSQL alone for the same writes (see postgres-floor.ts).
  */
 export async function postgresRuns(adminUrl: string) {
   const database = await createBenchDatabase(adminUrl)
   try {
-    const env = { DATABASE_URL: database.url }
-    const embedded = await startGateway()
-    const a = await startGateway(env)
-    try {
-      for (const gw of [embedded, a]) await runLoad(gw, 50, 2)
-      const beside: LoadResult[] = []
-      const one: LoadResult[] = []
-      const two: LoadResult[] = []
-      const oneCpu: CpuSplit[] = []
-      const twoCpu: CpuSplit[] = []
-      const vsEmbedded: number[] = []
-      for (let rep = 0; rep < REPS; rep++) {
-        beside.push(await runLoad(embedded, 50))
-        let meter = cpuMeter(a.pid)
-        one.push(await runLoad(a, 50))
-        oneCpu.push(meter())
-        vsEmbedded.push(one.at(-1)!.rps / beside.at(-1)!.rps)
-        const b = await startGateway(env)
-        try {
-          await runLoad(b, 25, 2)
-          meter = cpuMeter(a.pid, b.pid)
-          const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
-          twoCpu.push(meter())
-          two.push({
-            rps: ra.rps + rb.rps,
-            p50Ms: Math.max(ra.p50Ms, rb.p50Ms),
-            p99Ms: Math.max(ra.p99Ms, rb.p99Ms),
-            failures: ra.failures + rb.failures,
-            cpuUsPerRequest: (ra.cpuUsPerRequest * ra.rps + rb.cpuUsPerRequest * rb.rps) / (ra.rps + rb.rps),
-          })
-        } finally {
-          await b.stop()
-        }
-      }
-      const measured = {
-        embedded: medianOf(beside),
-        one: medianOf(one),
-        two: medianOf(two),
-        /** Each round's PostgreSQL rate over the embedded rate taken just before it: the median and the range. */
-        vsEmbedded: { median: percentile(vsEmbedded, 50), range: [Math.min(...vsEmbedded), Math.max(...vsEmbedded)] as const },
-        oneCpu: medianCpu(oneCpu),
-        twoCpu: medianCpu(twoCpu),
-      }
-      await a.stop()
-      return { ...measured, floor: await postgresRunFloor(database.url, POSTGRES_FLOOR_LANES) }
-    } finally {
-      await a.stop()
-      await embedded.stop()
-    }
+    const measured = await instanceRounds(database.url)
+    return { ...measured, floor: await postgresRunFloor(database.url) }
   } finally {
     await database.drop()
+  }
+}
+
+/**
+ * One gateway at c=50, alone on the database, then beside a second instance (c=25 each), `REPS`
+ * rounds, each next to an embedded gateway measured just before it (this machine's speed drifts by
+ * tens of per cent in minutes). The second instance runs only during its own measurement: a peer
+ * on the same two cores takes part in the queue and competes for the CPU, so "one instance" is one.
+ */
+async function instanceRounds(databaseUrl: string) {
+  const env = { DATABASE_URL: databaseUrl }
+  const embedded = await startGateway()
+  const a = await startGateway(env)
+  try {
+    for (const gw of [embedded, a]) await runLoad(gw, 50, 2)
+    const beside: LoadResult[] = []
+    const one: LoadResult[] = []
+    const two: LoadResult[] = []
+    const oneCpu: CpuSplit[] = []
+    const twoCpu: CpuSplit[] = []
+    const vsEmbedded: number[] = []
+    for (let rep = 0; rep < REPS; rep++) {
+      beside.push(await runLoad(embedded, 50))
+      let meter = cpuMeter(a.pid)
+      one.push(await runLoad(a, 50))
+      oneCpu.push(meter())
+      vsEmbedded.push(one.at(-1)!.rps / beside.at(-1)!.rps)
+      const b = await startGateway(env)
+      try {
+        await runLoad(b, 25, 2)
+        meter = cpuMeter(a.pid, b.pid)
+        const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
+        twoCpu.push(meter())
+        two.push({
+          rps: ra.rps + rb.rps,
+          p50Ms: Math.max(ra.p50Ms, rb.p50Ms),
+          p99Ms: Math.max(ra.p99Ms, rb.p99Ms),
+          failures: ra.failures + rb.failures,
+          cpuUsPerRequest: (ra.cpuUsPerRequest * ra.rps + rb.cpuUsPerRequest * rb.rps) / (ra.rps + rb.rps),
+        })
+      } finally {
+        await b.stop()
+      }
+    }
+    return {
+      embedded: medianOf(beside),
+      one: medianOf(one),
+      two: medianOf(two),
+      /** Each round's PostgreSQL rate over the embedded rate taken just before it: the median and the range. */
+      vsEmbedded: { median: percentile(vsEmbedded, 50), range: [Math.min(...vsEmbedded), Math.max(...vsEmbedded)] as const },
+      oneCpu: medianCpu(oneCpu),
+      twoCpu: medianCpu(twoCpu),
+    }
+  } finally {
+    await a.stop()
+    await embedded.stop()
   }
 }
 

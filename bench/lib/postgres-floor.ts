@@ -2,12 +2,13 @@
 // statements, the same sharing of one statement by the writes of an event-loop turn) driven from
 // this process with no HTTP, no engine and no load generator. No gateway on this machine can write
 // runs faster, and the CPU it leaves is what HTTP and the engine may use.
-import type { RunEnding } from '../../src/engine/run-ending.js'
+import { contextOf } from '../../src/engine/run.js'
+import { endingOf, finalEventOf } from '../../src/engine/run-ending.js'
 import type { RunEventBody } from '../../src/engine/run-events.js'
-import { contextOf, type Run } from '../../src/engine/run.js'
 import { KyselyRunsRepo } from '../../src/engine/runs.repo.js'
 import { openDatabase } from '../../src/platform/db/database.js'
 import { newObjectId } from '../../src/platform/ids.js'
+import { newRun } from '../../test/helpers/run-factories.js'
 import { cpuMeter } from './cpu.js'
 
 export interface PostgresFloor {
@@ -26,6 +27,7 @@ export const POSTGRES_FLOOR_LANES = 12
 
 const OUTPUT = 'hello benchmark world'
 const USAGE = { tokensIn: 3, tokensOut: 3 }
+const LEASE = { workerId: 'floor-worker', leaseMs: 30_000 }
 
 /**
  * `lanes` runs in flight at once, each created running (with its `run.queued` and `run.started`
@@ -38,18 +40,20 @@ export async function postgresRunFloor(url: string, lanes = POSTGRES_FLOOR_LANES
   let done = 0
   const lane = async (until: number) => {
     while (performance.now() < until) {
-      const run = runningRun(Date.now())
+      const now = Date.now()
+      const run = newRun(newObjectId(now), now, LEASE, { status: 'running', input: OUTPUT, lastSeq: 2 })
       const created: RunEventBody[] = [
         { type: 'run.queued', data: contextOf(run) },
-        { type: 'run.started', data: { workerId: 'floor-worker' } },
+        { type: 'run.started', data: { workerId: LEASE.workerId } },
       ]
       await repo.insert(run, undefined, created)
+      const ending = endingOf(run, { kind: 'finished', result: { output: OUTPUT, exitCode: 0 } }, OUTPUT, USAGE, Date.now())
       const ended: RunEventBody[] = [
         { type: 'text.delta', data: { text: OUTPUT } },
         { type: 'usage', data: USAGE },
-        { type: 'run.completed', data: { output: OUTPUT, exitCode: 0, durationMs: 1, severity: 'success' } },
+        finalEventOf(Object.assign(run, ending)),
       ]
-      if (!(await repo.end(run.id, ['running'], endingAt(Date.now()), ended))) throw new Error(`floor: run ${run.id} did not end`)
+      if (!(await repo.end(run.id, ['running'], ending, ended))) throw new Error(`floor: run ${run.id} did not end`)
       done++
     }
   }
@@ -70,45 +74,5 @@ export async function postgresRunFloor(url: string, lanes = POSTGRES_FLOOR_LANES
     }
   } finally {
     await database.close()
-  }
-}
-
-function endingAt(endedAt: number): RunEnding {
-  return { status: 'completed', output: OUTPUT, error: null, exitCode: 0, severity: 'success', usage: USAGE, endedAt }
-}
-
-function runningRun(now: number): Run {
-  return {
-    id: newObjectId(now),
-    status: 'running',
-    source: 'api',
-    agentId: null,
-    personaVersion: null,
-    instanceId: null,
-    conversationId: null,
-    screenplayId: null,
-    executor: 'echo',
-    provider: 'echo',
-    model: null,
-    input: OUTPUT,
-    cwd: null,
-    prompt: null,
-    output: '',
-    error: null,
-    exitCode: null,
-    severity: null,
-    usage: null,
-    options: {},
-    idempotencyKey: null,
-    timeoutMs: 600_000,
-    workerId: 'floor-worker',
-    leaseExpiresAt: now + 30_000,
-    cancelRequested: false,
-    isDeleted: false,
-    lastSeq: 2,
-    createdAt: now,
-    startedAt: now,
-    endedAt: null,
-    updatedAt: now,
   }
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import { ManualClock } from '../../test/helpers/build-test-app.js'
 import { QueryLog, touches } from '../../test/helpers/query-log.js'
+import { newRun } from '../../test/helpers/run-factories.js'
 import { createTestDatabase } from '../../test/helpers/test-database.js'
 import { openDatabase } from '../platform/db/database.js'
 import { migrateToLatest } from '../platform/db/migrate.js'
@@ -21,6 +22,8 @@ import { KyselyRunsRepo } from './runs.repo.js'
 
 const WORKER = 'worker-1'
 const LEASE = 60_000
+/** How the runs these tests store `running` are leased. */
+const LEASED = { workerId: WORKER, leaseMs: LEASE }
 
 async function setup(t: TestContext) {
   const testDatabase = await createTestDatabase()
@@ -48,50 +51,12 @@ async function setup(t: TestContext) {
   let made = 0
   /** A run stored `queued` (or `running` for this worker, as when created with a free slot) at the clock's time. */
   const create = async (fields: Partial<Run> = {}) => {
-    const run = newRun(`${String(++made).padStart(2, '0')}${'0'.repeat(22)}`, clock.now(), fields)
+    const run = newRun(`${String(++made).padStart(2, '0')}${'0'.repeat(22)}`, clock.now(), LEASED, fields)
     await recorder.create(run)
     return run
   }
   const stored = async (runId: string) => log.readAfter(runId, 0)
   return { database, queries, clock, repo, recorder, published, hookErrors, create, stored, transactions: () => transactions }
-}
-
-function newRun(id: string, now: number, fields: Partial<Run>): Run {
-  const running = fields.status === 'running'
-  return {
-    id,
-    status: 'queued',
-    source: 'api',
-    agentId: null,
-    personaVersion: null,
-    instanceId: null,
-    conversationId: null,
-    screenplayId: null,
-    executor: 'echo',
-    provider: 'echo',
-    model: null,
-    input: 'hello',
-    cwd: null,
-    prompt: null,
-    output: '',
-    error: null,
-    exitCode: null,
-    severity: null,
-    usage: null,
-    options: {},
-    idempotencyKey: null,
-    timeoutMs: 30_000,
-    workerId: running ? WORKER : null,
-    leaseExpiresAt: running ? now + LEASE : null,
-    cancelRequested: false,
-    isDeleted: false,
-    lastSeq: 0,
-    createdAt: now,
-    startedAt: running ? now : null,
-    endedAt: null,
-    updatedAt: now,
-    ...fields,
-  }
 }
 
 const ids = (runs: readonly Pick<Run, 'id'>[]) => runs.map((run) => run.id)
@@ -165,9 +130,14 @@ describe('RunRecorder.create and end', () => {
   it('creates asked for in one turn share one statement on PostgreSQL, and a failing one fails alone', async (t) => {
     const { clock, recorder, repo, stored, published, queries, database } = await setup(t)
     const runs = [
-      newRun(`c1${'0'.repeat(22)}`, clock.now(), { idempotencyKey: 'k1', usage: { tokensIn: 1, tokensOut: 2 } }),
-      newRun(`c2${'0'.repeat(22)}`, clock.now(), { status: 'running', conversationId: 'conv', personaVersion: 3, options: { metadata: { a: 1 } } }),
-      newRun(`c3${'0'.repeat(22)}`, clock.now(), { cancelRequested: true, timeoutMs: 12_345 }),
+      newRun(`c1${'0'.repeat(22)}`, clock.now(), LEASED, { idempotencyKey: 'k1', usage: { tokensIn: 1, tokensOut: 2 } }),
+      newRun(`c2${'0'.repeat(22)}`, clock.now(), LEASED, {
+        status: 'running',
+        conversationId: 'conv',
+        personaVersion: 3,
+        options: { metadata: { a: 1 } },
+      }),
+      newRun(`c3${'0'.repeat(22)}`, clock.now(), LEASED, { cancelRequested: true, timeoutMs: 12_345 }),
     ]
     const records = await queries.during(() => Promise.all(runs.map((run) => recorder.create(run))))
     if (database.dialect === 'postgres') assert.equal(records.length, 1)
@@ -179,7 +149,10 @@ describe('RunRecorder.create and end', () => {
     }
 
     clock.advance(1)
-    const again = [newRun(`d1${'0'.repeat(22)}`, clock.now(), {}), newRun(`d2${'0'.repeat(22)}`, clock.now(), { idempotencyKey: 'k1' })]
+    const again = [
+      newRun(`d1${'0'.repeat(22)}`, clock.now(), LEASED, {}),
+      newRun(`d2${'0'.repeat(22)}`, clock.now(), LEASED, { idempotencyKey: 'k1' }),
+    ]
     const [fresh, duplicate] = await Promise.allSettled(again.map((run) => recorder.create(run)))
     assert.equal(fresh?.status, 'fulfilled')
     assert.equal(duplicate?.status, 'rejected', 'an idempotency key is stored once')

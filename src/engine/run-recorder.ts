@@ -13,7 +13,7 @@ import { finalEventOf, type RunEnding } from './run-ending.js'
 import type { RunEventHub } from './run-event-hub.js'
 import { eventsOf, type RunEventLog } from './run-event-log.js'
 import type { RunEvent, RunEventBody, RunStatus } from './run-events.js'
-import type { ClaimBy, RunsRepo, WithEvents } from './runs.repo.js'
+import type { RunsRepo } from './runs.repo.js'
 import { INLINE_EVENTS_MAX } from './runs-with-events.queries.js'
 import type { RunEndedHook, RunEndedListener, RunOrigin } from './runs.js'
 
@@ -86,28 +86,22 @@ export class RunRecorder {
     }
   }
 
-  /** Claims up to `count` of the oldest claimable queued runs for `workerId` (oldest first) and records their starts. */
+  /**
+   * Claims up to `count` of the oldest claimable queued runs for `workerId` (oldest first) and
+   * records their starts: one statement on PostgreSQL.
+   */
   async startOldest(count: number, workerId: string, leaseExpiresAt: number): Promise<Run[]> {
-    return this.claim(workerId, leaseExpiresAt, (claim, uow, started) => this.deps.repo.claimOldest(count, claim, uow, started))
-  }
-
-  /** One claim and the `run.started` events of what it claimed: one statement on PostgreSQL. */
-  private async claim(
-    workerId: string,
-    leaseExpiresAt: number,
-    take: (claim: ClaimBy, uow: UnitOfWork | undefined, started?: WithEvents) => Promise<Run[]>,
-  ): Promise<Run[]> {
     const { repo, log, hub, clock } = this.deps
     const claim = { workerId, leaseExpiresAt, now: clock.now() }
     const started: RunEventBody[] = [{ type: 'run.started', data: { workerId } }]
     const eventsOfRuns = (runs: Run[]) => runs.map((run) => eventsOf(run.id, run.lastSeq, started, claim.now))
     if (repo.writesEvents) {
-      const runs = await take(claim, undefined, started)
+      const runs = await repo.claimOldest(count, claim, undefined, started)
       for (const events of eventsOfRuns(runs)) hub.publish(events)
       return runs
     }
     return this.deps.transact(async (uow) => {
-      const runs = await take(claim, uow)
+      const runs = await repo.claimOldest(count, claim, uow)
       const events = eventsOfRuns(runs)
       await log.insert(events.flat(), uow)
       uow.afterCommit(() => {

@@ -110,7 +110,7 @@ export class RunWorkerPool {
   queued(runId: string): void {
     if (this.accepting && !this.mayHaveQueued && this.hasRoom()) this.meantToClaim.add(runId)
     else this.announce(runId)
-    // Older runs may wait (or there is no room): the oldest is claimed first, when a slot frees.
+    // The oldest runs are claimed first: this one now, or when a slot frees.
     if (this.accepting) this.hint()
   }
 

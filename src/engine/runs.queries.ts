@@ -67,8 +67,8 @@ function claimOldestQuery(db: Kysely<Tables>, dialect: Dialect) {
 }
 
 /**
- * queued → running, reserving each run's `run.started` event number: the run `id` (`byId`), or
- * else the `count` oldest claimable ones (first come, first served). A run is claimable while no
+ * queued → running, reserving each run's `run.started` event number: the `count` oldest claimable
+ * runs (first come, first served). A run is claimable while no
  * run of its conversation is running, and only after every older queued run of its conversation:
  * one batch never claims two runs of a conversation, and the older goes first.
  */
