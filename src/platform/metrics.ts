@@ -2,6 +2,7 @@
 // for the code that observes things, and `scrape()` for GET /metrics. Names follow Prometheus
 // conventions: a `conductor_` namespace, base units in the name, `_total` on counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { type RouteTally, RouteTallies } from './route-tallies.js'
 
 export type CouncilorTickOutcome = 'fired' | 'skipped' | 'refused'
 
@@ -20,18 +21,14 @@ export class Metrics {
   readonly registry = new Registry()
   private readonly beforeScrape: Array<() => Promise<void>> = []
 
-  private readonly httpRequests = new Counter({
-    name: 'conductor_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    registers: [this.registry],
-  })
-  private readonly httpDuration = new Histogram({
-    name: 'conductor_http_request_duration_seconds',
-    help: 'Time from receiving an HTTP request to the end of its response',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
+  private readonly httpRequests = new RouteTallies({
+    registry: this.registry,
+    requests: { name: 'conductor_http_requests_total', help: 'HTTP requests answered, by method, route template and status code' },
+    durations: {
+      name: 'conductor_http_request_duration_seconds',
+      help: 'Time from receiving an HTTP request to the end of its response',
+      buckets: LATENCY_BUCKETS,
+    },
   })
   private readonly runsEnded = new Counter({
     name: 'conductor_runs_ended_total',
@@ -99,10 +96,9 @@ export class Metrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry })
   }
 
-  httpRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    const labels = { method, route, status_code: String(statusCode) }
-    this.httpRequests.inc(labels)
-    this.httpDuration.observe(labels, seconds)
+  /** Where one route template's requests are counted (its hook keeps it: no lookup per request). */
+  httpRoute(route: string): RouteTally {
+    return this.httpRequests.forRoute(route)
   }
 
   runEnded(state: string, executor: string, provider: string, durationSeconds: number): void {

@@ -24,14 +24,15 @@ export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void
     } as unknown as typeof route.handler
   })
   app.addHook('onRoute', (route) => {
-    const url = route.url
+    const tally = metrics.httpRoute(route.url)
     addRouteHook(route, 'onResponse', (req, reply, done) => {
-      metrics.httpRequest(req.method, url, reply.statusCode, reply.elapsedTime / 1000)
+      tally.record(req.method, reply.statusCode, reply.elapsedTime / 1000)
       done()
     })
   })
+  const unmatched = metrics.httpRoute(UNMATCHED)
   app.addHook('onResponse', (req, reply, done) => {
-    if (req.is404) metrics.httpRequest(req.method, UNMATCHED, reply.statusCode, reply.elapsedTime / 1000)
+    if (req.is404) unmatched.record(req.method, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 }
