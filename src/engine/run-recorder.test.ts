@@ -3,10 +3,11 @@
 // its events once, numbered without gaps, and publishes them once it has committed.
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
+import { sql } from 'kysely'
 import { ManualClock } from '../../test/helpers/build-test-app.js'
 import { QueryLog, touches } from '../../test/helpers/query-log.js'
 import { newRun } from '../../test/helpers/run-factories.js'
-import { createTestDatabase } from '../../test/helpers/test-database.js'
+import { createTestDatabase, testDialect } from '../../test/helpers/test-database.js'
 import { openDatabase } from '../platform/db/database.js'
 import { migrateToLatest } from '../platform/db/migrate.js'
 import { queriesOf, transactorOf } from '../platform/db/unit-of-work.js'
@@ -19,6 +20,7 @@ import { RunEventLog } from './run-event-log.js'
 import type { RunEvent, RunEventBody } from './run-events.js'
 import { RunRecorder } from './run-recorder.js'
 import { KyselyRunsRepo } from './runs.repo.js'
+import { runsWithEvents } from './runs-with-events.queries.js'
 
 const WORKER = 'worker-1'
 const LEASE = 60_000
@@ -189,6 +191,48 @@ describe('RunRecorder.create and end', () => {
       assert.deepEqual((await stored(run.id))[2]?.data, { text })
     }
     assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued'])
+  })
+
+  it('ends from different statuses in one turn, each in its own statement', async (t) => {
+    const { clock, recorder, create, stored, queries, database } = await setup(t)
+    const [a, b] = [await create({ status: 'running' }), await create({ status: 'running' })]
+    const queued = await create()
+    const finish = (run: Run) =>
+      recorder.end(run, ['running'], endingOf(run, { kind: 'finished', result: { output: 'x', exitCode: 0 } }, 'x', null, clock.now()))
+    const cancel = (run: Run) => recorder.end(run, ['queued'], endingOf(run, { kind: 'cancelled' }, '', null, clock.now()))
+    let ended: boolean[] = []
+    const records = await queries.during(async () => {
+      ended = await Promise.all([finish(a!), cancel(queued), finish(b!), cancel(a!)])
+    })
+    assert.deepEqual(ended, [true, true, true, false], 'a running run is not cancelled as a queued one')
+    if (database.dialect === 'postgres') assert.equal(records.length, 2)
+    assert.deepEqual(seqsOf(await stored(queued.id), queued.id), ['1 run.queued', '2 run.cancelled'])
+    assert.deepEqual(seqsOf(await stored(a!.id), a!.id), ['1 run.queued', '2 run.started', '3 run.completed'])
+  })
+
+  it('plans the shared end, even on an empty table, to read only the runs in the statuses it ends from', {
+    skip: testDialect() !== 'postgres' && 'a PostgreSQL plan',
+  }, async (t) => {
+    const { database } = await setup(t)
+    // The plan a prepared statement settles on is kept until the table is analyzed again, which may be never.
+    for (const from of ['running', 'queued']) {
+      const statement = runsWithEvents(database.db).endMany(from).sql
+      const parameters = new Set(statement.match(/\$\d+/g)).size
+      const plan = await database.db.connection().execute(async (db) => {
+        await sql`set plan_cache_mode = force_generic_plan`.execute(db)
+        await sql.raw(`prepare end_batch as ${statement}`).execute(db)
+        try {
+          const values = Array.from({ length: parameters }, () => "'{}'").join(', ')
+          const { rows } = await sql.raw<{ 'QUERY PLAN': string }>(`explain (costs off) execute end_batch(${values})`).execute(db)
+          return rows.map((row) => row['QUERY PLAN']).join('\n')
+        } finally {
+          await sql`deallocate end_batch`.execute(db)
+          await sql`reset plan_cache_mode`.execute(db)
+        }
+      })
+      assert.doesNotMatch(plan, /Seq Scan on runs\b/, plan)
+      assert.match(plan, /Index (Only )?Scan using \w+ on runs\b/, plan)
+    }
   })
 
   it('ends a shared statement could not store one by one, so a bad end fails alone', async (t) => {

@@ -31,8 +31,8 @@ export function runsWithEvents(db: Kysely<Tables>) {
     }),
     /** New runs and their first events, numbered from 1, at their creation: one statement. */
     insertMany: insertManyQuery(db),
-    /** Several ends (see `endOf`), each from its own statuses, and their events: one statement. */
-    endMany: endManyQuery(db),
+    /** Several ends (see `endOf`) from the statuses `from` (space-separated), and their events: one statement. */
+    endMany: preparedVariants((from: string) => endManyQuery(db, from.split(' ') as RunStatus[])),
   }
 }
 
@@ -95,8 +95,8 @@ function insertManyQuery(db: Kysely<Tables>) {
 }
 
 /**
- * Several runs' ends as arrays, one entry per run (`from`: its statuses, space-separated), and
- * their events as arrays, one entry per event: `back` counts from the run's last event (0).
+ * Several runs' ends as arrays, one entry per run, and their events as arrays, one entry per
+ * event: `back` counts from the run's last event (0).
  */
 export interface Endings {
   ids: string[]
@@ -108,27 +108,32 @@ export interface Endings {
   severities: Array<string | null>
   usages: Array<string | null>
   endedAts: number[]
-  froms: string[]
   eventRunIds: string[]
   eventBacks: number[]
   eventTypes: string[]
   eventData: string[]
 }
 
-function endManyQuery(db: Kysely<Tables>) {
+/**
+ * Ends of runs still in one of `from`. The statuses are written into the statement so that even
+ * the plan PostgreSQL settles on for a table still empty reads only the runs in those statuses (a
+ * partial index), never the whole table, however large it grows.
+ */
+function endManyQuery(db: Kysely<Tables>, from: readonly RunStatus[]) {
+  const statuses = sql.join(from.map((status) => sql.lit(status)))
   return new PreparedQuery(
     db,
     (p: Endings) => sql<RunRow>`with endings as (
       select * from unnest(
         cast(${p.ids} as text[]), cast(${p.seqs} as integer[]), cast(${p.statuses} as text[]), cast(${p.outputs} as text[]),
         cast(${p.errors} as text[]), cast(${p.exitCodes} as integer[]), cast(${p.severities} as text[]), cast(${p.usages} as jsonb[]),
-        cast(${p.endedAts} as bigint[]), cast(${p.froms} as text[])
-      ) as e(id, seqs, status, output, error, exit_code, severity, usage, ended_at, from_statuses)
+        cast(${p.endedAts} as bigint[])
+      ) as e(id, seqs, status, output, error, exit_code, severity, usage, ended_at)
     ), ended as (
       update runs set last_seq = runs.last_seq + e.seqs, status = e.status, output = e.output, error = e.error,
         exit_code = e.exit_code, severity = e.severity, usage = e.usage, ended_at = e.ended_at, updated_at = e.ended_at,
         lease_expires_at = null
-      from endings e where runs.id = e.id and runs.status = any(string_to_array(e.from_statuses, ' '))
+      from endings e where runs.status in (${statuses}) and runs.id = e.id
       returning runs.*
     ), events as (
       insert into run_events (run_id, seq, type, data, at)
@@ -137,8 +142,6 @@ function endManyQuery(db: Kysely<Tables>) {
         as v(run_id, back, type, data)
       join ended on ended.id = v.run_id
     ) select * from ended`,
-    // Planned for each batch: a generic plan, blind to the arrays' lengths, scans the runs table.
-    { planned: 'each time' },
   )
 }
 

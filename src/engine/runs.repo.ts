@@ -205,7 +205,7 @@ export class KyselyRunsRepo implements RunsRepo {
     const { status, output, error, exitCode, severity, usage, endedAt } = ending
     const count = typeof seqs === 'number' ? seqs : seqs.length
     const values = { id, seqs: count, status, output, error, exitCode, severity, usage: usage ? toJson(usage) : null, endedAt }
-    if (typeof seqs !== 'number' && !uow) return this.endings.run({ values, from, events: seqs })
+    if (typeof seqs !== 'number' && !uow) return this.endingsFrom(from.join(' ')).run({ values, from, events: seqs })
     const tx = queriesOf(uow, this.db)
     const row =
       typeof seqs === 'number' ? await this.queries.endFrom(from).takeFirst(values, tx) : await this.endWithEvents({ values, from, events: seqs }, tx)
@@ -218,23 +218,31 @@ export class KyselyRunsRepo implements RunsRepo {
       .takeFirst(Object.assign(values, columnsOf(events)), tx)
   }
 
-  /** Ends with their events and no transaction, gathered per event-loop turn into one statement. */
-  private readonly endings = new TurnBatcher<EndJob, Run | undefined>({
-    keyOf: (job) => job.values.id,
-    runOne: async (job) => {
-      const row = await this.endWithEvents(job, this.db)
-      return row ? toRun(row) : undefined
-    },
-    runMany: async (jobs) => {
-      const { rows } = await this.inline().endMany.execute(endingsOf(jobs))
-      const ended = new Map(rows.map((row) => [row.id, row]))
-      return jobs.map((job) => {
-        const row = ended.get(job.values.id)
+  /** Ends with their events and no transaction, gathered per event-loop turn into one statement per `from`. */
+  private readonly endings = new Map<string, TurnBatcher<EndJob, Run | undefined>>()
+
+  private endingsFrom(from: string): TurnBatcher<EndJob, Run | undefined> {
+    let batcher = this.endings.get(from)
+    if (batcher) return batcher
+    batcher = new TurnBatcher<EndJob, Run | undefined>({
+      keyOf: (job) => job.values.id,
+      runOne: async (job) => {
+        const row = await this.endWithEvents(job, this.db)
         return row ? toRun(row) : undefined
-      })
-    },
-    max: ROWS_PER_STATEMENT,
-  })
+      },
+      runMany: async (jobs) => {
+        const { rows } = await this.inline().endMany(from).execute(endingsOf(jobs))
+        const ended = new Map(rows.map((row) => [row.id, row]))
+        return jobs.map((job) => {
+          const row = ended.get(job.values.id)
+          return row ? toRun(row) : undefined
+        })
+      },
+      max: ROWS_PER_STATEMENT,
+    })
+    this.endings.set(from, batcher)
+    return batcher
+  }
 
   async requestCancel(id: string, now: number): Promise<void> {
     await this.db
@@ -361,13 +369,12 @@ function endingsOf(jobs: readonly EndJob[]): Endings {
     severities: [],
     usages: [],
     endedAts: [],
-    froms: [],
     eventRunIds: [],
     eventBacks: [],
     eventTypes: [],
     eventData: [],
   }
-  for (const { values, from, events } of jobs) {
+  for (const { values, events } of jobs) {
     e.ids.push(values.id)
     e.seqs.push(values.seqs)
     e.statuses.push(values.status)
@@ -377,7 +384,6 @@ function endingsOf(jobs: readonly EndJob[]): Endings {
     e.severities.push(values.severity)
     e.usages.push(values.usage)
     e.endedAts.push(values.endedAt)
-    e.froms.push(from.join(' '))
     events.forEach((event, i) => {
       e.eventRunIds.push(values.id)
       e.eventBacks.push(events.length - 1 - i)

@@ -38,13 +38,10 @@ describe('PreparedQuery', () => {
     await close()
   })
 
-  it('marks its SQL for PostgreSQL to prepare unless it is planned each time', async () => {
+  it('marks its SQL for PostgreSQL to prepare', async () => {
     const { db, close } = await setup()
     const build = (p: { user: string }) => db.selectFrom('navigation_screenplay_states').selectAll().where('user_id', '=', p.user)
     assert.ok(new PreparedQuery(db, build).sql.startsWith(PREPARE_MARK))
-    const planned = new PreparedQuery(db, build, { planned: 'each time' })
-    assert.ok(!planned.sql.includes(PREPARE_MARK))
-    assert.equal(await planned.takeFirst({ user: 'nobody' }), undefined)
     await close()
   })
 

@@ -28,12 +28,6 @@ export class PreparedQuery<P extends object, R = unknown> {
   constructor(
     private readonly db: Kysely<Tables>,
     build: (params: P) => CompilableQuery<R>,
-    /**
-     * `planned: 'each time'` keeps PostgreSQL from preparing it: a prepared statement settles on a
-     * generic plan after five runs, which is wrong for one whose best plan depends on its values
-     * (how many rows an array parameter brings, say). It is still built and compiled once.
-     */
-    options: { planned?: 'once' | 'each time' } = {},
   ) {
     const used = new Set<string>()
     const params = new Proxy({} as P, {
@@ -43,7 +37,7 @@ export class PreparedQuery<P extends object, R = unknown> {
       },
     })
     const compiled = build(params).compile(db)
-    this.compiled = options.planned === 'each time' ? compiled : { ...compiled, sql: PREPARE_MARK + compiled.sql }
+    this.compiled = { ...compiled, sql: PREPARE_MARK + compiled.sql }
     this.names = this.compiled.parameters.map((value) => (value instanceof Placeholder ? value.name : undefined))
     for (const name of used) {
       if (!this.names.includes(name)) throw new Error(`prepared query: '${name}' is not a bound parameter of: ${this.compiled.sql}`)
