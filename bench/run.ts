@@ -8,12 +8,11 @@ import { cpus, totalmem } from 'node:os'
 import {
   councilorTicks,
   embeddedRuns,
-  fanOut,
+  fanOutRounds,
   firstEvent,
   memory,
   postgresDelivery,
   postgresRuns,
-  rawFanOut,
   HELLO_WORK_US,
   readPaths,
   resume,
@@ -42,8 +41,8 @@ type Results = {
   postgres: Awaited<ReturnType<typeof postgresRuns>>
   postgresDelivery: Awaited<ReturnType<typeof postgresDelivery>>
   firstEvent: Awaited<ReturnType<typeof firstEvent>>
-  fanOut: Awaited<ReturnType<typeof fanOut>>
-  rawFanOut: Awaited<ReturnType<typeof rawFanOut>>
+  fanOut: Awaited<ReturnType<typeof fanOutRounds>>['fanOut']
+  rawFanOut: Awaited<ReturnType<typeof fanOutRounds>>['rawFanOut']
   resume: Awaited<ReturnType<typeof resume>>
   memory: Awaited<ReturnType<typeof memory>>
 }
@@ -261,8 +260,9 @@ async function main(): Promise<void> {
   }
   if (wanted('first-event')) log('first-event', (r.firstEvent = await firstEvent()))
   if (wanted('fan-out')) {
-    log('raw-fan-out', (r.rawFanOut = await rawFanOut(5000)))
-    log('fan-out', (r.fanOut = await fanOut(5000)))
+    const rounds = await fanOutRounds(5000)
+    log('raw-fan-out', (r.rawFanOut = rounds.rawFanOut))
+    log('fan-out', (r.fanOut = rounds.fanOut))
   }
   if (wanted('resume')) log('resume', (r.resume = await resume(1000)))
   if (wanted('memory')) log('memory', (r.memory = await memory(200)))

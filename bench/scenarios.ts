@@ -304,7 +304,7 @@ export async function firstEvent() {
 }
 
 /** `subscribers` readers of one live run: delivery latency and memory per reader. */
-export async function fanOut(subscribers: number) {
+async function fanOut(subscribers: number) {
   // Default coalescing (25 ms): what a streaming run looks like with the gateway as shipped.
   const gw = await startGateway({ RUN_CONCURRENCY: '1', ECHO_DELAY_MS: '20', SLOW_CLIENT_STALL_MS: '60000' })
   return withServer(gw, async () => {
@@ -353,8 +353,33 @@ export async function fanOut(subscribers: number) {
   })
 }
 
+/**
+ * The bare TCP floor and the gateway's fan-out, interleaved `REPS` times; each figure the median
+ * of its rounds (one stalled connection once put the floor's p99 at 1.7 s).
+ */
+export async function fanOutRounds(subscribers: number) {
+  const floors: Array<Awaited<ReturnType<typeof rawFanOut>>> = []
+  const gateways: Array<Awaited<ReturnType<typeof fanOut>>> = []
+  for (let rep = 0; rep < REPS; rep++) {
+    floors.push(await rawFanOut(subscribers))
+    gateways.push(await fanOut(subscribers))
+  }
+  const median = <T>(rounds: T[], of: (round: T) => number) => percentile(rounds.map(of), 50)
+  return {
+    rawFanOut: { deliveryP50Ms: median(floors, (f) => f.deliveryP50Ms), deliveryP99Ms: median(floors, (f) => f.deliveryP99Ms) },
+    fanOut: {
+      subscribers,
+      deliveryP50Ms: median(gateways, (g) => g.deliveryP50Ms),
+      deliveryP99Ms: median(gateways, (g) => g.deliveryP99Ms),
+      eventsPerReader: [Math.min(...gateways.map((g) => g.eventsPerReader[0]!)), Math.max(...gateways.map((g) => g.eventsPerReader[1]!))],
+      kibPerSubscriber: median(gateways, (g) => g.kibPerSubscriber),
+      peakRssMiB: Math.max(...gateways.map((g) => g.peakRssMiB)),
+    },
+  }
+}
+
 /** The same fan-out from a bare TCP server: what this machine's loopback sockets allow. */
-export async function rawFanOut(subscribers: number) {
+async function rawFanOut(subscribers: number) {
   const port = await freePort()
   const server = spawn(process.execPath, [path.join(HERE, 'lib/raw-fanout-server.mjs'), String(port), String(subscribers), '54', '25'], {
     stdio: ['ignore', 'pipe', 'inherit'],
