@@ -38,6 +38,41 @@ describe('PreparedQuery', () => {
     await close()
   })
 
+  it('answers inside a transaction as outside it: rows, counts, and a failure that rejects and rolls back', async () => {
+    const { db, close } = await setup()
+    const insert = new PreparedQuery(db, (row: NavRow) =>
+      db
+        .insertInto('navigation_screenplay_states')
+        .values({ ...placeholdersOf(row, ['user_id', 'screenplay_id', 'updated_at']), conversation_id: null }),
+    )
+    const touch = new PreparedQuery(db, (p: { user: string; at: number }) =>
+      db.updateTable('navigation_screenplay_states').set({ updated_at: p.at }).where('user_id', '=', p.user),
+    )
+    const byUser = new PreparedQuery(db, (p: { user: string }) =>
+      db.selectFrom('navigation_screenplay_states').select(['screenplay_id', 'updated_at']).where('user_id', '=', p.user),
+    )
+    await insert.execute({ user_id: 'u1', screenplay_id: 's1', updated_at: 1 })
+    const inside = await db.transaction().execute(async (tx) => ({
+      inserted: Number((await insert.execute({ user_id: 'u2', screenplay_id: 's2', updated_at: 2 }, tx)).numAffectedRows),
+      touched: await touch.affected({ user: 'u1', at: 3 }, tx),
+      missed: await touch.affected({ user: 'nobody', at: 3 }, tx),
+      read: await byUser.takeAll({ user: 'u1' }, tx),
+    }))
+    assert.deepEqual(inside, { inserted: 1, touched: 1, missed: 0, read: [{ screenplay_id: 's1', updated_at: 3 }] })
+
+    // A statement that fails rejects its promise (it does not throw), and its transaction rolls back whole.
+    await assert.rejects(
+      db.transaction().execute(async (tx) => {
+        await touch.execute({ user: 'u1', at: 4 }, tx)
+        await assert.rejects(() => insert.execute({ user_id: 'u1', screenplay_id: 's1', updated_at: 4 }, tx), /UNIQUE constraint failed/)
+        throw new Error('roll back')
+      }),
+      /roll back/,
+    )
+    assert.deepEqual(await byUser.takeAll({ user: 'u1' }), [{ screenplay_id: 's1', updated_at: 3 }])
+    await close()
+  })
+
   it('marks its SQL for PostgreSQL to prepare', async () => {
     const { db, close } = await setup()
     const build = (p: { user: string }) => db.selectFrom('navigation_screenplay_states').selectAll().where('user_id', '=', p.user)

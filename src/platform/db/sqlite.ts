@@ -17,6 +17,18 @@ export function openSqlite(file: string): { database: SqliteDatabase; raw: Bette
   return { database: new CachingSqliteDatabase(raw), raw }
 }
 
+/** The one connection of each SQLite database, by the Kysely instance in front of it. */
+const connections = new WeakMap<object, SqliteDatabase>()
+
+/** Lets `db`'s prepared queries reach its connection (see PreparedQuery.execute). */
+export function exposeConnection(db: object, database: SqliteDatabase): void {
+  connections.set(db, database)
+}
+
+export function exposedConnectionOf(db: object): SqliteDatabase | undefined {
+  return connections.get(db)
+}
+
 class CachingSqliteDatabase implements SqliteDatabase {
   private readonly statements = new Map<string, SqliteStatement>()
 
