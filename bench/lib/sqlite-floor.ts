@@ -4,7 +4,7 @@
 import { copyFileSync, rmSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
 import { RUN_COLUMNS } from '../../src/engine/run-rows.js'
-import { rowFactoryOf } from '../../src/platform/db/sqlite.js'
+import { rowFactoryOf, withUnplannedLimits } from '../../src/platform/db/sqlite.js'
 
 const SUMMARY =
   '"id", "name", "description", "tags", "working_directory", "file_path", "import_path", "export_path", "file_key", "content_hash", "is_deleted", "version", "created_at", "updated_at", "last_used_at", "deleted_at"'
@@ -34,9 +34,9 @@ export function sqliteFloor(file: string, id: string, iterations = 20_000): Sqli
   }
 }
 
-/** A query answering row objects the way the gateway makes them (see rowFactoryOf). */
+/** A query prepared and answering row objects the way the gateway does (see rowFactoryOf, withUnplannedLimits). */
 function rowsOf(db: BetterSqlite3.Database, sql: string): (...values: unknown[]) => unknown[] {
-  const statement = db.prepare(sql).raw(true)
+  const statement = db.prepare(withUnplannedLimits(sql)).raw(true)
   const toRow = rowFactoryOf(statement.columns())
   return (...values) => (statement.all(...values) as unknown[][]).map(toRow)
 }
