@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely'
 import { fromJson, toJson } from '../platform/db/json.js'
 import { PreparedQuery, preparedVariants } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
-import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
+import type { GatheredWrite, UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { RunEvent, RunEventBody } from './run-events.js'
 
 /** Events stored by one statement at most; a longer batch takes several (in one transaction). */
@@ -22,6 +22,8 @@ export function eventsOf(runId: string, firstSeq: number, bodies: readonly RunEv
 
 export class RunEventLog {
   private readonly queries: ReturnType<typeof eventQueries>
+  /** Events of the units of work that commit together, stored by as few statements as they fill. */
+  private readonly stored: GatheredWrite<RunEvent> = { write: (events, queries) => this.write(events, queries) }
 
   constructor(private readonly db: Kysely<Tables>) {
     this.queries = eventQueries(db)
@@ -34,9 +36,15 @@ export class RunEventLog {
     return events
   }
 
-  /** Stores events (of one run or several) whose seqs were reserved in the writes that changed their runs. */
+  /**
+   * Stores events (of one run or several) whose seqs were reserved in the writes that changed their
+   * runs, before `uow` commits.
+   */
   async insert(events: readonly RunEvent[], uow: UnitOfWork): Promise<void> {
-    const queries = queriesOf(uow, this.db)
+    uow.gather(this.stored, events)
+  }
+
+  private async write(events: readonly RunEvent[], queries: Kysely<Tables>): Promise<void> {
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
       const rows: EventRows = {}
       const chunk = events.slice(start, start + ROWS_PER_INSERT)

@@ -143,6 +143,12 @@ describe('RunRecorder.create and end', () => {
     ]
     const records = await queries.during(() => Promise.all(runs.map((run) => recorder.create(run))))
     if (database.dialect === 'postgres') assert.equal(records.length, 1)
+    else
+      assert.equal(
+        records.filter((r) => r.kind === 'InsertQueryNode' && touches(r, 'run_events')).length,
+        1,
+        'one insert stores the events of every create committed together',
+      )
     for (const run of runs) {
       assert.deepEqual(await repo.get(run.id), run, 'every column stored as it was given')
       const expected = run.status === 'running' ? ['1 run.queued', '2 run.started'] : ['1 run.queued']

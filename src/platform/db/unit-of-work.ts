@@ -9,6 +9,17 @@ export interface UnitOfWork {
   readonly [opaque]: true
   /** Runs `callback` once the unit's writes have committed (never when they roll back). */
   afterCommit(callback: () => void): void
+  /**
+   * Adds `rows` to `write`, made once the unit's work is done, before it commits; a failing write
+   * fails the unit. Units that commit together (SQLite's group commit) make each write once, with
+   * all their rows: one multi-row statement instead of one per unit.
+   */
+  gather<T>(write: GatheredWrite<T>, rows: readonly T[]): void
+}
+
+/** A write whose rows units of work gather (see UnitOfWork.gather). */
+export interface GatheredWrite<T> {
+  write(rows: readonly T[], queries: Kysely<Tables>): Promise<void>
 }
 
 /**
@@ -20,11 +31,18 @@ export type Transactor = <T>(work: (uow: UnitOfWork) => Promise<T>) => Promise<T
 
 class Transaction {
   private readonly callbacks: Array<() => void> = []
+  readonly gathered = new Map<GatheredWrite<unknown>, unknown[]>()
 
   constructor(readonly queries: Kysely<Tables>) {}
 
   afterCommit(callback: () => void): void {
     this.callbacks.push(callback)
+  }
+
+  gather<T>(write: GatheredWrite<T>, rows: readonly T[]): void {
+    const gathered = this.gathered.get(write as GatheredWrite<unknown>)
+    if (gathered) for (const row of rows) gathered.push(row)
+    else this.gathered.set(write as GatheredWrite<unknown>, rows.slice())
   }
 
   committed(): void {
@@ -37,6 +55,19 @@ export function unitOf(queries: Kysely<Tables>): UnitOfWork & { committed(): voi
   return new Transaction(queries) as unknown as UnitOfWork & { committed(): void }
 }
 
+/** Makes the writes `units` gathered, each once with the rows of all of them, on `queries` (their transaction). */
+export async function writeGathered(units: readonly UnitOfWork[], queries: Kysely<Tables>): Promise<void> {
+  const writes = new Map<GatheredWrite<unknown>, unknown[]>()
+  for (const unit of units) {
+    for (const [write, rows] of (unit as unknown as Transaction).gathered) {
+      const all = writes.get(write)
+      if (all) for (const row of rows) all.push(row)
+      else writes.set(write, rows)
+    }
+  }
+  for (const [write, rows] of writes) await write.write(rows, queries)
+}
+
 /** Repos only: the queries of `uow`, or `db` itself outside any unit of work. */
 export function queriesOf(uow: UnitOfWork | undefined, db: Kysely<Tables>): Kysely<Tables> {
   return uow ? (uow as unknown as Transaction).queries : db
@@ -46,7 +77,11 @@ export function queriesOf(uow: UnitOfWork | undefined, db: Kysely<Tables>): Kyse
 export function transactorOf(db: Kysely<Tables>): Transactor {
   return async (work) => {
     let unit: ReturnType<typeof unitOf> | undefined
-    const result = await db.transaction().execute((tx) => work((unit = unitOf(tx))))
+    const result = await db.transaction().execute(async (tx) => {
+      const result = await work((unit = unitOf(tx)))
+      await writeGathered([unit], tx)
+      return result
+    })
     unit?.committed()
     return result
   }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
 import { openDatabase } from './database.js'
 import { migrateToLatest } from './migrate.js'
-import { queriesOf, type UnitOfWork } from './unit-of-work.js'
+import { queriesOf, transactorOf, type GatheredWrite, type UnitOfWork } from './unit-of-work.js'
 import { batchedTransactor } from './write-batcher.js'
 
 /** The statements Kysely sends, by their SQL (begin and commit go around it). */
@@ -91,6 +91,56 @@ describe('batchedTransactor', () => {
     assert.deepEqual(
       rows.map((r) => r.user_id),
       ['u1', 'u2'],
+    )
+    await database.close()
+  })
+
+  it('makes what its writes gather once for the batch, before the commit; after a failure, once per write', async () => {
+    const { database, transact, q } = await setup()
+    const made: number[][] = []
+    // Stores the gathered users' rows; a row of user 0 makes it fail.
+    const rows: GatheredWrite<number> = {
+      async write(users, queries) {
+        made.push([...users])
+        if (users.includes(0)) throw new Error('user 0 cannot be stored')
+        await queries
+          .insertInto('navigation_screenplay_states')
+          .values(users.map((n) => navRow(n)))
+          .execute()
+      },
+    }
+    const write = (...users: number[]) => transact(async (uow) => uow.gather(rows, users))
+    await Promise.all([write(1, 2), write(3), write(4)])
+    assert.deepEqual(made, [[1, 2, 3, 4]], 'one write, with every row, in the same transaction')
+
+    made.length = 0
+    const results = await Promise.allSettled([write(5), write(0, 6), write(7)])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    )
+    assert.deepEqual(made, [[5, 0, 6, 7], [5], [0, 6], [7]], 'together first, then each write alone in its savepoint')
+    const stored = await database.db.selectFrom('navigation_screenplay_states').select('user_id').orderBy('user_id').execute()
+    assert.deepEqual(
+      stored.map((r) => r.user_id),
+      ['u1', 'u2', 'u3', 'u4', 'u5', 'u7'],
+    )
+
+    // One transaction per unit of work (PostgreSQL's): a failing gathered write rolls its unit back.
+    const plain = transactorOf(database.db)
+    await assert.rejects(
+      plain(async (uow) => {
+        await q(uow).insertInto('navigation_screenplay_states').values(navRow(8)).execute()
+        uow.gather(rows, [0])
+      }),
+      /user 0/,
+    )
+    await plain(async (uow) => uow.gather(rows, [9]))
+    assert.deepEqual(
+      (await database.db.selectFrom('navigation_screenplay_states').select('user_id').where('user_id', 'in', ['u8', 'u9']).execute()).map(
+        (r) => r.user_id,
+      ),
+      ['u9'],
     )
     await database.close()
   })

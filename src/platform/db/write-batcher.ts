@@ -7,9 +7,12 @@
 // of its own, so that the failing one never takes the others with it. A write may therefore run
 // twice, but it commits once: its work must do nothing outside the unit of work but register
 // `afterCommit` callbacks (only those of the committed run are called).
+//
+// Rows the writes gather (UnitOfWork.gather: the events of runs) are written once the writes have
+// run: once for the whole batch, or, after a failure, once per write in its savepoint.
 import { sql, type Kysely } from 'kysely'
 import type { Tables } from './tables.js'
-import { unitOf, type Transactor, type UnitOfWork } from './unit-of-work.js'
+import { unitOf, writeGathered, type Transactor, type UnitOfWork } from './unit-of-work.js'
 
 interface Job {
   work: (uow: UnitOfWork) => Promise<unknown>
@@ -70,17 +73,20 @@ export function batchedTransactor(db: Kysely<Tables>): Transactor {
     })
 }
 
-/** Every write of the batch in one transaction, as long as none fails. */
+/** Every write of the batch in one transaction, as long as none fails; what they gathered is written once for all. */
 function commitTogether(db: Kysely<Tables>, batch: readonly Job[]): Promise<Outcome[]> {
   return db.transaction().execute(async (tx) => {
     const done: Outcome[] = []
-    for (const job of batch) {
-      const unit = unitOf(tx)
-      try {
+    const units: UnitOfWork[] = []
+    try {
+      for (const job of batch) {
+        const unit = unitOf(tx)
+        units.push(unit)
         done.push({ ok: true, value: await job.work(unit), committed: () => unit.committed() })
-      } catch (error) {
-        throw new WriteFailed(error)
       }
+      await writeGathered(units, tx)
+    } catch (error) {
+      throw new WriteFailed(error)
     }
     return done
   })
@@ -100,6 +106,7 @@ async function inSavepoint(tx: Kysely<Tables>, work: (uow: UnitOfWork) => Promis
   const unit = unitOf(tx)
   try {
     const value = await work(unit)
+    await writeGathered([unit], tx)
     await sql`release savepoint batched_write`.execute(tx)
     return { ok: true, value, committed: () => unit.committed() }
   } catch (error) {
