@@ -73,6 +73,24 @@ describe('PreparedQuery', () => {
     await close()
   })
 
+  it('runs with every value given in the order it binds them, constants included', async () => {
+    const { db, close } = await setup()
+    const insert = new PreparedQuery(db, (row: NavRow) =>
+      db
+        .insertInto('navigation_screenplay_states')
+        .values({ user_id: row.user_id, screenplay_id: 's', conversation_id: null, updated_at: row.updated_at }),
+    )
+    assert.deepEqual(insert.placeholders, ['user_id', undefined, undefined, 'updated_at'])
+    await insert.executeInOrder(['u1', 's', null, 7])
+    await db.transaction().execute((tx) => insert.executeInOrder(['u2', 's', null, 8], tx))
+    const rows = await db.selectFrom('navigation_screenplay_states').select(['user_id', 'updated_at']).orderBy('user_id').execute()
+    assert.deepEqual(rows, [
+      { user_id: 'u1', updated_at: 7 },
+      { user_id: 'u2', updated_at: 8 },
+    ])
+    await close()
+  })
+
   it('marks its SQL for PostgreSQL to prepare', async () => {
     const { db, close } = await setup()
     const build = (p: { user: string }) => db.selectFrom('navigation_screenplay_states').selectAll().where('user_id', '=', p.user)

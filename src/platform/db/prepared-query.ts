@@ -52,6 +52,11 @@ export class PreparedQuery<P extends object, R = unknown> {
     return this.compiled.sql
   }
 
+  /** The names of the values the query takes, in the order it binds them (undefined for a constant). */
+  get placeholders(): ReadonlyArray<string | undefined> {
+    return this.names
+  }
+
   /** Runs the query with `values`, on the database or on `queries` (a transaction's). */
   execute(values: P, queries: Kysely<Tables> = this.db): Promise<QueryResult<R>> {
     const { names, compiled } = this
@@ -60,6 +65,16 @@ export class PreparedQuery<P extends object, R = unknown> {
       const name = names[i]
       parameters[i] = name === undefined ? compiled.parameters[i] : values[name as keyof P]
     }
+    return this.executeInOrder(parameters, queries)
+  }
+
+  /**
+   * Runs the query with the value of every placeholder given in `placeholders` order, constants
+   * included: for a statement of many rows, whose parameters object would cost more to build and
+   * read than the statement takes to run.
+   */
+  executeInOrder(parameters: unknown[], queries: Kysely<Tables> = this.db): Promise<QueryResult<R>> {
+    const { compiled } = this
     // A SQLite transaction holds the one connection until it ends, so its statements can skip
     // Kysely's per-query connection handling (a chain of promises and about 1.3 KB a statement).
     if (this.connection && queries !== this.db && queries.isTransaction) return executeOn<R>(this.connection, compiled.sql, parameters)
