@@ -3,6 +3,7 @@
 // them), without HTTP, routing or serialization. No gateway can answer for less.
 import { copyFileSync, rmSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
+import { ROWS_PER_INSERT } from '../../src/engine/run-event-log.js'
 import { RUN_COLUMNS } from '../../src/engine/run-rows.js'
 import { rowFactoryOf, withUnplannedLimits } from '../../src/platform/db/sqlite.js'
 
@@ -52,7 +53,8 @@ function microsEach(iterations: number, work: () => void): number {
  * What SQLite alone costs for the writes of one echo run created running (the cheapest path: no
  * claim): insert the run and its `run.queued` + `run.started` events; later end it (returning the
  * row) and insert its output, usage and final events. `perCommit` runs share each commit, as the
- * gateway's group commit gathers them. Runs on a copy of `file` (a gateway's database after its
+ * gateway's group commit gathers them, and so do their events' inserts (up to ROWS_PER_INSERT
+ * events a statement). Runs on a copy of `file` (a gateway's database after its
  * bench, so tables and indexes are as full as there); microseconds per run.
  */
 /** Runs that share a commit in the floor, about what the gateway's group commit gathers at c=50. */
@@ -70,10 +72,19 @@ export function sqliteRunFloor(file: string, runs = 20_000, perCommit = FLOOR_RU
     db.pragma('synchronous = NORMAL')
     const columns = RUN_COLUMNS.map((c) => `"${c}"`).join(', ')
     const insertRun = db.prepare(`insert into "runs" (${columns}) values (${RUN_COLUMNS.map(() => '?').join(', ')})`)
-    const events = (n: number) =>
-      db.prepare(`insert into "run_events" ("run_id", "seq", "type", "data", "at") values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`)
-    const insertTwo = events(2)
-    const insertThree = events(3)
+    const inserts = new Map<number, BetterSqlite3.Statement>()
+    const insertEvents = (rows: unknown[][]) => {
+      for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+        const chunk = rows.slice(start, start + ROWS_PER_INSERT)
+        let insert = inserts.get(chunk.length)
+        if (!insert) {
+          const values = Array(chunk.length).fill('(?, ?, ?, ?, ?)').join(', ')
+          insert = db.prepare(`insert into "run_events" ("run_id", "seq", "type", "data", "at") values ${values}`)
+          inserts.set(chunk.length, insert)
+        }
+        insert.run(...chunk.flat())
+      }
+    }
     const end = rowsOf(
       db,
       `update "runs" set "last_seq" = "last_seq" + ?, "status" = ?, "output" = ?, "error" = ?, "exit_code" = ?, "severity" = ?, "usage" = ?, "ended_at" = ?, "updated_at" = ?, "lease_expires_at" = ? where "id" = ? and "status" in ('running') returning *`,
@@ -98,6 +109,7 @@ export function sqliteRunFloor(file: string, runs = 20_000, perCommit = FLOOR_RU
       const ids = Array.from({ length: count }, () => `floor${(next++).toString().padStart(19, '0')}`)
       const now = Date.now()
       begin.run()
+      const created: unknown[][] = []
       for (const id of ids) {
         insertRun.run(
           id,
@@ -133,30 +145,21 @@ export function sqliteRunFloor(file: string, runs = 20_000, perCommit = FLOOR_RU
           null,
           now,
         )
-        insertTwo.run(id, 1, 'run.queued', context, now, id, 2, 'run.started', '{"workerId":"floor-worker"}', now)
+        created.push([id, 1, 'run.queued', context, now], [id, 2, 'run.started', '{"workerId":"floor-worker"}', now])
       }
+      insertEvents(created)
       commit.run()
       begin.run()
+      const ended: unknown[][] = []
       for (const id of ids) {
         end(3, 'completed', output, null, 0, 'success', '{"tokensIn":3,"tokensOut":3}', now, now, null, id)
-        insertThree.run(
-          id,
-          3,
-          'text.delta',
-          JSON.stringify({ text: output }),
-          now,
-          id,
-          4,
-          'usage',
-          '{"usage":{"tokensIn":3,"tokensOut":3}}',
-          now,
-          id,
-          5,
-          'run.completed',
-          JSON.stringify({ output, exitCode: 0, durationMs: 1, severity: 'success' }),
-          now,
+        ended.push(
+          [id, 3, 'text.delta', JSON.stringify({ text: output }), now],
+          [id, 4, 'usage', '{"usage":{"tokensIn":3,"tokensOut":3}}', now],
+          [id, 5, 'run.completed', JSON.stringify({ output, exitCode: 0, durationMs: 1, severity: 'success' }), now],
         )
       }
+      insertEvents(ended)
       commit.run()
     }
     for (let i = 0; i < 1000 / perCommit; i++) batch(perCommit)

@@ -7,7 +7,7 @@ import type { GatheredWrite, UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { RunEvent, RunEventBody } from './run-events.js'
 
 /** Events stored by one statement at most; a longer batch takes several (in one transaction). */
-const ROWS_PER_INSERT = 16
+export const ROWS_PER_INSERT = 16
 
 /** An insert of `count` events: `run0`, `seq0`, `type0`, `data0`, `at0`, `run1`… */
 interface EventRows {
