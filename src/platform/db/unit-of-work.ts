@@ -62,7 +62,7 @@ export async function writeGathered(units: readonly UnitOfWork[], queries: Kysel
     for (const [write, rows] of (unit as unknown as Transaction).gathered) {
       const all = writes.get(write)
       if (all) for (const row of rows) all.push(row)
-      else writes.set(write, rows)
+      else writes.set(write, rows.slice())
     }
   }
   for (const [write, rows] of writes) await write.write(rows, queries)
