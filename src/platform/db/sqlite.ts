@@ -66,15 +66,15 @@ class BooleanBindingStatement implements SqliteStatement {
   }
 
   all(parameters: ReadonlyArray<unknown>): unknown[] {
-    return (this.statement.all(...bindable(parameters)) as unknown[][]).map(this.toRow)
+    return (this.statement.all(bindable(parameters)) as unknown[][]).map(this.toRow)
   }
 
   run(parameters: ReadonlyArray<unknown>) {
-    return this.statement.run(...bindable(parameters))
+    return this.statement.run(bindable(parameters))
   }
 
   *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    for (const values of this.statement.iterate(...bindable(parameters)) as IterableIterator<unknown[]>) yield this.toRow(values)
+    for (const values of this.statement.iterate(bindable(parameters)) as IterableIterator<unknown[]>) yield this.toRow(values)
   }
 }
 
@@ -100,6 +100,10 @@ export function withUnplannedLimits(sql: string): string {
   return sql.replaceAll(' limit ?', ' limit cast(? as integer)')
 }
 
-function bindable(parameters: ReadonlyArray<unknown>): unknown[] {
-  return parameters.map((value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value))
+/** The parameters as better-sqlite3 binds them (one array, spread by it): booleans as 1/0, copied only if any. */
+function bindable(parameters: ReadonlyArray<unknown>): ReadonlyArray<unknown> {
+  for (const value of parameters) {
+    if (typeof value === 'boolean') return parameters.map((value) => (typeof value === 'boolean' ? (value ? 1 : 0) : value))
+  }
+  return parameters
 }
