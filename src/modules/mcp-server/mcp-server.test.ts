@@ -155,7 +155,9 @@ for (const transport of TRANSPORTS) {
     })
 
     it('runs agents through the run engine, with progress, history and run tools', async (t) => {
-      const { base, agentId, testApp } = await gateway(t)
+      // Words 20 ms apart: the SSE client SDK drops a notification that arrives in the same chunk as the
+      // answer (see below), and an instant run could send `started` and the answer together.
+      const { base, agentId, testApp } = await gateway(t, { ECHO_DELAY_MS: '20' })
       const client = await connect(t, base, transport)
 
       const progress: string[] = []
