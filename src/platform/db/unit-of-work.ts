@@ -25,7 +25,8 @@ export interface GatheredWrite<T> {
 /**
  * Runs `work` in one unit of work: everything it writes commits together or not at all. `work`
  * may be run again after a rollback (SQLite's group commit does so), so besides its writes it
- * does nothing but register `afterCommit` callbacks, which are called for the run that commits.
+ * does nothing but gather rows and register `afterCommit` callbacks, which are called for the run
+ * that commits. A transactor makes the unit's gathered writes (`writeGathered`) before it commits.
  */
 export type Transactor = <T>(work: (uow: UnitOfWork) => Promise<T>) => Promise<T>
 
@@ -40,9 +41,7 @@ class Transaction {
   }
 
   gather<T>(write: GatheredWrite<T>, rows: readonly T[]): void {
-    const gathered = this.gathered.get(write as GatheredWrite<unknown>)
-    if (gathered) for (const row of rows) gathered.push(row)
-    else this.gathered.set(write as GatheredWrite<unknown>, rows.slice())
+    addRows(this.gathered, write as GatheredWrite<unknown>, rows)
   }
 
   committed(): void {
@@ -58,14 +57,15 @@ export function unitOf(queries: Kysely<Tables>): UnitOfWork & { committed(): voi
 /** Makes the writes `units` gathered, each once with the rows of all of them, on `queries` (their transaction). */
 export async function writeGathered(units: readonly UnitOfWork[], queries: Kysely<Tables>): Promise<void> {
   const writes = new Map<GatheredWrite<unknown>, unknown[]>()
-  for (const unit of units) {
-    for (const [write, rows] of (unit as unknown as Transaction).gathered) {
-      const all = writes.get(write)
-      if (all) for (const row of rows) all.push(row)
-      else writes.set(write, rows.slice())
-    }
-  }
+  for (const unit of units) for (const [write, rows] of (unit as unknown as Transaction).gathered) addRows(writes, write, rows)
   for (const [write, rows] of writes) await write.write(rows, queries)
+}
+
+/** Appends `rows` to the list of `write`, started as a copy (the caller's array is never grown). */
+function addRows(lists: Map<GatheredWrite<unknown>, unknown[]>, write: GatheredWrite<unknown>, rows: readonly unknown[]): void {
+  const list = lists.get(write)
+  if (list) for (const row of rows) list.push(row)
+  else lists.set(write, rows.slice())
 }
 
 /** Repos only: the queries of `uow`, or `db` itself outside any unit of work. */
