@@ -11,6 +11,7 @@ import { fastSerializerCompiler } from './platform/http/fast-serializer.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { installUrlTextGuard } from './platform/http/storable-text.js'
+import { lazyChildLogger } from './platform/http/request-logger.js'
 import { requestIdOf } from './platform/http/request-id.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { registerWebRoot } from './platform/http/web-root.js'
@@ -57,7 +58,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   installZodMessages()
   const { server } = deps.config
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     bodyLimit: server.bodyLimitBytes,
     trustProxy: server.trustProxy,
     genReqId: requestIdOf,

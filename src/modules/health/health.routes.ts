@@ -1,4 +1,5 @@
 // Liveness (/health, the original's body) and readiness (/ready, checks the database).
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { UnavailableError } from '../../platform/http/errors.js'
@@ -45,12 +46,18 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, { 
       mcp: `${base}/mcp`,
     },
   }
+  let serialized: string | undefined
 
   app.route({
     method: ['GET', 'OPTIONS'],
     url: '/health',
     schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: HealthDto } },
-    handler: async () => body,
+    // The body never changes: serialized by its schema on the first probe, then sent as it is,
+    // without a promise per probe.
+    handler: (_req, reply) => {
+      serialized ??= reply.serialize(body) as string
+      void (reply as FastifyReply).type('application/json; charset=utf-8').send(serialized)
+    },
   })
 
   app.get(
