@@ -61,15 +61,26 @@ export interface ExecutionResult {
   error?: string
 }
 
+/** Why a run is told to stop. */
+export type StopReason = 'cancel' | 'timeout' | 'shutdown'
+
+/** How an executor learns that its run must stop. */
+export interface StopRequest {
+  readonly aborted: boolean
+  readonly reason: StopReason | undefined
+  /** Aborted with the reason when the run must stop: for calls that take an AbortSignal. */
+  readonly signal: AbortSignal
+}
+
 /**
  * Contract:
  * - `execute` resolves with the result (a provider error is a result with exitCode ≠ 0 and an
  *   `error`, not a rejection); it rejects only on a bug.
- * - When `signal` aborts (cancel or timeout) it stops promptly — killing child processes,
+ * - When `stop` is aborted (cancel or timeout) it stops promptly — killing child processes,
  *   aborting HTTP calls — and resolves with what it has so far.
  * - `emit` may be called any number of times before `execute` settles, never after.
  */
 export interface Executor {
   readonly kind: ExecutorKind
-  execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult>
+  execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, stop: StopRequest): Promise<ExecutionResult>
 }

@@ -8,11 +8,12 @@ import { isDatabaseUnavailable } from '../platform/db/errors.js'
 import type { ClusterChannel } from '../platform/events/cluster-channel.js'
 import type { ExecutorKind } from '../platform/providers.js'
 import { DeltaCoalescer } from './delta-coalescer.js'
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, RunPreparer } from './executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, RunPreparer, StopReason } from './executor.js'
 import type { Run } from './run.js'
 import { endingOf, type RunEnding, type RunOutcome } from './run-ending.js'
 import type { RunEventBody } from './run-events.js'
 import type { RunRecorder } from './run-recorder.js'
+import { RunStop } from './run-stop.js'
 import { traceRun } from './run-tracing.js'
 import type { RunsRepo } from './runs.repo.js'
 
@@ -24,8 +25,6 @@ export interface WorkerPoolConfig {
   pollIntervalMs: number
 }
 
-type StopReason = 'cancel' | 'timeout' | 'shutdown'
-
 /** The longest pause between tries to end a run while the database is unreachable. */
 const END_RETRY_MAX_MS = 1000
 
@@ -34,7 +33,7 @@ const CANCEL_CHANNEL = 'run_cancel'
 
 export class RunWorkerPool {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-  private readonly active = new Map<string, AbortController>()
+  private readonly active = new Map<string, RunStop>()
   private readonly finished = new Set<Promise<void>>()
   /** Slots promised to runs being created here (they start as `running`, see `reserveSlot`). */
   private reserved = 0
@@ -140,9 +139,9 @@ export class RunWorkerPool {
 
   /** Stops a run executing here; false when it is not running in this process. */
   private stopRun(runId: string, reason: StopReason): boolean {
-    const controller = this.active.get(runId)
-    if (!controller) return false
-    controller.abort(reason)
+    const stop = this.active.get(runId)
+    if (!stop) return false
+    stop.stop(reason)
     return true
   }
 
@@ -230,9 +229,9 @@ export class RunWorkerPool {
   }
 
   private launch(run: Run): void {
-    const controller = new AbortController()
-    this.active.set(run.id, controller)
-    const done = this.execute(run, controller)
+    const stop = new RunStop()
+    this.active.set(run.id, stop)
+    const done = this.execute(run, stop)
       .catch((err: unknown) => this.deps.logger.error({ err, runId: run.id }, 'run bookkeeping failed'))
       .finally(() => {
         this.active.delete(run.id)
@@ -242,9 +241,9 @@ export class RunWorkerPool {
     this.finished.add(done)
   }
 
-  private async execute(run: Run, controller: AbortController): Promise<void> {
+  private async execute(run: Run, stop: RunStop): Promise<void> {
     const { recorder, clock, config } = this.deps
-    const timeout = setTimeout(() => controller.abort('timeout' satisfies StopReason), run.timeoutMs)
+    const timeout = setTimeout(() => stop.stop('timeout'), run.timeoutMs)
     const coalescer = new DeltaCoalescer((bodies) => recorder.emit(run.id, bodies), config.coalesceMs)
     const traced = traceRun(run)
     let result: ExecutionResult
@@ -254,7 +253,7 @@ export class RunWorkerPool {
         traced.observe(event)
         coalescer.push(event)
       }
-      result = await traced.within(() => this.deps.executors[run.executor].execute(request, emit, controller.signal))
+      result = await traced.within(() => this.deps.executors[run.executor].execute(request, emit, stop))
     } catch (err) {
       this.deps.logger.error({ err, runId: run.id }, 'executor failed')
       result = { output: '', exitCode: 1, error: (err as Error).message || 'executor failed' }
@@ -262,7 +261,7 @@ export class RunWorkerPool {
       clearTimeout(timeout)
     }
     const pending = await coalescer.drain()
-    const outcome = outcomeOf(result, controller.signal.reason as StopReason | undefined)
+    const outcome = outcomeOf(result, stop.reason)
     const ending = endingOf(run, outcome, result.output || coalescer.text, result.usage ?? null, clock.now())
     traced.end(result, ending.status)
     const ended = await this.end(run, ending, pending)

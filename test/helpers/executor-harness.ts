@@ -1,5 +1,5 @@
 // Runs an executor the way the worker pool does, collecting what it emits.
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../../src/engine/executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopReason, StopRequest } from '../../src/engine/executor.js'
 
 export function executionRequest(overrides: Partial<ExecutionRequest> = {}): ExecutionRequest {
   const input = overrides.input ?? 'hello'
@@ -49,7 +49,7 @@ export async function execute(
       events.push(event)
       options.onEvent?.(event)
     },
-    options.signal ?? new AbortController().signal,
+    stopRequestOf(options.signal ?? new AbortController().signal),
   )
   settled = true
   return {
@@ -65,4 +65,17 @@ export function streamedText(execution: Execution): string {
     .of('text.delta')
     .map((e) => e.text)
     .join('')
+}
+
+/** A test's AbortSignal as the stop request the worker pool hands an executor (aborted with a StopReason). */
+function stopRequestOf(signal: AbortSignal): StopRequest {
+  return {
+    get aborted() {
+      return signal.aborted
+    },
+    get reason() {
+      return signal.reason as StopReason | undefined
+    },
+    signal,
+  }
 }

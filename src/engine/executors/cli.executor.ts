@@ -7,7 +7,7 @@ import { stat, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ExecutorsConfig } from '../../config/executors.js'
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopRequest } from '../executor.js'
 import { runProcess, type ProcessOutcome } from './child-process.js'
 import { ClaudeStreamParser } from './claude-stream.js'
 import { McpServerError, serversOfRun, type McpServer, type McpServerResolver } from './mcp-servers.js'
@@ -31,7 +31,8 @@ export class CliExecutor implements Executor {
     private readonly mcpServers: McpServerResolver,
   ) {}
 
-  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
+  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, stop: StopRequest): Promise<ExecutionResult> {
+    const { signal } = stop
     const provider = request.provider
     if (provider !== 'claude' && provider !== 'gemini' && provider !== 'cursor-agent') {
       return failed(1, `provider '${provider}' is not served by the cli executor`)

@@ -2,7 +2,7 @@
 // `POST /agents/{agent_id}/execute` whose answer is the finished task document. While it runs,
 // the Conductor's watcher calls the gateway back (§2.5); those frames reach this run through the
 // ConductorCallbackRouter and become live events.
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopRequest } from '../executor.js'
 import { ClaudeStreamParser } from './claude-stream.js'
 import type { Frame } from '../../platform/events/frame.js'
 import type { ConductorCallbackRouter } from './conductor-callbacks.js'
@@ -31,7 +31,8 @@ export class ConductorExecutor implements Executor {
     this.fetch = options.fetch ?? globalThis.fetch
   }
 
-  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
+  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, stop: StopRequest): Promise<ExecutionResult> {
+    const { signal } = stop
     const agentId = request.agentId ?? request.agentName
     if (!agentId) return { output: '', exitCode: 1, error: 'the conductor provider runs a Conductor agent: the run names no agent' }
     let open = true

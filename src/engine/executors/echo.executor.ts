@@ -1,6 +1,6 @@
 // Deterministic, offline: answers with the input, word by word. For trying the gateway without
 // any provider and for tests; only ever chosen explicitly (provider "echo").
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopRequest } from '../executor.js'
 
 export class EchoExecutor implements Executor {
   readonly kind = 'echo' as const
@@ -8,13 +8,14 @@ export class EchoExecutor implements Executor {
   /** @param chunkDelayMs pause between words, to make runs observable while running. */
   constructor(private readonly chunkDelayMs = 0) {}
 
-  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
+  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, stop: StopRequest): Promise<ExecutionResult> {
     const words = request.input.split(/(?<=\s)/)
     let output = ''
     for (const word of words) {
-      if (signal.aborted) break
-      if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs, signal)
-      if (signal.aborted) break
+      if (stop.aborted) break
+      // Only a paced echo waits, so only it needs the signal.
+      if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs, stop.signal)
+      if (stop.aborted) break
       output += word
       emit({ type: 'text.delta', text: word })
     }

@@ -1,7 +1,7 @@
 // Runs an agent against a model through the Vercel AI SDK: system prompt + history + input,
 // streamed, with the agent's MCP tools available for a bounded number of steps.
 import type { ModelMessage, TextStreamPart, ToolSet } from 'ai'
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopRequest } from '../executor.js'
 import type { Usage } from '../run-events.js'
 import { ChatSpans } from './chat-spans.js'
 import type { LlmModelSource } from './llm-models.js'
@@ -22,7 +22,8 @@ export class LlmExecutor implements Executor {
 
   constructor(private readonly options: LlmExecutorOptions) {}
 
-  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, signal: AbortSignal): Promise<ExecutionResult> {
+  async execute(request: ExecutionRequest, emit: (event: ExecutorEvent) => void, stop: StopRequest): Promise<ExecutionResult> {
+    const { signal } = stop
     const choice = await this.options.models.model(request.provider, request.model)
     if ('error' in choice) return failed(choice.error)
     // Loaded on first use, like the provider packages.
