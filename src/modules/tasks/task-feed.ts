@@ -24,18 +24,7 @@ export function feedRunsToClients(
   onError: (err: unknown) => void,
 ): () => void {
   const live = new Map<string, LiveRun>()
-  const handle = async (event: RunEvent): Promise<void> => {
-    if (event.type === 'run.queued') {
-      live.set(event.runId, { context: event.data, startedAt: event.at, toolCalls: 0, toolStarts: new Map() })
-    }
-    let run = live.get(event.runId)
-    if (!run) {
-      // A run this instance did not see queued (it started before we were listening).
-      const found = await runs.find(event.runId)
-      if (!found) return
-      run = { context: contextOf(found), startedAt: found.startedAt ?? found.createdAt, toolCalls: 0, toolStarts: new Map() }
-      live.set(event.runId, run)
-    }
+  const deliver = (event: RunEvent, run: LiveRun): void => {
     // Runs are tracked either way (tool counts, start times); messages are built only for someone.
     if (gamification.clientCount > 0) {
       for (const message of [...messagesFor(event, run), ...councilorMessagesFor(event, run)]) gamification.broadcastLocal(message)
@@ -43,9 +32,34 @@ export function feedRunsToClients(
     track(event, run)
     if (isFinalEvent(event)) live.delete(event.runId)
   }
+  // A run this instance did not see queued (it started before we were listening).
+  const adopt = async (event: RunEvent): Promise<void> => {
+    const found = await runs.find(event.runId)
+    if (!found) return
+    const run = live.get(event.runId) ?? liveRun(contextOf(found), found.startedAt ?? found.createdAt)
+    live.set(event.runId, run)
+    deliver(event, run)
+  }
   return runs.followAll((events) => {
-    for (const event of events) void handle(event).catch(onError)
+    for (const event of events) {
+      if (event.type === 'run.queued') live.set(event.runId, liveRun(event.data, event.at))
+      const run = live.get(event.runId)
+      // Known runs synchronously: no promise per event on the run path.
+      if (!run) {
+        void adopt(event).catch(onError)
+        continue
+      }
+      try {
+        deliver(event, run)
+      } catch (err) {
+        onError(err)
+      }
+    }
   })
+}
+
+function liveRun(context: RunContext, startedAt: number): LiveRun {
+  return { context, startedAt, toolCalls: 0, toolStarts: new Map() }
 }
 
 function messagesFor(event: RunEvent, run: LiveRun): Frame[] {
