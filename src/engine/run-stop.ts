@@ -3,7 +3,8 @@ import type { StopReason, StopRequest } from './executor.js'
 
 /**
  * A run's stop request. Its AbortSignal is made only when an executor asks for one: Node 20
- * spends about 5 µs making a signal (more under load), and an echo run that does not pause between words never needs it.
+ * spends about 5 µs making a signal (more under load), and an echo run that does not pause
+ * between words never needs it.
  */
 export class RunStop implements StopRequest {
   private stoppedFor: StopReason | undefined
