@@ -43,10 +43,11 @@ export class RunStreams {
    */
   waitForEnd(run: Run | string, timeoutMs: number): Promise<Run> {
     const id = typeof run === 'string' ? run : run.id
-    let release = () => {}
-    const released = new Promise<void>((resolve) => (release = resolve))
-    if (this.releasing) release()
-    const waiter = { runId: id, release, done: this.waitUntil(id, typeof run === 'string' ? undefined : run, timeoutMs, released) }
+    // One promise for the three ways a wait ends: the run's final event, the timeout, shutdown.
+    let wake = () => {}
+    const woken = new Promise<void>((resolve) => (wake = resolve))
+    if (this.releasing) wake()
+    const waiter = { runId: id, release: wake, done: this.waitUntil(id, typeof run === 'string' ? undefined : run, timeoutMs, woken, wake) }
     this.waiters.add(waiter)
     void waiter.done.then(
       () => this.waiters.delete(waiter),
@@ -69,19 +70,19 @@ export class RunStreams {
     await Promise.allSettled([...this.waiters].map((waiter) => waiter.done))
   }
 
-  private async waitUntil(id: string, known: Run | undefined, timeoutMs: number, released: Promise<void>): Promise<Run> {
-    let unsubscribe = () => {}
-    const ended = new Promise<void>((resolve) => {
-      unsubscribe = this.deps.hub.subscribe(id, (events) => {
-        if (events.some(isFinalEvent)) resolve()
-      })
+  private async waitUntil(id: string, known: Run | undefined, timeoutMs: number, woken: Promise<void>, wake: () => void): Promise<Run> {
+    const unsubscribe = this.deps.hub.subscribe(id, (events) => {
+      if (events.some(isFinalEvent)) wake()
     })
     let timer: NodeJS.Timeout | undefined
     try {
       // Ended here while the caller was on its way (its end event went out before we subscribed)?
       const status = this.deps.recorder.recentlyEnded(id)?.status ?? known?.status ?? (await this.deps.repo.statusOf(id))
       if (status === undefined) throw new NotFoundError(`Run '${id}' not found`)
-      if (!isTerminal(status)) await Promise.race([ended, released, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      if (!isTerminal(status)) {
+        timer = setTimeout(wake, timeoutMs)
+        await woken
+      }
       const run = this.deps.recorder.recentlyEnded(id) ?? (await this.deps.repo.get(id))
       if (!run) throw new NotFoundError(`Run '${id}' not found`)
       return run

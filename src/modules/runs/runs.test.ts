@@ -309,6 +309,18 @@ describe('timeouts and conversation policy', () => {
     assert.ok(ended.output.length > 0 && ended.output.length < TEN_WORDS.length)
   })
 
+  it('answers a wait that outlasts wait_timeout_ms with 202 and the run as it is', async (t) => {
+    const { app } = await slowApp(t)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      payload: { input: TEN_WORDS, ai_provider: 'echo', wait: true, wait_timeout_ms: 100 },
+    })
+    assert.equal(res.statusCode, 202)
+    assert.ok(['queued', 'running'].includes(res.json().status), res.json().status)
+    await app.inject({ method: 'POST', url: `/api/runs/${res.json().run_id}/cancel` })
+  })
+
   it('rejects a second message while a conversation has an active run (policy reject)', async (t) => {
     const { app } = await slowApp(t)
     const first = await create(app, { input: TEN_WORDS, conversation_id: 'busy' })
