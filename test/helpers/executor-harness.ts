@@ -1,5 +1,6 @@
 // Runs an executor the way the worker pool does, collecting what it emits.
-import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent, StopReason, StopRequest } from '../../src/engine/executor.js'
+import type { ExecutionRequest, ExecutionResult, Executor, ExecutorEvent } from '../../src/engine/executor.js'
+import { RunStop } from '../../src/engine/run-stop.js'
 
 export function executionRequest(overrides: Partial<ExecutionRequest> = {}): ExecutionRequest {
   const input = overrides.input ?? 'hello'
@@ -38,7 +39,7 @@ export interface Execution {
 export async function execute(
   executor: Executor,
   request: ExecutionRequest,
-  options: { signal?: AbortSignal; onEvent?: (event: ExecutorEvent) => void } = {},
+  options: { stop?: RunStop; onEvent?: (event: ExecutorEvent) => void } = {},
 ): Promise<Execution> {
   const events: ExecutorEvent[] = []
   let settled = false
@@ -49,7 +50,7 @@ export async function execute(
       events.push(event)
       options.onEvent?.(event)
     },
-    stopRequestOf(options.signal ?? new AbortController().signal),
+    options.stop ?? new RunStop(),
   )
   settled = true
   return {
@@ -65,17 +66,4 @@ export function streamedText(execution: Execution): string {
     .of('text.delta')
     .map((e) => e.text)
     .join('')
-}
-
-/** A test's AbortSignal as the stop request the worker pool hands an executor (aborted with a StopReason). */
-function stopRequestOf(signal: AbortSignal): StopRequest {
-  return {
-    get aborted() {
-      return signal.aborted
-    },
-    get reason() {
-      return signal.reason as StopReason | undefined
-    },
-    signal,
-  }
 }

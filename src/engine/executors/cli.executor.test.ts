@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { testConfig } from '../../../test/helpers/build-test-app.js'
+import { RunStop } from '../run-stop.js'
 import { execute, executionRequest, streamedText } from '../../../test/helpers/executor-harness.js'
 import { fakeCliDir, isProcessRunning, waitUntil, type FakeCli } from '../../../test/helpers/fake-cli.js'
 import type { ExecutionRequest } from '../executor.js'
@@ -139,10 +140,10 @@ describe('CliExecutor: stopping', () => {
   for (const reason of ['cancel', 'timeout'] as const) {
     it(`kills the whole process group on ${reason} and keeps the partial output`, async (t) => {
       const slow = fakeCliDir(t).slow()
-      const controller = new AbortController()
+      const stop = new RunStop()
       const run = await execute(executorFor({ claude: slow }), cliRequest(workDir(t)), {
-        signal: controller.signal,
-        onEvent: (event) => event.type === 'text.delta' && controller.abort(reason),
+        stop,
+        onEvent: (event) => event.type === 'text.delta' && stop.stop(reason),
       })
       assert.equal(run.result.output, 'started, now waiting')
       assert.equal(run.result.exitCode, reason === 'timeout' ? 124 : 1)
@@ -154,10 +155,10 @@ describe('CliExecutor: stopping', () => {
 
   it('sends SIGKILL after the grace period when the CLI ignores SIGTERM', async (t) => {
     const stubborn = fakeCliDir(t).slow({ ignoreSigterm: true })
-    const controller = new AbortController()
+    const stop = new RunStop()
     const run = await execute(executorFor({ claude: stubborn }), cliRequest(workDir(t)), {
-      signal: controller.signal,
-      onEvent: (event) => event.type === 'text.delta' && controller.abort('cancel'),
+      stop,
+      onEvent: (event) => event.type === 'text.delta' && stop.stop('cancel'),
     })
     assert.equal(run.result.output, 'started, now waiting')
     assert.equal(isProcessRunning(stubborn.pids()!.self), false)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { RunStop } from '../run-stop.js'
 import { execute, executionRequest } from '../../../test/helpers/executor-harness.js'
 import { closedPort, deferred, startFakeConductor, taskDocument, type ConductorAnswer } from '../../../test/helpers/fake-conductor.js'
 import type { ClusterChannel } from '../../platform/events/cluster-channel.js'
@@ -160,11 +161,11 @@ describe('ConductorExecutor', () => {
     const conductor = await startFakeConductor(t)
     const router = new ConductorCallbackRouter()
     conductor.answer(() => new Promise<ConductorAnswer>(() => {}))
-    const controller = new AbortController()
-    const running = execute(new ConductorExecutor({ apiUrl: conductor.url, callbacks: router }), conductorRequest(), { signal: controller.signal })
+    const stop = new RunStop()
+    const running = execute(new ConductorExecutor({ apiUrl: conductor.url, callbacks: router }), conductorRequest(), { stop })
     await conductor.nextCall()
     router.dispatch(frame('agent_stream', { event: { type: 'assistant', message: { content: [{ type: 'text', text: 'half a poem' }] } } }))
-    controller.abort('timeout')
+    stop.stop('timeout')
     const run = await running
     assert.deepEqual(run.result, { output: 'half a poem', exitCode: 124, error: 'stopped waiting for the Conductor (its task cannot be cancelled)' })
   })

@@ -4,6 +4,7 @@ import type { LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import type { LanguageModel } from 'ai'
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test'
 import { testConfig } from '../../../test/helpers/build-test-app.js'
+import { RunStop } from '../run-stop.js'
 import { execute, executionRequest, streamedText } from '../../../test/helpers/executor-harness.js'
 import { startFakeLlmServer } from '../../../test/helpers/fake-llm-server.js'
 import { startMcpTestServer } from '../../../test/helpers/mcp-test-server.js'
@@ -104,10 +105,10 @@ describe('LlmExecutor with the AI SDK mock model', () => {
         }),
       }),
     })
-    const controller = new AbortController()
+    const stop = new RunStop()
     const run = await execute(mockExecutor(model), executionRequest(), {
-      signal: controller.signal,
-      onEvent: (event) => event.type === 'text.delta' && controller.abort('cancel'),
+      stop,
+      onEvent: (event) => event.type === 'text.delta' && stop.stop('cancel'),
     })
     assert.equal(run.result.output, 'partial ')
     assert.notEqual(run.result.exitCode, 0)
@@ -124,9 +125,9 @@ describe('LlmExecutor with the AI SDK mock model', () => {
         }),
       }),
     })
-    const controller = new AbortController()
-    setImmediate(() => controller.abort('timeout'))
-    const run = await execute(mockExecutor(model), executionRequest(), { signal: controller.signal })
+    const stop = new RunStop()
+    setImmediate(() => stop.stop('timeout'))
+    const run = await execute(mockExecutor(model), executionRequest(), { stop })
     assert.equal(run.result.exitCode, 124)
     assert.equal(run.result.output, '')
   })
@@ -255,11 +256,11 @@ describe('LlmExecutor over HTTP with the real provider packages', () => {
   it('aborts the HTTP stream mid-way and keeps what arrived', async (t) => {
     const server = await startFakeLlmServer(t)
     server.script({ text: ['first ', 'second '], hang: true })
-    const controller = new AbortController()
+    const stop = new RunStop()
     const gone = server.clientGone()
     const run = await execute(realExecutor({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: server.baseUrl }), executionRequest(), {
-      signal: controller.signal,
-      onEvent: (event) => event.type === 'text.delta' && event.text === 'second ' && controller.abort('cancel'),
+      stop,
+      onEvent: (event) => event.type === 'text.delta' && event.text === 'second ' && stop.stop('cancel'),
     })
     assert.equal(run.result.output, 'first second ')
     assert.notEqual(run.result.exitCode, 0)

@@ -8,19 +8,11 @@ import type { RunEvent } from '../../engine/run-events.js'
 import type { Frame } from '../../platform/events/frame.js'
 import type { GamificationHub } from '../../realtime/gamification-hub.js'
 import { feedRunsToClients } from './task-feed.js'
+import { taskPickedMessage } from './task-projection.js'
 
-const CONTEXT = {
-  agentId: 'a1',
-  agentName: 'Agent',
-  agentEmoji: null,
-  instanceId: 'i1',
-  conversationId: 'c1',
-  screenplayId: null,
-  source: 'api',
-  provider: 'echo',
-  model: null,
-  isCouncilor: false,
-}
+/** What a run and its `run.queued` context both say of whom the run is for. */
+const WHO = { agentId: 'a1', instanceId: 'i1', conversationId: 'c1', screenplayId: null, source: 'api', provider: 'echo', model: null } as const
+const CONTEXT = { ...WHO, agentName: 'Agent', agentEmoji: null, isCouncilor: false }
 
 function harness(stored: Record<string, Partial<Run>> = {}) {
   let listener: (events: readonly RunEvent[]) => void = () => {}
@@ -54,19 +46,7 @@ describe('feedRunsToClients', () => {
 
   it('looks up a run it did not see queued, then follows it', async () => {
     const { publish, sent, errors } = harness({
-      r2: {
-        id: 'r2',
-        agentId: 'a1',
-        options: {},
-        instanceId: 'i1',
-        conversationId: 'c1',
-        screenplayId: null,
-        source: 'api',
-        provider: 'echo',
-        model: null,
-        startedAt: 1_000,
-        createdAt: 900,
-      },
+      r2: { ...WHO, id: 'r2', options: { agentName: 'Agent' }, startedAt: 1_000, createdAt: 900 },
     })
     publish(event('r2', 2, { type: 'run.started', data: { workerId: 'w' } }))
     assert.equal(sent.length, 0, 'nothing until the run is found')
@@ -78,6 +58,7 @@ describe('feedRunsToClients', () => {
         ['stream_start', 'r2'],
       ],
     )
+    assert.deepEqual(sent[0], taskPickedMessage('r2', CONTEXT), 'the stored run tells what its queued event would have')
     publish(event('r2', 3, { type: 'text.delta', data: { text: 'hi' } }))
     assert.equal(sent.length, 2, 'a known run needs no lookup: text is not a feed message')
     assert.deepEqual(errors, [])
