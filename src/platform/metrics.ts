@@ -2,7 +2,7 @@
 // for the code that observes things, and `scrape()` for GET /metrics. Names follow Prometheus
 // conventions: a `conductor_` namespace, base units in the name, `_total` on counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { type RouteTally, RouteTallies } from './route-tallies.js'
+import { type RouteTally, RouteTallies, Tallies } from './tallies.js'
 
 export type CouncilorTickOutcome = 'fired' | 'skipped' | 'refused'
 
@@ -23,32 +23,29 @@ export class Metrics {
 
   private readonly httpRequests = new RouteTallies({
     registry: this.registry,
-    requests: { name: 'conductor_http_requests_total', help: 'HTTP requests answered, by method, route template and status code' },
-    durations: {
+    counter: { name: 'conductor_http_requests_total', help: 'HTTP requests answered, by method, route template and status code' },
+    histogram: {
       name: 'conductor_http_request_duration_seconds',
       help: 'Time from receiving an HTTP request to the end of its response',
       buckets: LATENCY_BUCKETS,
     },
   })
-  private readonly runsEnded = new Counter({
-    name: 'conductor_runs_ended_total',
-    help: 'Runs ended by this instance, by final state, executor and provider',
-    labelNames: ['state', 'executor', 'provider'] as const,
-    registers: [this.registry],
+  private readonly runsEnded = new Tallies(['state', 'executor', 'provider'], {
+    registry: this.registry,
+    counter: { name: 'conductor_runs_ended_total', help: 'Runs ended by this instance, by final state, executor and provider' },
+    histogram: {
+      name: 'conductor_run_duration_seconds',
+      help: 'How long runs executed (start to end), by final state, executor and provider',
+      buckets: RUN_BUCKETS,
+    },
   })
-  private readonly runDuration = new Histogram({
-    name: 'conductor_run_duration_seconds',
-    help: 'How long runs executed (start to end), by final state, executor and provider',
-    labelNames: ['state', 'executor', 'provider'] as const,
-    buckets: RUN_BUCKETS,
-    registers: [this.registry],
-  })
-  private readonly timeToFirstEvent = new Histogram({
-    name: 'conductor_run_time_to_first_event_seconds',
-    help: 'From a run’s creation to its first output event (text, tool call, usage), for runs ended by this instance',
-    labelNames: ['executor', 'provider'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
+  private readonly timeToFirstEvent = new Tallies(['executor', 'provider'], {
+    registry: this.registry,
+    histogram: {
+      name: 'conductor_run_time_to_first_event_seconds',
+      help: 'From a run’s creation to its first output event (text, tool call, usage), for runs ended by this instance',
+      buckets: LATENCY_BUCKETS,
+    },
   })
   private readonly activeRuns = new Gauge({
     name: 'conductor_runs',
@@ -102,12 +99,11 @@ export class Metrics {
   }
 
   runEnded(state: string, executor: string, provider: string, durationSeconds: number): void {
-    this.runsEnded.inc({ state, executor, provider })
-    this.runDuration.observe({ state, executor, provider }, durationSeconds)
+    this.runsEnded.observe([state, executor, provider], durationSeconds)
   }
 
   runFirstEvent(executor: string, provider: string, seconds: number): void {
-    this.timeToFirstEvent.observe({ executor, provider }, seconds)
+    this.timeToFirstEvent.observe([executor, provider], seconds)
   }
 
   /** Replaces the storage-derived gauges with a fresh count. */
