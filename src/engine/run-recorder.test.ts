@@ -253,6 +253,24 @@ describe('RunRecorder.create and end', () => {
     assert.deepEqual(seqsOf(await stored(good.id), good.id), ['1 run.queued', '2 run.started', '3 run.completed'])
   })
 
+  it('stores half a character as U+FFFD in shared statements, as node-postgres sends text of its own', {
+    skip: testDialect() !== 'postgres' && 'PostgreSQL text (SQLite stores the bytes better-sqlite3 makes of it)',
+  }, async (t) => {
+    const { clock, recorder, repo, queries } = await setup(t)
+    const halves = [
+      newRun(`h1${'0'.repeat(22)}`, clock.now(), LEASED, { status: 'running', input: 'high \ud800 alone' }),
+      newRun(`h2${'0'.repeat(22)}`, clock.now(), LEASED, { status: 'running', input: 'whole \u{1f600}' }),
+    ]
+    const created = await queries.during(() => Promise.all(halves.map((run) => recorder.create(run))))
+    const finish = (run: Run, output: string) =>
+      recorder.end(run, ['running'], endingOf(run, { kind: 'finished', result: { output, exitCode: 0 } }, output, null, clock.now()))
+    const ended = await queries.during(() => Promise.all([finish(halves[0]!, 'low \udfff alone'), finish(halves[1]!, 'fine')]))
+    assert.deepEqual([created.length, ended.length], [1, 1], 'one statement each, none refused')
+    const [half, whole] = [await repo.get(halves[0]!.id), await repo.get(halves[1]!.id)]
+    assert.deepEqual([half?.input, half?.output, half?.status], ['high \ufffd alone', 'low \ufffd alone', 'completed'])
+    assert.deepEqual([whole?.input, whole?.output], ['whole \u{1f600}', 'fine'])
+  })
+
   it('ends a queued run, and a run with more events than one statement stores', async (t) => {
     const { clock, recorder, create, stored, published } = await setup(t)
     const queued = await create()

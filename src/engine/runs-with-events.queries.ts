@@ -3,6 +3,7 @@
 // transaction of their own: one statement commits as a whole.
 import { sql, type Kysely } from 'kysely'
 import { PreparedQuery, placeholdersOf, preparedVariants } from '../platform/db/prepared-query.js'
+import type { JsonRows } from '../platform/db/json.js'
 import type { Tables } from '../platform/db/tables.js'
 import type { RunStatus } from './run-events.js'
 import { RUN_COLUMNS, type NewRunRow, type RunRow } from './run-rows.js'
@@ -38,16 +39,13 @@ export function runsWithEvents(db: Kysely<Tables>) {
 
 type RunColumn = (typeof RUN_COLUMNS)[number]
 
-/** New runs as arrays, one per column with an entry per run, and their events, an entry per event. */
-export type NewRuns = { [column in RunColumn]: unknown[] } & {
-  eventRunIds: string[]
-  eventSeqs: number[]
-  eventTypes: string[]
-  eventData: string[]
-  eventAts: number[]
+/** New runs and their first events (`run_id`, `seq`, `type`, `data`, `at`), as JSON rows. */
+export interface NewRuns {
+  runs: JsonRows
+  events: JsonRows
 }
 
-/** Each column's type in PostgreSQL (see the runs migration), for the arrays of a multi-row insert. */
+/** Each column's type in PostgreSQL (see the runs migration), for reading the JSON rows of a multi-row insert. */
 const RUN_COLUMN_TYPES: Record<RunColumn, string> = {
   id: 'text',
   status: 'text',
@@ -83,35 +81,32 @@ const RUN_COLUMN_TYPES: Record<RunColumn, string> = {
   updated_at: 'bigint',
 }
 
+/** A jsonb column arrives as its JSON text (what the row holds), read as text and cast. */
+const asRead = (column: RunColumn) => (RUN_COLUMN_TYPES[column] === 'jsonb' ? 'text' : RUN_COLUMN_TYPES[column])
+
 function insertManyQuery(db: Kysely<Tables>) {
   return new PreparedQuery(db, (p: NewRuns) => {
     const columns = sql.join(RUN_COLUMNS.map((column) => sql.ref(column)))
-    const arrays = sql.join(RUN_COLUMNS.map((column) => sql`cast(${p[column]} as ${sql.raw(RUN_COLUMN_TYPES[column])}[])`))
-    return sql`with created as (insert into runs (${columns}) select * from unnest(${arrays}) returning id)
-      insert into run_events (run_id, seq, type, data, at)
-      select * from unnest(cast(${p.eventRunIds} as text[]), cast(${p.eventSeqs} as integer[]), cast(${p.eventTypes} as text[]),
-        cast(${p.eventData} as jsonb[]), cast(${p.eventAts} as bigint[]))`
+    const values = sql.join(
+      RUN_COLUMNS.map((column) => (RUN_COLUMN_TYPES[column] === 'jsonb' ? sql`cast(r.${sql.ref(column)} as jsonb)` : sql`r.${sql.ref(column)}`)),
+    )
+    const definition = sql.join(RUN_COLUMNS.map((column) => sql`${sql.ref(column)} ${sql.raw(asRead(column))}`))
+    return sql`with created as (
+      insert into runs (${columns}) select ${values} from json_to_recordset(cast(${p.runs} as json)) as r(${definition}) returning id
+    ) insert into run_events (run_id, seq, type, data, at)
+      select run_id, seq, type, data, at from json_to_recordset(cast(${p.events} as json))
+        as e(run_id text, seq integer, type text, data jsonb, at bigint)`
   })
 }
 
 /**
- * Several runs' ends as arrays, one entry per run, and their events as arrays, one entry per
- * event: `back` counts from the run's last event (0).
+ * Several runs' ends as JSON rows, one per run (`id`, `seqs`, `status`, `output`, `error`,
+ * `exit_code`, `severity`, `usage` as JSON text, `ended_at`), and their events, one per event
+ * (`run_id`, `back`, `type`, `data`): `back` counts from the run's last event (0).
  */
 export interface Endings {
-  ids: string[]
-  seqs: number[]
-  statuses: RunStatus[]
-  outputs: string[]
-  errors: Array<string | null>
-  exitCodes: Array<number | null>
-  severities: Array<string | null>
-  usages: Array<string | null>
-  endedAts: number[]
-  eventRunIds: string[]
-  eventBacks: number[]
-  eventTypes: string[]
-  eventData: string[]
+  endings: JsonRows
+  events: JsonRows
 }
 
 /**
@@ -124,22 +119,18 @@ function endManyQuery(db: Kysely<Tables>, from: readonly RunStatus[]) {
   return new PreparedQuery(
     db,
     (p: Endings) => sql<RunRow>`with endings as (
-      select * from unnest(
-        cast(${p.ids} as text[]), cast(${p.seqs} as integer[]), cast(${p.statuses} as text[]), cast(${p.outputs} as text[]),
-        cast(${p.errors} as text[]), cast(${p.exitCodes} as integer[]), cast(${p.severities} as text[]), cast(${p.usages} as jsonb[]),
-        cast(${p.endedAts} as bigint[])
-      ) as e(id, seqs, status, output, error, exit_code, severity, usage, ended_at)
+      select * from json_to_recordset(cast(${p.endings} as json))
+        as e(id text, seqs integer, status text, output text, error text, exit_code integer, severity text, usage text, ended_at bigint)
     ), ended as (
       update runs set last_seq = runs.last_seq + e.seqs, status = e.status, output = e.output, error = e.error,
-        exit_code = e.exit_code, severity = e.severity, usage = e.usage, ended_at = e.ended_at, updated_at = e.ended_at,
+        exit_code = e.exit_code, severity = e.severity, usage = cast(e.usage as jsonb), ended_at = e.ended_at, updated_at = e.ended_at,
         lease_expires_at = null
       from endings e where runs.status in (${statuses}) and runs.id = e.id
       returning runs.*
     ), events as (
       insert into run_events (run_id, seq, type, data, at)
       select ended.id, ended.last_seq - v.back, v.type, v.data, ended.ended_at
-      from unnest(cast(${p.eventRunIds} as text[]), cast(${p.eventBacks} as integer[]), cast(${p.eventTypes} as text[]), cast(${p.eventData} as jsonb[]))
-        as v(run_id, back, type, data)
+      from json_to_recordset(cast(${p.events} as json)) as v(run_id text, back integer, type text, data jsonb)
       join ended on ended.id = v.run_id
     ) select * from ended`,
   )

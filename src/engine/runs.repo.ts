@@ -3,14 +3,14 @@
 import { queriesOf, type UnitOfWork } from '../platform/db/unit-of-work.js'
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../platform/db/database.js'
-import { fromBool, toJson } from '../platform/db/json.js'
+import { fromBool, jsonRows, toJson } from '../platform/db/json.js'
 import { TurnBatcher } from '../platform/db/turn-batcher.js'
 import type { PreparedQuery } from '../platform/db/prepared-query.js'
 import type { Tables } from '../platform/db/tables.js'
 import type { Run } from './run.js'
 import type { RunEnding } from './run-ending.js'
 import type { RunEventBody, RunStatus } from './run-events.js'
-import { RUN_COLUMNS, toRow, toRun, type NewRunRow, type RunRow } from './run-rows.js'
+import { toRow, toRun, type NewRunRow, type RunRow } from './run-rows.js'
 import { QUEUED, RUNNING, runQueries, type Claim, type Renewal, type RunQueries } from './runs.queries.js'
 import { INLINE_EVENTS_MAX, runsWithEvents, type Endings, type NewRuns, type RunsWithEvents } from './runs-with-events.queries.js'
 import type { ListRunsOptions, RunCensus, RunFilter } from './runs.js'
@@ -343,55 +343,26 @@ interface CreateJob {
 }
 
 function newRunsOf(jobs: readonly CreateJob[]): NewRuns {
-  const runs = { eventRunIds: [], eventSeqs: [], eventTypes: [], eventData: [], eventAts: [] } as unknown as NewRuns
-  for (const column of RUN_COLUMNS) runs[column] = []
-  for (const { row, events } of jobs) {
-    for (const column of RUN_COLUMNS) runs[column].push(row[column])
-    events.forEach((event, i) => {
-      runs.eventRunIds.push(row.id)
-      runs.eventSeqs.push(i + 1)
-      runs.eventTypes.push(event.type)
-      runs.eventData.push(toJson(event.data))
-      runs.eventAts.push(row.created_at)
+  const events: object[] = []
+  for (const { row, events: first } of jobs) {
+    first.forEach((event, i) => {
+      events.push({ run_id: row.id, seq: i + 1, type: event.type, data: event.data ?? null, at: row.created_at })
     })
   }
-  return runs
+  return { runs: jsonRows(jobs.map((job) => job.row)), events: jsonRows(events) }
 }
 
 function endingsOf(jobs: readonly EndJob[]): Endings {
-  const e: Endings = {
-    ids: [],
-    seqs: [],
-    statuses: [],
-    outputs: [],
-    errors: [],
-    exitCodes: [],
-    severities: [],
-    usages: [],
-    endedAts: [],
-    eventRunIds: [],
-    eventBacks: [],
-    eventTypes: [],
-    eventData: [],
-  }
-  for (const { values, events } of jobs) {
-    e.ids.push(values.id)
-    e.seqs.push(values.seqs)
-    e.statuses.push(values.status)
-    e.outputs.push(values.output)
-    e.errors.push(values.error)
-    e.exitCodes.push(values.exitCode)
-    e.severities.push(values.severity)
-    e.usages.push(values.usage)
-    e.endedAts.push(values.endedAt)
-    events.forEach((event, i) => {
-      e.eventRunIds.push(values.id)
-      e.eventBacks.push(events.length - 1 - i)
-      e.eventTypes.push(event.type)
-      e.eventData.push(toJson(event.data))
+  const endings: object[] = []
+  const events: object[] = []
+  for (const { values, events: pending } of jobs) {
+    const { id, seqs, status, output, error, exitCode, severity, usage, endedAt } = values
+    endings.push({ id, seqs, status, output, error, exit_code: exitCode, severity, usage, ended_at: endedAt })
+    pending.forEach((event, i) => {
+      events.push({ run_id: id, back: pending.length - 1 - i, type: event.type, data: event.data ?? null })
     })
   }
-  return e
+  return { endings: jsonRows(endings), events: jsonRows(events) }
 }
 
 /** The events' columns of a statement that stores them with their run. */

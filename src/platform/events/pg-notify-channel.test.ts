@@ -91,6 +91,27 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
     for (const payload of notifications.payloads) assert.ok(Buffer.byteLength(payload) < 8000)
   })
 
+  it('delivers text as it was sent, whatever it holds, inline and parked', async (t) => {
+    const { sender, receiver } = await setup(t)
+    const received = collect(receiver, 'a')
+    const tricky = [
+      '"quoted", {braced}, [a, b]',
+      'back\\slash \\ud800 typed',
+      'line\nbreak\ttab',
+      'emoji \u{1f600} ü',
+      '{"data":{"text":"\\"hi\\""}}',
+      'NULL',
+    ]
+    const sent = [...tricky, tricky.join(' ').repeat(400)]
+    for (const payload of sent) sender.send('a', payload)
+    sender.send('a', 'half \ud800 a character')
+    await waitFor(() => received.length === sent.length + 1, 5_000, 'every message')
+    assert.deepEqual(
+      received,
+      [...sent, 'half \ufffd a character'].map((payload) => `a:${payload}`),
+    )
+  })
+
   it('parks a payload too large for a notification and delivers it in its place', async (t) => {
     const { sender, receiver } = await setup(t)
     const received = collect(receiver, 'a')

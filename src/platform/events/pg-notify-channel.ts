@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import { loadPg } from '../db/database.js'
+import { jsonRows } from '../db/json.js'
 import type { ClusterChannel } from './cluster-channel.js'
 import { frameOf, packFrames, unpackFrames, type ClusterMessage } from './notify-frames.js'
 
@@ -115,15 +116,15 @@ export class PgNotifyChannel implements ClusterChannel {
     })
     if (parked.length > 0) await this.park(client, parked)
     const payloads = packFrames(frames, `${this.origin}|`)
-    await this.query(client, 'select pg_notify($1, payload) from unnest($2::text[]) as payload', [this.channel, payloads])
+    await this.query(client, 'select pg_notify($1, payload) from json_array_elements_text($2::json) as payload', [this.channel, jsonRows(payloads)])
   }
 
   private async park(client: pg.Client, parked: Array<{ id: string; payload: string }>): Promise<void> {
     const now = Date.now()
     await this.query(
       client,
-      'insert into cluster_messages (id, payload, created_at) select id, payload, $3::bigint from unnest($1::text[], $2::text[]) as m(id, payload)',
-      [parked.map((m) => m.id), parked.map((m) => m.payload), now],
+      'insert into cluster_messages (id, payload, created_at) select id, payload, $2::bigint from json_to_recordset($1::json) as m(id text, payload text)',
+      [jsonRows(parked), now],
     )
     if (now - this.lastPurge < PARKED_TTL_MS / 5) return
     this.lastPurge = now
