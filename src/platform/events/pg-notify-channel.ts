@@ -116,7 +116,10 @@ export class PgNotifyChannel implements ClusterChannel {
     })
     if (parked.length > 0) await this.park(client, parked)
     const payloads = packFrames(frames, `${this.origin}|`)
-    await this.query(client, 'select pg_notify($1, payload) from json_array_elements_text($2::json) as payload', [this.channel, jsonRows(payloads)])
+    // Each payload its own text parameter: sent as it is, where an array or JSON parameter would
+    // escape every quote of the JSON inside it once more.
+    const parameters = payloads.map((_, i) => `$${i + 2}`).join(', ')
+    await this.query(client, `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`, [this.channel, ...payloads])
   }
 
   private async park(client: pg.Client, parked: Array<{ id: string; payload: string }>): Promise<void> {
