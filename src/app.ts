@@ -10,9 +10,10 @@ import { registerDocs } from './platform/http/docs.js'
 import { fastSerializerCompiler } from './platform/http/fast-serializer.js'
 import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
-import { installUrlTextGuard } from './platform/http/storable-text.js'
+import { refuseNulInUrl } from './platform/http/storable-text.js'
 import { lazyChildLogger } from './platform/http/request-logger.js'
-import { requestIdOf } from './platform/http/request-id.js'
+import { answerWithRequestId, requestIdOf } from './platform/http/request-id.js'
+import { installRequestChecks } from './platform/http/request-checks.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { registerWebRoot } from './platform/http/web-root.js'
 import { installHttpMetrics } from './platform/http/http-metrics.js'
@@ -22,7 +23,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js'
 import { installAccessCheck, withAccess } from './platform/http/access.js'
 import { installLimits, WorkBudget } from './platform/http/limits.js'
 import { closeConnectionsWithUnreadBodies } from './platform/http/unread-body.js'
-import { refuseRequestsWhileClosing } from './platform/http/refuse-while-closing.js'
+import { refusalWhileClosing } from './platform/http/refuse-while-closing.js'
 import { installAuthHook } from './modules/auth/auth-hook.js'
 import { authRoutes } from './modules/auth/auth.routes.js'
 import { agentsRoutes } from './modules/agents/agents.routes.js'
@@ -64,7 +65,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     genReqId: requestIdOf,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
-    // Requests that arrive while closing are answered by refuseRequestsWhileClosing instead.
+    // Requests that arrive while closing are answered by refusalWhileClosing instead.
     return503OnClosing: false,
     frameworkErrors: answerRouterError,
     clientErrorHandler,
@@ -75,14 +76,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   app.setSerializerCompiler(fastSerializerCompiler)
   installErrorHandlers(app, server.bodyLimitBytes)
   installJsonBodyParser(app)
-  installUrlTextGuard(app)
   closeConnectionsWithUnreadBodies(app)
   if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
-  app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id)
-    done()
-  })
-  refuseRequestsWhileClosing(app)
+  installRequestChecks(app, [answerWithRequestId, refuseNulInUrl, refusalWhileClosing(app)])
 
   await app.register(cors, {
     origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,

@@ -250,6 +250,12 @@ describe('request ids', () => {
     const made = await app.inject({ url: '/health' })
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/)
   })
+
+  it('names the request in answers refused before any route runs', async (t) => {
+    const { app } = await buildTestApp(t)
+    const refused = await app.inject({ url: '/api/screenplays/a%00b', headers: { 'x-request-id': 'nul-1' } })
+    assert.deepEqual([refused.statusCode, refused.headers['x-request-id']], [404, 'nul-1'])
+  })
 })
 
 describe('request logs', () => {

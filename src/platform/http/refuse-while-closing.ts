@@ -4,18 +4,22 @@
 // `{"detail": …}` and closes the connection, so the client sends its next request elsewhere.
 import type { FastifyInstance } from 'fastify'
 import { UnavailableError } from './errors.js'
+import type { RequestCheck } from './request-checks.js'
 
 export const SHUTTING_DOWN = 'The gateway is shutting down'
 
-/** Needs Fastify's `return503OnClosing: false` (else Fastify answers before any hook runs). */
-export function refuseRequestsWhileClosing(app: FastifyInstance): void {
+/**
+ * A check that refuses requests once `app` starts closing. Needs Fastify's `return503OnClosing:
+ * false` (else Fastify answers before any hook runs).
+ */
+export function refusalWhileClosing(app: FastifyInstance): RequestCheck {
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onRequest', (_req, reply, done) => {
-    if (!closing) return done()
+  return (_req, reply) => {
+    if (!closing) return undefined
     void reply.header('connection', 'close')
-    done(new UnavailableError(SHUTTING_DOWN))
-  })
+    return new UnavailableError(SHUTTING_DOWN)
+  }
 }

@@ -1,7 +1,7 @@
 // Text PostgreSQL cannot store — NUL characters and unpaired UTF-16 surrogates — is refused where
 // it enters (URL and JSON body) with a readable 4xx, instead of failing deep in a query with a 500.
 // SQLite would store it, so refusing it everywhere keeps both databases accepting the same input.
-import type { FastifyInstance } from 'fastify'
+import type { RequestCheck } from './request-checks.js'
 import { NotFoundError, ValidationError } from './errors.js'
 
 // Code-unit regex (no `u` flag): a high surrogate not followed by a low one, or a low one alone.
@@ -49,12 +49,10 @@ export function assertStorableJson(rawText: string, value: unknown): void {
 }
 
 /** A NUL in the path is an id nothing can have (404); in the query string it is a 422. */
-export function installUrlTextGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', (req, _reply, done) => {
-    const nul = req.url.indexOf('%00')
-    if (nul === -1) return done()
-    const query = req.url.indexOf('?')
-    if (query === -1 || nul < query) return done(new NotFoundError('Not Found'))
-    done(new ValidationError('Invalid request: the query string contains a NUL character (%00)'))
-  })
+export const refuseNulInUrl: RequestCheck = (req) => {
+  const nul = req.url.indexOf('%00')
+  if (nul === -1) return undefined
+  const query = req.url.indexOf('?')
+  if (query === -1 || nul < query) return new NotFoundError('Not Found')
+  return new ValidationError('Invalid request: the query string contains a NUL character (%00)')
 }
