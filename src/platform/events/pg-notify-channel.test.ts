@@ -9,7 +9,7 @@ import { createTestDatabase, testDialect, type TestDatabase } from '../../../tes
 import { waitFor } from '../../../test/helpers/wait.js'
 import { openDatabase } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { PgNotifyChannel } from './pg-notify-channel.js'
+import { channelConnectionConfig, PgNotifyChannel } from './pg-notify-channel.js'
 
 function warnings(lines: string[]) {
   const sink = new Writable({
@@ -110,6 +110,20 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
       received,
       [...sent, 'half \ufffd a character'].map((payload) => `a:${payload}`),
     )
+  })
+
+  it('connects in the deployment’s schema, committing without waiting for the WAL flush', async (t) => {
+    const database = await createTestDatabase()
+    const client = new pg.Client(channelConnectionConfig(database.url, database.schema!))
+    t.after(async () => {
+      await client.end()
+      await database.drop()
+    })
+    await client.connect()
+    const { rows } = await client.query<{ commit: string; schema: string }>('select current_setting($1) as commit, current_schema() as schema', [
+      'synchronous_commit',
+    ])
+    assert.deepEqual(rows[0], { commit: 'off', schema: database.schema })
   })
 
   it('parks a payload too large for a notification and delivers it in its place', async (t) => {

@@ -17,6 +17,17 @@ const INLINE_LIMIT = 7000
 const PARKED_TTL_MS = 5 * 60_000
 const CHANNEL_NAME = /^[a-z0-9_]+$/i
 
+/**
+ * The channel's connection. Its transactions only notify (or park a payload for a notification),
+ * so they commit without waiting for the WAL to reach the disk: notifications do not outlive a
+ * PostgreSQL restart anyway (listeners reconnect and read the runs' events from the database), and
+ * each flush was a wait and a wake-up of the backend for every batch sent.
+ */
+export function channelConnectionConfig(connectionString: string, schema?: string): pg.ClientConfig {
+  const settings = ['-c synchronous_commit=off', ...(schema ? [`-c search_path=${schema}`] : [])]
+  return { connectionString, options: settings.join(' ') }
+}
+
 export class PgNotifyChannel implements ClusterChannel {
   readonly isClustered = true
   private readonly origin = randomUUID().slice(0, 8)
@@ -168,10 +179,7 @@ export class PgNotifyChannel implements ClusterChannel {
   }
 
   private async openClient(): Promise<void> {
-    const client = new (loadPg().Client)({
-      connectionString: this.connectionString,
-      ...(this.options.schema && { options: `-c search_path=${this.options.schema}` }),
-    })
+    const client = new (loadPg().Client)(channelConnectionConfig(this.connectionString, this.options.schema))
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.receive(client, message.payload ?? '')
     })
