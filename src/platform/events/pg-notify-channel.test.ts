@@ -28,8 +28,9 @@ async function setup(t: TestContext) {
   await migrateToLatest(migrated)
   await migrated.close()
   const warned: string[] = []
+  // Two payloads a statement: a batch of more notifications takes several statements, in order.
   const open = async () => {
-    const channel = new PgNotifyChannel(database.url, { schema: database.schema!, logger: warnings(warned) })
+    const channel = new PgNotifyChannel(database.url, { schema: database.schema!, logger: warnings(warned), payloadsPerStatement: 2 })
     await channel.start()
     return channel
   }

@@ -15,6 +15,8 @@ const RECONNECT_DELAY_MS = 1000
 /** A payload longer than this (in bytes, framed) is parked rather than sent in a notification. */
 const INLINE_LIMIT = 7000
 const PARKED_TTL_MS = 5 * 60_000
+/** Payloads one notifying statement takes as parameters (PostgreSQL takes at most 65,535). */
+const PAYLOADS_PER_STATEMENT = 1000
 const CHANNEL_NAME = /^[a-z0-9_]+$/i
 
 /**
@@ -51,7 +53,7 @@ export class PgNotifyChannel implements ClusterChannel {
 
   constructor(
     private readonly connectionString: string,
-    private readonly options: { schema?: string; logger?: Logger } = {},
+    private readonly options: { schema?: string; logger?: Logger; payloadsPerStatement?: number } = {},
   ) {
     this.channel = `${options.schema ?? 'public'}_cluster`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
   }
@@ -129,8 +131,12 @@ export class PgNotifyChannel implements ClusterChannel {
     const payloads = packFrames(frames, `${this.origin}|`)
     // Each payload its own text parameter: sent as it is, where an array or JSON parameter would
     // escape every quote of the JSON inside it once more.
-    const parameters = payloads.map((_, i) => `$${i + 2}`).join(', ')
-    await this.query(client, `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`, [this.channel, ...payloads])
+    const perStatement = this.options.payloadsPerStatement ?? PAYLOADS_PER_STATEMENT
+    for (let start = 0; start < payloads.length; start += perStatement) {
+      const chunk = payloads.slice(start, start + perStatement)
+      const parameters = chunk.map((_, i) => `$${i + 2}`).join(', ')
+      await this.query(client, `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`, [this.channel, ...chunk])
+    }
   }
 
   private async park(client: pg.Client, parked: Array<{ id: string; payload: string }>): Promise<void> {
