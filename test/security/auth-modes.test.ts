@@ -255,4 +255,42 @@ describe('route access declarations', () => {
     await app.inject({ method: 'HEAD', url: '/a' })
     assert.deepEqual(seen, { '/a': 'user', '/b': 'admin' })
   })
+
+  it('is settled when the route is added, so later hooks (the auth gate) read it; the nearest default wins', async () => {
+    const app = Fastify()
+    installAccessCheck(app)
+    const settled: Record<string, unknown> = {}
+    app.addHook('onRoute', (route) => {
+      if (route.method !== 'HEAD') settled[`${route.method} ${route.url}`] = route.config?.access
+    })
+    await app.register(
+      withAccess('user', async (scope) => {
+        scope.get('/outer', async () => 'outer')
+        await scope.register(async (nested) => void nested.get('/nested', async () => 'nested'))
+        await scope.register(withAccess('watcher', async (inner) => void inner.get('/inner', async () => 'inner')))
+        scope.options('/outer', async () => 'preflight')
+      }),
+    )
+    app.get('/top', { config: { access: 'admin' } }, async () => 'top')
+    await app.ready()
+    assert.deepEqual(settled, {
+      'GET /outer': 'user',
+      'GET /nested': 'user',
+      'GET /inner': 'watcher',
+      'OPTIONS /outer': 'public',
+      'GET /top': 'admin',
+    })
+  })
+
+  it('puts no gate on public routes and one on every other', async (t) => {
+    const { app } = await buildTestApp(t, { env: { AUTH_MODE: 'api_key' } })
+    const hooks = app.printRoutes({ includeHooks: true, commonPrefix: false })
+    const onRequestOf = (route: string) => {
+      const at = hooks.indexOf(`── ${route} (`)
+      return (hooks.slice(at).match(/• \(onRequest\) (\[.*\])/)?.[1] ?? '').split(',').length
+    }
+    assert.equal(onRequestOf('/api/screenplays'), onRequestOf('/health') + 1)
+    assert.equal((await app.inject({ url: '/health' })).statusCode, 200)
+    assert.equal((await app.inject({ url: '/api/screenplays' })).statusCode, 401)
+  })
 })

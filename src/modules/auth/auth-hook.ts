@@ -56,10 +56,11 @@ export function installAuthHook(app: FastifyInstance, { authenticator, trustedOr
   }
   const { everyone } = authenticator
   app.addHook('onRoute', (route) => {
-    // The route's access may still be set by a later onRoute hook (withAccess): read it per request.
+    // Settled by installAccessCheck's onRoute hook, which runs first. A public route needs no gate;
+    // a route without an access stops the app at start-up.
+    const { access, bearerOnly } = route.config ?? {}
+    if (access === undefined || access === 'public') return
     addRouteHook(route, 'onRequest', (req, reply, done) => {
-      const { access, bearerOnly } = route.config ?? {}
-      if (access === undefined || access === 'public') return done()
       if (everyone === undefined) return void authenticate(req, reply, access, bearerOnly).then(() => done(), done)
       // Nothing to wait for: decided now, without a promise per request.
       try {

@@ -37,12 +37,19 @@ export function isAccess(value: unknown): value is Access {
 // biome-ignore lint/suspicious/noExplicitAny: any plugin shape (zod type provider or not) keeps its own options type
 type AnyPlugin = (app: any, options: any, ...rest: any[]) => unknown
 
-/** Registers `plugin` with `access` as the default of each of its routes (a route's own `config.access` wins). */
+/** The default access of the routes of a plugin registered with `withAccess` (and of the plugins it registers). */
+const DEFAULT_ACCESS = Symbol('default access')
+
+type WithDefaultAccess = FastifyInstance & { [DEFAULT_ACCESS]?: Access }
+
+/**
+ * Registers `plugin` with `access` as the default of each of its routes (a route's own
+ * `config.access` wins, then the nearest `withAccess` around it).
+ */
 export function withAccess<P extends AnyPlugin>(access: Access, plugin: P): P {
   const wrapped = async (app: FastifyInstance, options: unknown) => {
-    app.addHook('onRoute', (route) => {
-      route.config = { ...route.config, access: route.config?.access ?? access }
-    })
+    // Set on the plugin's own instance: the instances it creates inherit it, its parent does not see it.
+    ;(app as WithDefaultAccess)[DEFAULT_ACCESS] = access
     await app.register(plugin as never, options as never)
   }
   Object.defineProperty(wrapped, 'name', { value: `${plugin.name || 'plugin'} (${access})` })
@@ -50,14 +57,17 @@ export function withAccess<P extends AnyPlugin>(access: Access, plugin: P): P {
 }
 
 /**
- * Collects every route and, when the app becomes ready, refuses to start if one declares no
- * access. Install before any route is registered.
+ * Settles each route's access as it is added (its own, its plugin's default, or `public` for a
+ * CORS preflight), so hooks added after this one (the auth gate) read it final. When the app
+ * becomes ready, refuses to start if a route has none. Install before any other onRoute hook.
  */
 export function installAccessCheck(app: FastifyInstance): void {
   const routes: RouteOptions[] = []
-  app.addHook('onRoute', (route) => {
+  // `this` is the instance the route is added on (Fastify calls onRoute hooks so).
+  app.addHook('onRoute', function (this: FastifyInstance, route) {
     // CORS preflights answer before any route; HEAD mirrors its GET.
-    if (route.method === 'OPTIONS') route.config = { ...route.config, access: route.config?.access ?? 'public' }
+    const fallback = route.method === 'OPTIONS' ? 'public' : (this as WithDefaultAccess)[DEFAULT_ACCESS]
+    if (route.config?.access === undefined && fallback !== undefined) route.config = { ...route.config, access: fallback }
     routes.push(route)
   })
   app.addHook('onReady', async () => {
