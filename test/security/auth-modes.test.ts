@@ -8,6 +8,7 @@ import { describe, it } from 'node:test'
 import Fastify from 'fastify'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { assertMayActFor } from '../../src/modules/auth/sidecar.js'
+import { installAuthHook } from '../../src/modules/auth/auth-hook.js'
 import { installAccessCheck, withAccess } from '../../src/platform/http/access.js'
 import { bearer, createRoleKeys } from '../helpers/api-keys.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
@@ -280,6 +281,21 @@ describe('route access declarations', () => {
       'OPTIONS /outer': 'public',
       'GET /top': 'admin',
     })
+  })
+
+  it('refuses to add a route whose access is not settled when the auth gate sees it, instead of leaving it ungated', async (t) => {
+    const { deps } = await buildTestApp(t, { env: { AUTH_MODE: 'api_key' } })
+    const misordered = Fastify()
+    installAuthHook(misordered, { authenticator: deps.auth.authenticator, trustedOrigins: [] })
+    installAccessCheck(misordered)
+    await assert.rejects(async () => {
+      await misordered.register(withAccess('user', async (scope) => void scope.get('/guarded', async () => 'secret')))
+      await misordered.ready()
+    }, /GET \/guarded has no declared access when the auth gate is added/)
+    const undeclared = Fastify()
+    installAccessCheck(undeclared)
+    installAuthHook(undeclared, { authenticator: deps.auth.authenticator, trustedOrigins: [] })
+    assert.throws(() => undeclared.get('/forgotten', async () => 'oops'), /GET \/forgotten has no declared access/)
   })
 
   it('puts no gate on public routes and one on every other', async (t) => {

@@ -56,10 +56,15 @@ export function installAuthHook(app: FastifyInstance, { authenticator, trustedOr
   }
   const { everyone } = authenticator
   app.addHook('onRoute', (route) => {
-    // Settled by installAccessCheck's onRoute hook, which runs first. A public route needs no gate;
-    // a route without an access stops the app at start-up.
+    // Settled by installAccessCheck's onRoute hook, which must run first. A public route needs no
+    // gate; a route without an access would pass ungated, so it stops the app here.
     const { access, bearerOnly } = route.config ?? {}
-    if (access === undefined || access === 'public') return
+    if (access === undefined) {
+      throw new Error(
+        `${[route.method].flat().join(',')} ${route.url} has no declared access when the auth gate is added: give it config.access or register its plugin with withAccess(access, plugin), and install installAccessCheck before installAuthHook`,
+      )
+    }
+    if (access === 'public') return
     addRouteHook(route, 'onRequest', (req, reply, done) => {
       if (everyone === undefined) return void authenticate(req, reply, access, bearerOnly).then(() => done(), done)
       // Nothing to wait for: decided now, without a promise per request.
