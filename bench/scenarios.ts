@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { cpuMeter, medianCpu, type CpuSplit } from './lib/cpu.js'
 import { LoadClient } from './lib/http-client.js'
 import { load, medianOf, type LoadResult } from './lib/load.js'
-import { createBenchDatabase } from './lib/postgres.js'
+import { createBenchDatabase, vacuum } from './lib/postgres.js'
 import { freePort, startGateway, startHello, type Server } from './lib/processes.js'
 import { sqliteFloor, sqliteRunFloor } from './lib/sqlite-floor.js'
 import { postgresRunFloor } from './lib/postgres-floor.js'
@@ -40,9 +40,10 @@ export const HELLO_WORK_US = 10
 export async function readPaths() {
   const hello = await startHello()
   const helloWork = await startHello(HELLO_WORK_US)
-  const helloHealth = await startHello(0, 'health')
   const gw = await startGateway()
   const uncached = await startGateway({ READ_CACHE: 'false' })
+  const gatewayRoutes = await documentedOperations(gw)
+  const helloHealth = await startHello(0, 'health', gatewayRoutes - 1)
   try {
     const one = await seedScreenplays(gw)
     const uncachedOne = await seedScreenplays(uncached)
@@ -82,6 +83,7 @@ export async function readPaths() {
       hello: medianOf(runs.hello),
       helloWork: medianOf(runs.helloWork),
       helloHealth: medianOf(runs.helloHealth),
+      gatewayRoutes,
       health: medianOf(runs.health),
       one: medianOf(runs.one),
       list: medianOf(runs.list),
@@ -141,19 +143,35 @@ export async function embeddedRuns() {
   return { ...measured, floorUs: sqliteRunFloor(path.join(gw.dir, 'data/gateway.db')) }
 }
 
+/** How many operations the gateway's OpenAPI document lists (its routes, near enough). */
+async function documentedOperations(gw: Server): Promise<number> {
+  const res = await fetch(`${gw.url}/openapi.json`)
+  if (!res.ok) throw new Error(`openapi.json: ${res.status}`)
+  const { paths } = (await res.json()) as { paths: Record<string, Record<string, unknown>> }
+  return Object.values(paths).reduce((sum, operations) => sum + Object.keys(operations).length, 0)
+}
+
 /**
- * The server profile: `instanceRounds` on a fresh PostgreSQL database, then the floor there:
- * PostgreSQL alone for the same writes (see postgres-floor.ts).
+ * The server profile: `instanceRounds` on a fresh PostgreSQL database, then the floor on another:
+ * PostgreSQL alone for the same writes (see postgres-floor.ts). Not on the rounds' database: with
+ * autovacuum off on this machine, the dead rows the rounds left would be the floor's to step over.
  */
 export async function postgresRuns(adminUrl: string) {
+  const measured = await onFreshDatabase(adminUrl, (url) => instanceRounds(url))
+  return { ...measured, floor: await onFreshDatabase(adminUrl, (url) => postgresRunFloor(url)) }
+}
+
+async function onFreshDatabase<T>(adminUrl: string, use: (url: string) => Promise<T>): Promise<T> {
   const database = await createBenchDatabase(adminUrl)
   try {
-    const measured = await instanceRounds(database.url)
-    return { ...measured, floor: await postgresRunFloor(database.url) }
+    return await use(database.url)
   } finally {
     await database.drop()
   }
 }
+
+/** How long a new second instance and the first run side by side before the pair is measured. */
+const B_WARM_UP_SECONDS = 5
 
 /**
  * One gateway at c=50, alone on the database, then beside a second instance (c=25 each), `REPS`
@@ -175,13 +193,16 @@ async function instanceRounds(databaseUrl: string) {
     const vsEmbedded: number[] = []
     for (let rep = 0; rep < REPS; rep++) {
       beside.push(await runLoad(embedded, 50))
+      await vacuum(databaseUrl)
       let meter = cpuMeter(a.pid)
       one.push(await runLoad(a, 50))
       oneCpu.push(meter())
       vsEmbedded.push(one.at(-1)!.rps / beside.at(-1)!.rps)
       const b = await startGateway(env)
       try {
-        await runLoad(b, 25, 2)
+        // A new process spends seconds compiling its hot code, on the cores the pair shares.
+        await Promise.all([runLoad(a, 25, B_WARM_UP_SECONDS), runLoad(b, 25, B_WARM_UP_SECONDS)])
+        await vacuum(databaseUrl)
         meter = cpuMeter(a.pid, b.pid)
         const [ra, rb] = await Promise.all([runLoad(a, 25), runLoad(b, 25)])
         twoCpu.push(meter())

@@ -7,6 +7,7 @@ import { endingOf, finalEventOf } from '../../src/engine/run-ending.js'
 import type { RunEventBody } from '../../src/engine/run-events.js'
 import { KyselyRunsRepo } from '../../src/engine/runs.repo.js'
 import { openDatabase } from '../../src/platform/db/database.js'
+import { migrateToLatest } from '../../src/platform/db/migrate.js'
 import { newObjectId } from '../../src/platform/ids.js'
 import { newRun } from '../../test/helpers/run-factories.js'
 import { cpuMeter } from './cpu.js'
@@ -36,6 +37,7 @@ const LEASE = { workerId: 'floor-worker', leaseMs: 30_000 }
  */
 export async function postgresRunFloor(url: string, lanes = POSTGRES_FLOOR_LANES, seconds = 5): Promise<PostgresFloor> {
   const database = openDatabase(url)
+  await migrateToLatest(database)
   const repo = new KyselyRunsRepo(database.db, 'postgres')
   let done = 0
   const lane = async (until: number) => {

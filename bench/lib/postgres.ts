@@ -21,6 +21,20 @@ export async function createBenchDatabase(adminUrl: string): Promise<{ url: stri
   }
 }
 
+/**
+ * Clears the dead rows and index entries earlier loads left (this machine's PostgreSQL runs with
+ * autovacuum off), so each measured load starts from the same state, as it would beside autovacuum.
+ */
+export async function vacuum(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query('vacuum')
+  } finally {
+    await client.end()
+  }
+}
+
 /** Whether PostgreSQL answers at `adminUrl` (the PostgreSQL rows are skipped when not). */
 export async function postgresReachable(adminUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 })

@@ -51,12 +51,13 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Se
 
 /**
  * A bare Fastify hello-world: the yardstick every figure is divided by; `workUs` of CPU per answer
- * if given; `shape` 'health': the gateway's /health body and hook count, each hook doing nothing.
+ * if given; `shape` 'health': the gateway's /health body and hook count, each hook doing nothing,
+ * beside `otherRoutes` routes.
  */
-export async function startHello(workUs = 0, shape: 'hello' | 'health' = 'hello'): Promise<Server> {
+export async function startHello(workUs = 0, shape: 'hello' | 'health' = 'hello', otherRoutes = 0): Promise<Server> {
   const port = await freePort()
   const script = path.join(ROOT, 'bench/lib/hello-server.mjs')
-  const child = spawn(process.execPath, [...startFlags(), script, String(port), String(workUs), shape], {
+  const child = spawn(process.execPath, [...startFlags(), script, String(port), String(workUs), shape, String(otherRoutes)], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   })
