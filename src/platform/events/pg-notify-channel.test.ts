@@ -9,7 +9,7 @@ import { createTestDatabase, testDialect, type TestDatabase } from '../../../tes
 import { waitFor } from '../../../test/helpers/wait.js'
 import { openDatabase } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { channelConnectionConfig, PgNotifyChannel } from './pg-notify-channel.js'
+import { channelConnectionConfig, notifyStatement, PgNotifyChannel } from './pg-notify-channel.js'
 
 function warnings(lines: string[]) {
   const sink = new Writable({
@@ -61,6 +61,22 @@ function collect(channel: PgNotifyChannel, ...names: string[]) {
   for (const name of names) channel.on(name, (payload) => received.push(`${name}:${payload}`))
   return received
 }
+
+describe('notifyStatement', () => {
+  it('names the statements of a few payloads, one name per text, so each is prepared once per connection', () => {
+    const texts = new Map<string, string>()
+    for (let count = 1; count <= 8; count++) {
+      const { name, text } = notifyStatement(count)
+      assert.ok(name, `${count} payloads: prepared`)
+      assert.equal(texts.get(name), undefined, `${name} names one text`)
+      texts.set(name, text)
+      assert.equal(text.match(/\$\d+/g)?.length, count + 1)
+      assert.deepEqual(notifyStatement(count), { name, text })
+    }
+    assert.equal(notifyStatement(9).name, undefined)
+    assert.match(notifyStatement(1000).text, /\$1001\]/)
+  })
+})
 
 describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL only' }, () => {
   it('sends the messages of one event-loop turn in one notification, in order, to the other instances only', async (t) => {

