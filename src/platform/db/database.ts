@@ -106,7 +106,7 @@ function openPostgresDatabase(url: string, options: OpenDatabaseOptions): Databa
 }
 
 /** A pg client that runs marked queries as named prepared statements (one name per SQL text). */
-function preparingClient(pg: ReturnType<typeof loadPg>): typeof pg.Client {
+export function preparingClient(pg: ReturnType<typeof loadPg>): typeof pg.Client {
   const names = new Map<string, string>()
   const nameOf = (text: string) => {
     let name = names.get(text)

@@ -7,9 +7,9 @@ import pg from 'pg'
 import pino from 'pino'
 import { createTestDatabase, testDialect, type TestDatabase } from '../../../test/helpers/test-database.js'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { openDatabase } from '../db/database.js'
+import { openDatabase, PREPARE_MARK } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { channelConnectionConfig, notifyStatement, PgNotifyChannel } from './pg-notify-channel.js'
+import { channelClient, notifyStatement, PgNotifyChannel } from './pg-notify-channel.js'
 
 function warnings(lines: string[]) {
   const sink = new Writable({
@@ -63,18 +63,15 @@ function collect(channel: PgNotifyChannel, ...names: string[]) {
 }
 
 describe('notifyStatement', () => {
-  it('names the statements of a few payloads, one name per text, so each is prepared once per connection', () => {
-    const texts = new Map<string, string>()
+  it('marks the statements of a few payloads to be prepared, and builds each once', () => {
     for (let count = 1; count <= 8; count++) {
-      const { name, text } = notifyStatement(count)
-      assert.ok(name, `${count} payloads: prepared`)
-      assert.equal(texts.get(name), undefined, `${name} names one text`)
-      texts.set(name, text)
+      const text = notifyStatement(count)
+      assert.ok(text.startsWith(PREPARE_MARK), `${count} payloads: prepared`)
       assert.equal(text.match(/\$\d+/g)?.length, count + 1)
-      assert.deepEqual(notifyStatement(count), { name, text })
+      assert.equal(notifyStatement(count), text)
     }
-    assert.equal(notifyStatement(9).name, undefined)
-    assert.match(notifyStatement(1000).text, /\$1001\]/)
+    assert.ok(!notifyStatement(9).startsWith(PREPARE_MARK))
+    assert.match(notifyStatement(1000), /\$1001\]/)
   })
 })
 
@@ -129,9 +126,9 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
     )
   })
 
-  it('connects in the deployment’s schema, committing without waiting for the WAL flush', async (t) => {
+  it('connects in the deployment’s schema, committing without waiting for the WAL flush, and prepares the marked notify statements', async (t) => {
     const database = await createTestDatabase()
-    const client = new pg.Client(channelConnectionConfig(database.url, database.schema!))
+    const client = channelClient(database.url, database.schema!)
     t.after(async () => {
       await client.end()
       await database.drop()
@@ -141,6 +138,13 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
       'synchronous_commit',
     ])
     assert.deepEqual(rows[0], { commit: 'off', schema: database.schema })
+    await client.query(notifyStatement(2), ['gw_test', 'a', 'b'])
+    await client.query(notifyStatement(9), ['gw_test', ...'abcdefghi'])
+    const prepared = await client.query<{ statement: string }>('select statement from pg_prepared_statements')
+    assert.deepEqual(
+      prepared.rows.map((row) => row.statement),
+      [notifyStatement(2)],
+    )
   })
 
   it('parks a payload too large for a notification and delivers it in its place', async (t) => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Logger } from 'pino'
-import { loadPg } from '../db/database.js'
+import { loadPg, PREPARE_MARK, preparingClient } from '../db/database.js'
 import { jsonRows } from '../db/json.js'
 import type { ClusterChannel } from './cluster-channel.js'
 import { frameOf, packFrames, unpackFrames, type ClusterMessage } from './notify-frames.js'
@@ -23,23 +23,35 @@ const CHANNEL_NAME = /^[a-z0-9_]+$/i
  * PostgreSQL about 25 µs less CPU each (40 against 65), and batches are mostly of one or two.
  */
 const PREPARED_UP_TO = 8
+const PREPARED_NOTIFY = Array.from({ length: PREPARED_UP_TO }, (_, i) => PREPARE_MARK + notifyText(i + 1))
 
-/** The statement that sends `count` payloads (parameters 2 to count + 1) on the channel (parameter 1). */
-export function notifyStatement(count: number): { name?: string; text: string } {
-  const parameters = Array.from({ length: count }, (_, i) => `$${i + 2}`).join(', ')
-  const text = `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`
-  return count <= PREPARED_UP_TO ? { name: `cluster_notify_${count}`, text } : { text }
+/**
+ * The statement that sends `count` payloads (parameters 2 to count + 1) on the channel (parameter
+ * 1); one of a few payloads is marked to be prepared, and built once.
+ */
+export function notifyStatement(count: number): string {
+  return PREPARED_NOTIFY[count - 1] ?? notifyText(count)
 }
+
+function notifyText(count: number): string {
+  const parameters = Array.from({ length: count }, (_, i) => `$${i + 2}`).join(', ')
+  return `select pg_notify($1, payload) from unnest(array[${parameters}]::text[]) as payload`
+}
+
+/** Runs marked statements (the notify statements of a few payloads) as prepared ones. */
+let ChannelClient: typeof pg.Client | undefined
 
 /**
  * The channel's connection. Its transactions only notify (or park a payload for a notification),
  * so they commit without waiting for the WAL to reach the disk: notifications do not outlive a
  * PostgreSQL restart anyway (listeners reconnect and read the runs' events from the database), and
- * each flush was a wait and a wake-up of the backend for every batch sent.
+ * each flush was a wait and a wake-up of the backend for every batch sent. It prepares the marked
+ * statements.
  */
-export function channelConnectionConfig(connectionString: string, schema?: string): pg.ClientConfig {
+export function channelClient(connectionString: string, schema?: string): pg.Client {
   const settings = ['-c synchronous_commit=off', ...(schema ? [`-c search_path=${schema}`] : [])]
-  return { connectionString, options: settings.join(' ') }
+  ChannelClient ??= preparingClient(loadPg())
+  return new ChannelClient({ connectionString, options: settings.join(' ') })
 }
 
 export class PgNotifyChannel implements ClusterChannel {
@@ -146,7 +158,7 @@ export class PgNotifyChannel implements ClusterChannel {
     const perStatement = this.options.payloadsPerStatement ?? PAYLOADS_PER_STATEMENT
     for (let start = 0; start < payloads.length; start += perStatement) {
       const chunk = payloads.slice(start, start + perStatement)
-      await this.query(client, { ...notifyStatement(chunk.length), values: [this.channel, ...chunk] })
+      await this.query(client, notifyStatement(chunk.length), [this.channel, ...chunk])
     }
   }
 
@@ -196,7 +208,7 @@ export class PgNotifyChannel implements ClusterChannel {
   }
 
   private async openClient(): Promise<void> {
-    const client = new (loadPg().Client)(channelConnectionConfig(this.connectionString, this.options.schema))
+    const client = channelClient(this.connectionString, this.options.schema)
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.receive(client, message.payload ?? '')
     })
@@ -238,13 +250,8 @@ export class PgNotifyChannel implements ClusterChannel {
     this.reconnectTimer.unref()
   }
 
-  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    client: pg.Client,
-    statement: string | pg.QueryConfig,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>> {
-    const config = typeof statement === 'string' ? { text: statement, values } : statement
-    const result = this.queue.then(() => client.query<R>(config))
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const result = this.queue.then(() => client.query<R>(text, values))
     this.queue = result.catch(() => undefined)
     return result
   }
