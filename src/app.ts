@@ -1,6 +1,5 @@
 // buildApp(deps): platform plugins first, then every module's routes in one visible list.
 import cors from '@fastify/cors'
-import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -8,7 +7,7 @@ import type { Deps } from './deps.js'
 import { clientErrorHandler } from './platform/http/client-errors.js'
 import { registerDocs } from './platform/http/docs.js'
 import { fastSerializerCompiler } from './platform/http/fast-serializer.js'
-import { answerRouterError, installErrorHandlers } from './platform/http/error-handler.js'
+import { installErrorHandlers, routerErrorAnswer } from './platform/http/error-handler.js'
 import { installJsonBodyParser } from './platform/http/json-body.js'
 import { refuseNulInUrl } from './platform/http/storable-text.js'
 import { lazyChildLogger } from './platform/http/request-logger.js'
@@ -16,7 +15,7 @@ import { answerWithRequestId, requestIdOf } from './platform/http/request-id.js'
 import { installRequestChecks } from './platform/http/request-checks.js'
 import { installZodMessages } from './platform/http/zod-messages.js'
 import { registerWebRoot } from './platform/http/web-root.js'
-import { installHttpMetrics } from './platform/http/http-metrics.js'
+import { installHttpMetrics, unroutedRequestCounter } from './platform/http/http-metrics.js'
 import { installHttpTracing } from './platform/http/http-tracing.js'
 import { tracingActive } from './platform/tracing.js'
 import { metricsRoutes } from './modules/metrics/metrics.routes.js'
@@ -50,6 +49,7 @@ import { mcpRegistryRoutes } from './modules/mcp-registry/registry.routes.js'
 import { binderRoutes } from './modules/mcp-registry/binder.routes.js'
 import { meshRoutes } from './modules/mcp-registry/mesh.routes.js'
 import { SseHeartbeat } from './platform/http/sse.js'
+import { registerWebSocketRoutes } from './platform/http/websocket-routes.js'
 
 export interface BuildAppOptions {
   logger?: Logger | false
@@ -58,6 +58,7 @@ export interface BuildAppOptions {
 export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   installZodMessages()
   const { server } = deps.config
+  const countUnrouted = deps.config.metrics.enabled ? unroutedRequestCounter(deps.metrics) : undefined
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     bodyLimit: server.bodyLimitBytes,
@@ -67,14 +68,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // Requests that arrive while closing are answered by refusalWhileClosing instead.
     return503OnClosing: false,
-    frameworkErrors: answerRouterError,
+    frameworkErrors: routerErrorAnswer(countUnrouted),
     clientErrorHandler,
   })
   if (tracingActive()) installHttpTracing(app)
   installAccessCheck(app)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(fastSerializerCompiler)
-  installErrorHandlers(app, server.bodyLimitBytes)
+  installErrorHandlers(app, server.bodyLimitBytes, countUnrouted)
   installJsonBodyParser(app)
   closeConnectionsWithUnreadBodies(app)
   if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
@@ -100,7 +101,6 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     maxAge: 600,
   })
   const { limits } = deps.config
-  await app.register(websocket, { options: { maxPayload: limits.wsMaxMessageBytes } })
   // After CORS (so refusals carry its headers), before every route: who may call what, and how often.
   installAuthHook(app, { authenticator: deps.auth.authenticator, trustedOrigins: server.corsOrigins })
   const work = new WorkBudget(limits.expensivePerMinute, () => deps.clock.now())
@@ -158,10 +158,12 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     timeoutMs: portfolio.timeoutMs,
   })
   await app.register(withAccess('user', streamExecuteRoutes), { agentRuns, sse: { ...sse, runs } })
-  await app.register(withAccess('user', realtimeRoutes), {
-    gamification: deps.gamification,
-    ingest: deps.watcher,
-    wsMessagesPerMinute: limits.wsMessagesPerMinute,
+  await registerWebSocketRoutes(app, { maxPayload: limits.wsMaxMessageBytes }, async (scope) => {
+    await scope.register(withAccess('user', realtimeRoutes), {
+      gamification: deps.gamification,
+      ingest: deps.watcher,
+      wsMessagesPerMinute: limits.wsMessagesPerMinute,
+    })
   })
   await app.register(withAccess('user', councilorRoutes), {
     councilors: deps.councilors.service,

@@ -107,6 +107,7 @@ describe('GET /metrics', () => {
     )
 
     assert.equal((await fetch(`${base}/no/such/path`)).status, 404)
+    assert.equal((await fetch(`${base}/api/screenplays/%E0%A4%A`)).status, 400)
     const after = await scrape()
     const http = (method: string, route: string, status: number) => ({ method, route, status_code: String(status) })
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('POST', '/api/runs', 200)), 3)
@@ -115,6 +116,8 @@ describe('GET /metrics', () => {
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('POST', '/api/runs/:run_id/cancel', 200)), 2)
     // A path no route matches shares one label value, and is counted once.
     assert.equal(sampleOf(after, 'conductor_http_requests_total', http('GET', 'unmatched', 404)), 1)
+    // So does a URL the router cannot read.
+    assert.equal(sampleOf(after, 'conductor_http_requests_total', http('GET', 'unmatched', 400)), 1)
     assert.equal(sampleOf(after, 'conductor_http_request_duration_seconds_count', http('POST', '/api/runs', 200)), 3)
     assert.equal(sampleOf(after, 'conductor_http_request_duration_seconds_bucket', { ...http('POST', '/api/runs', 200), le: '+Inf' }), 3)
 

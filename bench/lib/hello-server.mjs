@@ -1,10 +1,10 @@
 // The baseline: Fastify answering a constant, nothing else. An optional second argument makes
 // each answer first spend that many microseconds of CPU (the cost of any real work, stood in for).
 // A third argument `health` gives it the shape of the gateway's GET /health and nothing more: the
-// original's body, as many hooks as /health passes through (3 onRequest: the request checks, CORS,
-// the WebSocket upgrade check; 1 onSend: unread bodies; 3 onResponse: the upgrade check and two
-// metrics), each doing nothing, and a fourth argument's number of other routes (the gateway's own
-// count), each answering a constant: a router and route contexts as many as the gateway's.
+// original's body, as many hooks as /health passes through (2 onRequest: the request checks, CORS;
+// 1 onSend: unread bodies; 1 onResponse: the route's metrics), each doing nothing, and a fourth
+// argument's number of other routes (the gateway's own count), each answering a constant: a router
+// and route contexts as many as the gateway's.
 import Fastify from 'fastify'
 
 const port = Number(process.argv[2])
@@ -36,9 +36,9 @@ const answer = healthShaped
 
 const app = Fastify()
 if (healthShaped) {
-  for (let i = 0; i < 3; i++) app.addHook('onRequest', (_req, _reply, done) => done())
+  for (let i = 0; i < 2; i++) app.addHook('onRequest', (_req, _reply, done) => done())
   app.addHook('onSend', (_req, _reply, payload, done) => done(null, payload))
-  for (let i = 0; i < 3; i++) app.addHook('onResponse', (_req, _reply, done) => done())
+  app.addHook('onResponse', (_req, _reply, done) => done())
 }
 // Spread over the gateway's kinds of path: a few prefixes, a parameter, every method.
 const PREFIXES = ['runs', 'agents', 'screenplays', 'personas', 'conversations']

@@ -19,9 +19,16 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (err: FastifyError, limit: number, r
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Request body length does not match Content-Length',
 }
 
-export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
-  app.setNotFoundHandler((_req, reply) => {
+/**
+ * Sees each answer to a request no route took (a path nothing matches, a URL the router cannot
+ * read), so the HTTP metrics count them without an app-wide hook that every routed request pays for.
+ */
+export type UnroutedObserver = (req: FastifyRequest, reply: FastifyReply) => void
+
+export function installErrorHandlers(app: FastifyInstance, bodyLimit: number, onUnrouted?: UnroutedObserver): void {
+  app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ detail: 'Not Found' })
+    onUnrouted?.(req, reply)
   })
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
@@ -68,7 +75,10 @@ const ROUTER_ERRORS: Record<string, string> = {
   FST_ERR_BAD_URL: 'The URL is malformed',
 }
 
-/** Errors the router raises before any route runs (bad URL encoding, over-long ids). */
-export function answerRouterError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(err.statusCode ?? 400).send({ detail: ROUTER_ERRORS[err.code] ?? 'The request could not be routed' })
+/** Answers the errors the router raises before any route runs (bad URL encoding, over-long ids). */
+export function routerErrorAnswer(onUnrouted?: UnroutedObserver) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    void reply.code(err.statusCode ?? 400).send({ detail: ROUTER_ERRORS[err.code] ?? 'The request could not be routed' })
+    onUnrouted?.(req, reply)
+  }
 }

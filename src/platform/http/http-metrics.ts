@@ -2,6 +2,7 @@
 // label set) and status, with its latency; and keeps a gauge of open WebSocket connections.
 import type { FastifyInstance } from 'fastify'
 import type { Metrics } from '../metrics.js'
+import type { UnroutedObserver } from './error-handler.js'
 import { addRouteHook } from './route-hooks.js'
 
 interface WebSocketLike {
@@ -25,14 +26,15 @@ export function installHttpMetrics(app: FastifyInstance, metrics: Metrics): void
   })
   app.addHook('onRoute', (route) => {
     const tally = metrics.httpRoute(route.url)
-    addRouteHook(route, 'onResponse', (req, reply, done) => {
+    addRouteHook(route, 'onResponse', function countAnswer(req, reply, done) {
       tally.record(req.method, reply.statusCode, reply.elapsedTime / 1000)
       done()
     })
   })
+}
+
+/** Counts the answers to requests no route took, as the error handlers give them. */
+export function unroutedRequestCounter(metrics: Metrics): UnroutedObserver {
   const unmatched = metrics.httpRoute(UNMATCHED)
-  app.addHook('onResponse', (req, reply, done) => {
-    if (req.is404) unmatched.record(req.method, reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
+  return (req, reply) => unmatched.record(req.method, reply.statusCode, reply.elapsedTime / 1000)
 }

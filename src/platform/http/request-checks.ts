@@ -8,7 +8,7 @@ export type RequestCheck = (req: FastifyRequest, reply: FastifyReply) => Error |
 
 /** Runs `checks` in order on every request; the first refusal answers it. */
 export function installRequestChecks(app: FastifyInstance, checks: readonly RequestCheck[]): void {
-  app.addHook('onRequest', (req, reply, done) => {
+  app.addHook('onRequest', function runRequestChecks(req, reply, done) {
     for (const check of checks) {
       const refusal = check(req, reply)
       if (refusal) return done(refusal)

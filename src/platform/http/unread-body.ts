@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 
 export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
-  app.addHook('onSend', (req, reply, payload, done) => {
+  app.addHook('onSend', function closeIfBodyUnread(req, reply, payload, done) {
     if (!req.raw.complete && hasBody(req.headers) && !reply.raw.headersSent) void reply.header('connection', 'close')
     done(null, payload)
   })
