@@ -1,10 +1,10 @@
 // buildApp(deps): platform plugins first, then every module's routes in one visible list.
-import cors from '@fastify/cors'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { clientErrorHandler } from './platform/http/client-errors.js'
+import { allowCrossOrigin } from './platform/http/cors.js'
 import { registerDocs } from './platform/http/docs.js'
 import { fastSerializerCompiler } from './platform/http/fast-serializer.js'
 import { installErrorHandlers, routerErrorAnswer } from './platform/http/error-handler.js'
@@ -81,25 +81,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   if (deps.config.metrics.enabled) installHttpMetrics(app, deps.metrics)
   installRequestChecks(app, [answerWithRequestId, refuseNulInUrl, refusalWhileClosing(app)])
 
-  await app.register(cors, {
-    origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: [
-      'Content-Type',
-      'Authorization',
-      'Accept',
-      'X-Requested-With',
-      'X-API-Key',
-      'X-User-Id',
-      'X-Session-Id',
-      'Last-Event-ID',
-      'Idempotency-Key',
-      'Mcp-Session-Id',
-      'Mcp-Protocol-Version',
-    ],
-    exposedHeaders: ['X-Request-Id', 'Mcp-Session-Id'],
-    maxAge: 600,
-  })
+  await allowCrossOrigin(app, server.corsOrigins)
   const { limits } = deps.config
   // After CORS (so refusals carry its headers), before every route: who may call what, and how often.
   installAuthHook(app, { authenticator: deps.auth.authenticator, trustedOrigins: server.corsOrigins })

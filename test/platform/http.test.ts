@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Writable } from 'node:stream'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { connect } from 'node:net'
 import { buildTestApp, listen } from '../helpers/build-test-app.js'
 import { createLogger } from '../../src/platform/logger.js'
@@ -316,6 +316,8 @@ describe('CORS', () => {
       headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
     })
     assert.equal(res.headers['access-control-allow-origin'], undefined)
+    assert.equal(res.statusCode, 404)
+    assert.deepEqual(res.json(), { detail: 'Not Found' })
   })
 
   it('allows the configured origins', async (t) => {
@@ -329,6 +331,30 @@ describe('CORS', () => {
     assert.equal(res.headers['access-control-allow-origin'], 'http://localhost:4200')
     const other = await app.inject({ url: '/health', headers: { origin: 'http://other.test' } })
     assert.equal(other.headers['access-control-allow-origin'], undefined)
+  })
+})
+
+describe('Hooks', () => {
+  /** The hooks a route passes through, as Fastify lists them (app-wide ones included). */
+  async function hooksOf(app: FastifyInstance, route: string): Promise<string> {
+    await app.ready()
+    const routes = app.printRoutes({ includeHooks: true, commonPrefix: false })
+    const start = routes.indexOf(`── ${route} (`)
+    return routes.slice(start, routes.indexOf('\n│   /', start))
+  }
+
+  // Every hook costs each request about what the checks inside one cost together.
+  it('leave a plain route with only what it needs: the request checks, unread bodies, its metrics', async (t) => {
+    const { app } = await buildTestApp(t)
+    const health = await hooksOf(app, '/health')
+    assert.match(health, /\(onRequest\) \["runRequestChecks\(\)"\]/)
+    assert.match(health, /\(onSend\) \["closeIfBodyUnread\(\)"\]/)
+    assert.match(health, /\(onResponse\) \["countAnswer\(\)"\]/)
+  })
+
+  it('add CORS where cross-origin callers are allowed', async (t) => {
+    const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: 'http://localhost:4200' } })
+    assert.match(await hooksOf(app, '/health'), /\(onRequest\) \["runRequestChecks\(\)","handleCors\(\)"\]/)
   })
 })
 

@@ -1,5 +1,5 @@
-// The WebSocket plugin serves only the WebSocket endpoints: a plain route carries none of its hooks,
-// and an upgrade to a path without a WebSocket endpoint is refused before routing.
+// The WebSocket plugin serves only the WebSocket endpoints (a plain route carries none of its hooks:
+// see the hooks test in http.test.ts); an upgrade to a path without one is refused before routing.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect } from 'node:net'
@@ -57,16 +57,5 @@ describe('WebSocket endpoints', () => {
     } finally {
       for (const socket of accepted) socket.destroy()
     }
-  })
-
-  it('leave plain routes with only the hooks they need', async (t) => {
-    const { app } = await buildTestApp(t)
-    await app.ready()
-    const routes = app.printRoutes({ includeHooks: true, commonPrefix: false })
-    const health = routes.slice(routes.indexOf('── /health (GET'), routes.indexOf('/health (HEAD)'))
-    // The request checks and CORS on the way in, unread bodies on the way out, the route's metrics after.
-    assert.match(health, /\(onRequest\) \["runRequestChecks\(\)","handleCors\(\)"\]/)
-    assert.match(health, /\(onSend\) \["closeIfBodyUnread\(\)"\]/)
-    assert.match(health, /\(onResponse\) \["countAnswer\(\)"\]/)
   })
 })
