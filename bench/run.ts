@@ -84,7 +84,7 @@ function tableOf(r: Partial<Results>): string {
       'yardstick',
     ])
     rows.push([
-      `the same hello shaped like \`/health\`: its body, its 4 hooks each doing nothing, and ${r.reads.gatewayRoutes} routes like the gateway's, c=50`,
+      `the same hello shaped like \`/health\`: its body, its 3 hooks each doing nothing, and ${r.reads.gatewayRoutes} routes like the gateway's, c=50`,
       rate(helloHealth),
       lat(helloHealth),
       `${round(ratio(helloHealth), 2)} × hello${cpuRatio(helloHealth)}: what that body, that many hooks and that many routes cost alone (noisy here: read beside the other rows)`,
