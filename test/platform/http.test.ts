@@ -340,6 +340,7 @@ describe('Hooks', () => {
     await app.ready()
     const routes = app.printRoutes({ includeHooks: true, commonPrefix: false })
     const start = routes.indexOf(`── ${route} (`)
+    assert.notEqual(start, -1, `${route} is listed`)
     return routes.slice(start, routes.indexOf('\n│   /', start))
   }
 

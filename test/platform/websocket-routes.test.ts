@@ -5,7 +5,9 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { describe, it } from 'node:test'
+import Fastify from 'fastify'
 import { WebSocket } from 'ws'
+import { registerWebSocketRoutes } from '../../src/platform/http/websocket-routes.js'
 import { buildTestApp, listen } from '../helpers/build-test-app.js'
 
 /** Sends `head` on a raw connection and reads until the server closes it (or 5 s pass in silence). */
@@ -57,5 +59,16 @@ describe('WebSocket endpoints', () => {
     } finally {
       for (const socket of accepted) socket.destroy()
     }
+  })
+
+  it('must have static paths: a parameter would be refused at every upgrade, so it fails at start-up', async (t) => {
+    const app = Fastify()
+    t.after(() => app.close())
+    await assert.rejects(
+      registerWebSocketRoutes(app, { maxPayload: 1024 }, async (scope) => {
+        scope.get('/ws/:room', { websocket: true }, () => {})
+      }),
+      /WebSocket routes take static paths only: \/ws\/:room/,
+    )
   })
 })

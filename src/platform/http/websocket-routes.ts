@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { rawJsonAnswer } from './client-errors.js'
 
 export interface WebSocketScopeOptions {
   /** The largest message a socket may send, in bytes. */
@@ -43,14 +44,7 @@ export async function registerWebSocketRoutes(app: FastifyInstance, options: Web
 function refuseUpgrade(req: IncomingMessage, socket: Duplex): void {
   // Node takes its own error listener off the socket before handing an upgrade over.
   socket.on('error', () => socket.destroy())
-  const body = JSON.stringify({ detail: `No WebSocket endpoint at ${pathOf(req.url)}` })
-  socket.end(
-    'HTTP/1.1 404 Not Found\r\n' +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  )
+  socket.end(rawJsonAnswer(404, `No WebSocket endpoint at ${pathOf(req.url)}`))
 }
 
 function pathOf(url = '/'): string {
