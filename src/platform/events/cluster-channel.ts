@@ -2,7 +2,7 @@
 // single instance, so its channel delivers nothing; the server profile uses LISTEN/NOTIFY.
 
 export interface ClusterChannel {
-  /** False when there can be no other instance to tell (senders may skip building messages). */
+  /** False while there is no other instance to tell: what is sent then is dropped (senders may skip building it). */
   readonly isClustered: boolean
   /** Tells every other gateway instance; never delivered back to the sender. */
   send(channel: string, payload: string): void

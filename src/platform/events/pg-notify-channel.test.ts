@@ -1,5 +1,5 @@
 // The cluster channel over a real PostgreSQL: two channels on one schema stand for two gateway
-// instances; a plain LISTEN connection counts the notifications that actually travel.
+// instances; a plain LISTEN connection (not an instance) counts the notifications that actually travel.
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { describe, it, type TestContext } from 'node:test'
@@ -9,7 +9,8 @@ import { createTestDatabase, testDialect, type TestDatabase } from '../../../tes
 import { waitFor } from '../../../test/helpers/wait.js'
 import { openDatabase, PREPARE_MARK } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { channelClient, notifyStatement, PgNotifyChannel } from './pg-notify-channel.js'
+import { Greeting, JOIN_MEMBERSHIP, MembershipBelief, membershipKey } from './cluster-members.js'
+import { channelClient, notifyStatement, PgNotifyChannel, type PgNotifyChannelOptions } from './pg-notify-channel.js'
 
 function warnings(lines: string[]) {
   const sink = new Writable({
@@ -23,37 +24,44 @@ function warnings(lines: string[]) {
 }
 
 async function setup(t: TestContext) {
+  const { open, database, warned } = await instances(t)
+  const sender = await open()
+  const receiver = await open()
+  const notifications = await listenRaw(t, database)
+  return { sender, receiver, notifications, warned }
+}
+
+/** A migrated schema, and a way to start instances' channels on it (closed after the test). */
+async function instances(t: TestContext) {
   const database = await createTestDatabase()
   const migrated = openDatabase(database.url, { schema: database.schema! })
   await migrateToLatest(migrated)
   await migrated.close()
   const warned: string[] = []
+  const opened: PgNotifyChannel[] = []
+  t.after(async () => {
+    for (const channel of opened) await channel.close()
+    await database.drop()
+  })
   // Two payloads a statement: a batch of more notifications takes several statements, in order.
-  const open = async () => {
-    const channel = new PgNotifyChannel(database.url, { schema: database.schema!, logger: warnings(warned), payloadsPerStatement: 2 })
+  const open = async (options: PgNotifyChannelOptions = {}) => {
+    const channel = new PgNotifyChannel(database.url, { schema: database.schema!, logger: warnings(warned), payloadsPerStatement: 2, ...options })
+    opened.push(channel)
     await channel.start()
     return channel
   }
-  const sender = await open()
-  const receiver = await open()
-  const notifications = await listenRaw(database)
-  t.after(async () => {
-    await sender.close()
-    await receiver.close()
-    await notifications.close()
-    await database.drop()
-  })
-  return { sender, receiver, notifications, warned }
+  return { open, database, warned }
 }
 
 /** The notifications on the deployment's channel, as any LISTEN connection sees them. */
-async function listenRaw(database: TestDatabase) {
+async function listenRaw(t: TestContext, database: TestDatabase) {
   const client = new pg.Client({ connectionString: database.url })
   await client.connect()
+  t.after(() => client.end())
   const payloads: string[] = []
   client.on('notification', (message) => payloads.push(message.payload ?? ''))
   await client.query(`listen "${database.schema}_cluster"`)
-  return { payloads, close: () => client.end() }
+  return { payloads }
 }
 
 function collect(channel: PgNotifyChannel, ...names: string[]) {
@@ -61,6 +69,45 @@ function collect(channel: PgNotifyChannel, ...names: string[]) {
   for (const name of names) channel.on(name, (payload) => received.push(`${name}:${payload}`))
   return received
 }
+
+describe('MembershipBelief', () => {
+  it('is not alone until a look finds nobody, and a look begun before a hello or a lost connection does not count', () => {
+    const belief = new MembershipBelief()
+    assert.equal(belief.isAlone, false, 'before any look')
+    belief.saw(belief.beginLook(), 0)
+    assert.equal(belief.isAlone, true)
+    const stale = belief.beginLook()
+    belief.notAlone()
+    belief.saw(stale, 0)
+    assert.equal(belief.isAlone, false, 'the look began before the hello')
+    const fresh = belief.beginLook()
+    belief.saw(fresh, 0)
+    assert.equal(belief.isAlone, true)
+    belief.saw(stale, 1)
+    assert.equal(belief.isAlone, false, 'any look that finds another instance counts')
+  })
+})
+
+describe('Greeting', () => {
+  it('is done once every instance seen has answered or gone, or when it gives up', async () => {
+    const state = (greeting: Greeting) => Promise.race([greeting.done.then(() => 'done'), new Promise((resolve) => setImmediate(resolve, 'waiting'))])
+    const greeting = new Greeting([11, 12, 13])
+    greeting.answered(11)
+    greeting.answered(99)
+    assert.equal(await state(greeting), 'waiting')
+    greeting.stillThere([12, 13, 14])
+    assert.equal(greeting.waitingFor, 2)
+    greeting.stillThere([12])
+    assert.equal(await state(greeting), 'waiting')
+    greeting.answered(12)
+    assert.equal(await state(greeting), 'done')
+    assert.equal(await state(new Greeting([])), 'done')
+    const stuck = new Greeting([1])
+    stuck.giveUp()
+    assert.equal(await state(stuck), 'done')
+    assert.equal(stuck.waitingFor, 1)
+  })
+})
 
 describe('notifyStatement', () => {
   it('marks the statements of a few payloads to be prepared, and builds each once', () => {
@@ -88,6 +135,54 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
     await waitFor(() => notifications.payloads.length > 0, 5_000, 'the raw notification')
     assert.equal(notifications.payloads.length, 1)
     assert.deepEqual(echoed, [], 'an instance does not hear itself')
+  })
+
+  it('sends nothing while alone; an instance that joins hears everything sent once its start has resolved', async (t) => {
+    const { open, database } = await instances(t)
+    // Only the joining handshake can tell the first instance it is no longer alone.
+    const first = await open({ membersLookMs: 600_000 })
+    const notifications = await listenRaw(t, database)
+    assert.equal(first.isClustered, false)
+    first.send('a', 'sent-while-alone')
+    const second = await open({ membersLookMs: 600_000 })
+    first.send('a', 'sent-together')
+    const received = collect(second, 'a')
+    await waitFor(() => received.length > 0, 5_000, 'the message sent after the second instance started')
+    assert.deepEqual(received, ['a:sent-together'])
+    assert.equal(first.isClustered, true)
+    assert.equal(second.isClustered, true)
+    // Notifications reach the raw listener in the order they were committed.
+    await waitFor(() => notifications.payloads.some((payload) => payload.includes('sent-together')), 5_000, 'the raw notification')
+    assert.ok(!notifications.payloads.some((payload) => payload.includes('sent-while-alone')), 'nothing was sent while alone')
+  })
+
+  it('is alone again once the others have gone, and not alone once another says hello', async (t) => {
+    const { open } = await instances(t)
+    const first = await open({ membersLookMs: 50 })
+    const second = await open()
+    assert.equal(first.isClustered, true)
+    await second.close()
+    await waitFor(() => !first.isClustered, 5_000, 'the first instance alone')
+    const third = await open()
+    const received = collect(third, 'a')
+    first.send('a', 'hello third')
+    await waitFor(() => received.length > 0, 5_000, 'the message to the third instance')
+    assert.deepEqual(received, ['a:hello third'])
+  })
+
+  it('does not wait for an answer from an instance that is gone', async (t) => {
+    const { open, database } = await instances(t)
+    // Holds the membership lock like an instance, but never answers a hello.
+    const silent = new pg.Client({ connectionString: database.url })
+    await silent.connect()
+    await silent.query(JOIN_MEMBERSHIP, [membershipKey(`${database.schema}_cluster`)])
+    let started = false
+    const joining = open().then(() => (started = true))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(started, false, 'it waits for the silent instance')
+    await silent.end()
+    await waitFor(() => started, 5_000, 'the start once the silent instance has gone')
+    await joining
   })
 
   it('splits a batch at the notification size limit and keeps the order', async (t) => {

@@ -2,13 +2,14 @@
 // listens and sends. Messages sent in one event-loop turn (and while the previous batch was on
 // its way) go out together, in order, in one statement: as few notifications as their size allows
 // (see notify-frames). A payload too large for a notification is parked in `cluster_messages`
-// and sent as its reference.
+// and sent as its reference. An instance alone on the channel sends nothing (see cluster-members).
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import { loadPg, PREPARE_MARK, preparingClient } from '../db/database.js'
 import { jsonRows } from '../db/json.js'
 import type { ClusterChannel } from './cluster-channel.js'
+import { Greeting, JOIN_MEMBERSHIP, MembershipBelief, membershipKey, OTHER_MEMBERS } from './cluster-members.js'
 import { frameOf, packFrames, unpackFrames, type ClusterMessage } from './notify-frames.js'
 
 const RECONNECT_DELAY_MS = 1000
@@ -23,6 +24,14 @@ const CHANNEL_NAME = /^[a-z0-9_]+$/i
  * PostgreSQL about 25 µs less CPU each (40 against 65), and batches are mostly of one or two.
  */
 const PREPARED_UP_TO = 8
+/** How often an instance looks at who else listens (which finds instances gone). */
+const MEMBERS_LOOK_MS = 2000
+/** How long a joining instance waits for the others to answer its hello, and how often it looks whether they are still there. */
+const HELLO_WAIT_MS = 10_000
+const HELLO_LOOK_MS = 250
+/** The channels of the joining handshake (application channels are other names). */
+const HELLO = 'cluster_hello'
+const WELCOME = 'cluster_welcome'
 const PREPARED_NOTIFY = Array.from({ length: PREPARED_UP_TO }, (_, i) => PREPARE_MARK + notifyText(i + 1))
 
 /**
@@ -54,9 +63,23 @@ export function channelClient(connectionString: string, schema?: string): pg.Cli
   return new ChannelClient({ connectionString, options: settings.join(' ') })
 }
 
+export interface PgNotifyChannelOptions {
+  schema?: string
+  logger?: Logger
+  payloadsPerStatement?: number
+  /** How often to look at who else listens (MEMBERS_LOOK_MS). */
+  membersLookMs?: number
+}
+
 export class PgNotifyChannel implements ClusterChannel {
-  readonly isClustered = true
   private readonly origin = randomUUID().slice(0, 8)
+  private readonly belief = new MembershipBelief()
+  private readonly membershipKey: number
+  /** The backend of this instance's channel connection: how it answers a hello. */
+  private memberPid = 0
+  /** While joining: the instances yet to answer this instance's hello. */
+  private greeting: Greeting | null = null
+  private lookTimer: NodeJS.Timeout | null = null
   private readonly handlers = new Map<string, Array<(payload: string) => void>>()
   private readonly reconnectHandlers: Array<() => void> = []
   private client: pg.Client | null = null
@@ -77,19 +100,29 @@ export class PgNotifyChannel implements ClusterChannel {
 
   constructor(
     private readonly connectionString: string,
-    private readonly options: { schema?: string; logger?: Logger; payloadsPerStatement?: number } = {},
+    private readonly options: PgNotifyChannelOptions = {},
   ) {
     this.channel = `${options.schema ?? 'public'}_cluster`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63)
+    this.membershipKey = membershipKey(this.channel)
+    this.on(HELLO, (origin) => this.welcome(origin))
+    this.on(WELCOME, (answer) => this.answered(answer))
+  }
+
+  /** False while no other instance listens: messages would tell nobody, and are not sent. */
+  get isClustered(): boolean {
+    return !this.belief.isAlone
   }
 
   async start(): Promise<void> {
     await this.connect()
+    this.lookTimer = setInterval(() => void this.lookAtMembers(), this.options.membersLookMs ?? MEMBERS_LOOK_MS)
+    this.lookTimer.unref()
   }
 
-  /** Sent with the next batch; dropped while the connection is down (receivers catch up on reconnect). */
+  /** Sent with the next batch; dropped while the connection is down (receivers catch up on reconnect) or no other instance listens. */
   send(channel: string, payload: string): void {
     if (!CHANNEL_NAME.test(channel)) throw new Error(`cluster channel names are identifiers, not '${channel}'`)
-    if (!this.client || this.closing) return
+    if (!this.client || this.closing || this.belief.isAlone) return
     this.outbox.push({ channel, payload })
     this.flushSoon()
   }
@@ -108,6 +141,8 @@ export class PgNotifyChannel implements ClusterChannel {
   async close(): Promise<void> {
     this.closing = true
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    if (this.lookTimer) clearInterval(this.lookTimer)
+    this.greeting?.giveUp()
     while (this.flushing) await this.flushing
     await this.connecting?.catch(() => {})
     const client = this.client
@@ -216,19 +251,88 @@ export class PgNotifyChannel implements ClusterChannel {
     client.on('end', () => this.lost(client))
     try {
       await client.connect()
+      if (this.closing) {
+        await client.end().catch(() => {})
+        return
+      }
+      // In use from here: a hello may come as soon as the lock is held, and is answered through it.
+      this.client = client
+      this.memberPid = (await this.query<{ pid: number }>(client, 'select pg_backend_pid() as pid')).rows[0]!.pid
       await this.query(client, `listen "${this.channel}"`)
+      await this.query(client, JOIN_MEMBERSHIP, [this.membershipKey])
+      await this.join(client)
     } catch (err) {
+      if (this.client === client) this.client = null
       client.end().catch(() => {})
       throw err
     }
-    if (this.closing) await client.end().catch(() => {})
-    else this.client = client
+  }
+
+  /**
+   * Listening and holding the membership lock: looks at who else does, and says hello to them.
+   * Resolves once each has answered (from then on none of them believes itself alone) or gone,
+   * or after HELLO_WAIT_MS for one that does neither (its process is stuck).
+   */
+  private async join(client: pg.Client): Promise<void> {
+    const token = this.belief.beginLook()
+    const others = await this.otherMembers(client)
+    this.belief.saw(token, others.length)
+    if (others.length === 0) return
+    const greeting = new Greeting(others)
+    this.greeting = greeting
+    const giveUp = setTimeout(() => greeting.giveUp(), HELLO_WAIT_MS)
+    const lookAgain = setInterval(() => {
+      this.otherMembers(client).then(
+        (present) => greeting.stillThere(present),
+        () => greeting.giveUp(),
+      )
+    }, HELLO_LOOK_MS)
+    try {
+      await this.sendBatch(client, [{ channel: HELLO, payload: this.origin }])
+      await greeting.done
+    } finally {
+      clearTimeout(giveUp)
+      clearInterval(lookAgain)
+      this.greeting = null
+      if (greeting.waitingFor > 0 && !this.closing)
+        this.options.logger?.warn({ unanswered: greeting.waitingFor }, 'cluster instances did not answer hello in time')
+    }
+  }
+
+  /** Another instance joined: this one is not alone from now on, and tells it so. */
+  private welcome(origin: string): void {
+    this.belief.notAlone()
+    this.send(WELCOME, `${origin} ${this.memberPid}`)
+  }
+
+  private answered(answer: string): void {
+    const [origin, member] = answer.split(' ')
+    if (origin === this.origin) this.greeting?.answered(Number(member))
+  }
+
+  /** Finds instances gone (and, as a backstop, instances come): only a look begun after the last hello makes this one alone. */
+  private async lookAtMembers(): Promise<void> {
+    const client = this.client
+    if (!client || this.greeting) return
+    const token = this.belief.beginLook()
+    try {
+      this.belief.saw(token, (await this.otherMembers(client)).length)
+    } catch {
+      // The connection is failing; `lost` deals with that.
+    }
+  }
+
+  private async otherMembers(client: pg.Client): Promise<number[]> {
+    const { rows } = await this.query<{ pid: number }>(client, OTHER_MEMBERS, [this.membershipKey])
+    return rows.map((row) => row.pid)
   }
 
   /** The listening connection died (database restarted, network cut): reconnect until it is back. */
   private lost(client: pg.Client, err?: Error): void {
     if (this.client !== client) return
     this.client = null
+    this.belief.notAlone()
+    this.greeting?.giveUp()
     if (this.closing) return
     // Not under `err`: the logger files unreachable-database errors at debug level.
     this.options.logger?.warn({ reason: err?.message ?? 'connection ended' }, 'cluster channel lost; reconnecting')
