@@ -37,15 +37,16 @@ export class MembershipBelief {
     return this.alone
   }
 
-  /** A look at the lock's holders begins; its answer brings this token back to `saw`. */
-  beginLook(): number {
-    return this.generation
-  }
-
-  /** What a look saw: others make this instance not alone; none make it alone only if nothing happened since the look began. */
-  saw(token: number, others: number): void {
-    if (others > 0) this.alone = false
-    else if (token === this.generation) this.alone = true
+  /**
+   * Looks at the other holders of the membership lock with `others`. Finding some makes this
+   * instance not alone; finding none makes it alone only if nothing happened since the look began.
+   */
+  async look(others: () => Promise<number[]>): Promise<number[]> {
+    const generation = this.generation
+    const found = await others()
+    if (found.length > 0) this.alone = false
+    else if (generation === this.generation) this.alone = true
+    return found
   }
 
   /** Another instance said hello, or this one lost its connection: not alone, and looks under way are stale. */

@@ -71,20 +71,22 @@ function collect(channel: PgNotifyChannel, ...names: string[]) {
 }
 
 describe('MembershipBelief', () => {
-  it('is not alone until a look finds nobody, and a look begun before a hello or a lost connection does not count', () => {
+  it('is not alone until a look finds nobody, and a look begun before a hello or a lost connection does not count', async () => {
     const belief = new MembershipBelief()
     assert.equal(belief.isAlone, false, 'before any look')
-    belief.saw(belief.beginLook(), 0)
+    await belief.look(async () => [])
     assert.equal(belief.isAlone, true)
-    const stale = belief.beginLook()
+    // A look whose answer comes after a hello.
+    let answer: (others: number[]) => void = () => {}
+    const stale = belief.look(() => new Promise((resolve) => (answer = resolve)))
     belief.notAlone()
-    belief.saw(stale, 0)
+    answer([])
+    assert.deepEqual(await stale, [])
     assert.equal(belief.isAlone, false, 'the look began before the hello')
-    const fresh = belief.beginLook()
-    belief.saw(fresh, 0)
+    await belief.look(async () => [])
     assert.equal(belief.isAlone, true)
-    belief.saw(stale, 1)
-    assert.equal(belief.isAlone, false, 'any look that finds another instance counts')
+    assert.deepEqual(await belief.look(async () => [42]), [42])
+    assert.equal(belief.isAlone, false, 'a look that finds another instance counts')
   })
 })
 
@@ -170,8 +172,8 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
     assert.deepEqual(received, ['a:hello third'])
   })
 
-  it('does not wait for an answer from an instance that is gone', async (t) => {
-    const { open, database } = await instances(t)
+  it('does not wait for an answer from an instance that is gone, and warns of nothing', async (t) => {
+    const { open, database, warned } = await instances(t)
     // Holds the membership lock like an instance, but never answers a hello.
     const silent = new pg.Client({ connectionString: database.url })
     await silent.connect()
@@ -183,6 +185,7 @@ describe('PgNotifyChannel', { skip: testDialect() !== 'postgres' && 'PostgreSQL 
     await silent.end()
     await waitFor(() => started, 5_000, 'the start once the silent instance has gone')
     await joining
+    assert.deepEqual(warned, [])
   })
 
   it('splits a batch at the notification size limit and keeps the order', async (t) => {

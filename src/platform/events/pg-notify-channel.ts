@@ -115,7 +115,7 @@ export class PgNotifyChannel implements ClusterChannel {
 
   async start(): Promise<void> {
     await this.connect()
-    this.lookTimer = setInterval(() => void this.lookAtMembers(), this.options.membersLookMs ?? MEMBERS_LOOK_MS)
+    this.lookTimer = setInterval(() => this.lookAtMembers(), this.options.membersLookMs ?? MEMBERS_LOOK_MS)
     this.lookTimer.unref()
   }
 
@@ -274,15 +274,17 @@ export class PgNotifyChannel implements ClusterChannel {
    * or after HELLO_WAIT_MS for one that does neither (its process is stuck).
    */
   private async join(client: pg.Client): Promise<void> {
-    const token = this.belief.beginLook()
-    const others = await this.otherMembers(client)
-    this.belief.saw(token, others.length)
+    const others = await this.look(client)
     if (others.length === 0) return
     const greeting = new Greeting(others)
     this.greeting = greeting
-    const giveUp = setTimeout(() => greeting.giveUp(), HELLO_WAIT_MS)
+    let timedOut = false
+    const giveUp = setTimeout(() => {
+      timedOut = true
+      greeting.giveUp()
+    }, HELLO_WAIT_MS)
     const lookAgain = setInterval(() => {
-      this.otherMembers(client).then(
+      this.look(client).then(
         (present) => greeting.stillThere(present),
         () => greeting.giveUp(),
       )
@@ -294,9 +296,8 @@ export class PgNotifyChannel implements ClusterChannel {
       clearTimeout(giveUp)
       clearInterval(lookAgain)
       this.greeting = null
-      if (greeting.waitingFor > 0 && !this.closing)
-        this.options.logger?.warn({ unanswered: greeting.waitingFor }, 'cluster instances did not answer hello in time')
     }
+    if (timedOut) this.options.logger?.warn({ unanswered: greeting.waitingFor }, 'cluster instances did not answer hello in time')
   }
 
   /** Another instance joined: this one is not alone from now on, and tells it so. */
@@ -310,21 +311,19 @@ export class PgNotifyChannel implements ClusterChannel {
     if (origin === this.origin) this.greeting?.answered(Number(member))
   }
 
-  /** Finds instances gone (and, as a backstop, instances come): only a look begun after the last hello makes this one alone. */
-  private async lookAtMembers(): Promise<void> {
+  /** Every MEMBERS_LOOK_MS: finds instances gone (and, as a backstop, instances come). */
+  private lookAtMembers(): void {
     const client = this.client
-    if (!client || this.greeting) return
-    const token = this.belief.beginLook()
-    try {
-      this.belief.saw(token, (await this.otherMembers(client)).length)
-    } catch {
-      // The connection is failing; `lost` deals with that.
-    }
+    // A failing connection is for `lost` to deal with.
+    if (client && !this.greeting) this.look(client).catch(() => {})
   }
 
-  private async otherMembers(client: pg.Client): Promise<number[]> {
-    const { rows } = await this.query<{ pid: number }>(client, OTHER_MEMBERS, [this.membershipKey])
-    return rows.map((row) => row.pid)
+  /** The backends of the other instances holding the membership lock (see `MembershipBelief.look`). */
+  private look(client: pg.Client): Promise<number[]> {
+    return this.belief.look(async () => {
+      const { rows } = await this.query<{ pid: number }>(client, OTHER_MEMBERS, [this.membershipKey])
+      return rows.map((row) => row.pid)
+    })
   }
 
   /** The listening connection died (database restarted, network cut): reconnect until it is back. */
